@@ -1,0 +1,202 @@
+/**
+ * The inference API: {"url": "https://.../dog.jpg"} in, the top dog breeds out. Works for direct invokes,
+ * API Gateway (REST and HTTP APIs) and Function URLs, and always answers an HTTP-style response.
+ */
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { createSageMakerRuntimeClient } from "./client";
+import { ConfigError, loadConfig, type HandlerConfig } from "./config";
+import { ModelResponseError, parseModelResponse } from "./predictions";
+import { parseEvent, redactUrl, RequestError, type PredictionRequest } from "./request";
+
+export interface HttpResponse {
+    statusCode: number;
+    headers: Record<string, string>;
+    body: string;
+    isBase64Encoded: false;
+}
+
+export interface LambdaContext {
+    awsRequestId?: string;
+}
+
+export type LogEntry = Record<string, unknown>;
+
+export interface HandlerOptions {
+    env?: NodeJS.ProcessEnv;
+    /** Where the one structured log line per request goes; stdout (CloudWatch) by default. */
+    log?: (entry: LogEntry) => void;
+}
+
+export type Handler = (event: unknown, context?: LambdaContext) => Promise<HttpResponse>;
+
+const encoder = new TextEncoder();
+
+function writeLog(entry: LogEntry): void {
+    // A raw JSON line rather than console.log, which prefixes text and breaks JSON log parsing.
+    process.stdout.write(JSON.stringify(entry) + "\n");
+}
+
+function respond(statusCode: number, body: unknown, requestId: string, headers: Record<string, string> = {}): HttpResponse {
+    return {
+        statusCode,
+        headers: { "Content-Type": "application/json", "Cache-Control": "no-store", "X-Request-Id": requestId, ...headers },
+        body: JSON.stringify(body),
+        isBase64Encoded: false,
+    };
+}
+
+interface Failure {
+    statusCode: number;
+    code: string;
+    message: string;
+    headers?: Record<string, string>;
+}
+
+const THROTTLING = new Set(["ThrottlingException", "ThrottledException", "TooManyRequestsException", "ModelNotReadyException"]);
+const UNAVAILABLE = new Set(["ServiceUnavailable", "ValidationError"]);
+const UPSTREAM_FAULT = new Set(["InternalFailure", "InternalDependencyException"]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+
+/**
+ * Maps whatever the invocation threw to the answer the caller sees. Upstream messages never reach the body:
+ * they can hold the account id, ARNs or, for ModelError, the model container's stack trace.
+ */
+function classify(error: unknown, timedOut: boolean, timeoutMs: number): Failure {
+    const { name, code, $metadata } = (error ?? {}) as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+    if (timedOut || name === "TimeoutError") {
+        return { statusCode: 504, code: "Timeout", message: `the model did not answer within ${timeoutMs} ms` };
+    }
+    if (error instanceof ModelResponseError) {
+        return { statusCode: 502, code: "BadModelResponse", message: "the model's answer could not be read" };
+    }
+    if (name === "ModelError") {
+        return { statusCode: 502, code: "ModelError", message: "the model failed to classify the image (is the URL a reachable JPEG or PNG?)" };
+    }
+    if (name !== undefined && THROTTLING.has(name)) {
+        return { statusCode: 503, code: "Throttled", message: "the model is busy, retry shortly", headers: { "Retry-After": "1" } };
+    }
+    if ((name !== undefined && UNAVAILABLE.has(name)) || (code !== undefined && NETWORK_CODES.has(code))) {
+        return { statusCode: 503, code: "ModelUnavailable", message: "the model endpoint is unavailable, retry later", headers: { "Retry-After": "5" } };
+    }
+    if ((name !== undefined && UPSTREAM_FAULT.has(name)) || ($metadata?.httpStatusCode ?? 0) >= 500) {
+        return { statusCode: 502, code: "UpstreamError", message: "the model endpoint failed" };
+    }
+    // Access denied, bad credentials, missing region: our own misconfiguration, nothing the caller can fix.
+    return { statusCode: 500, code: "InternalError", message: "internal error" };
+}
+
+const URL_QUERY = /(\bhttps?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi;
+
+/** Upstream messages can quote the image URL; keep its query string (signatures, tokens) out of the logs. */
+function scrubForLog(text: unknown): string | undefined {
+    if (typeof text !== "string") return undefined;
+    return text.replace(URL_QUERY, "$1?[redacted]").slice(0, 1000);
+}
+
+function upstreamDetails(error: unknown): LogEntry {
+    if (error instanceof ModelResponseError) return { errorName: error.name, errorMessage: error.message };
+    const e = (error ?? {}) as Record<string, unknown>;
+    const metadata = e.$metadata as { httpStatusCode?: number; requestId?: string } | undefined;
+    return {
+        errorName: e.name,
+        errorCode: e.code,
+        errorMessage: scrubForLog(e.message),
+        upstreamStatus: metadata?.httpStatusCode,
+        upstreamRequestId: metadata?.requestId,
+        originalStatusCode: e.OriginalStatusCode,
+        originalMessage: scrubForLog(e.OriginalMessage),
+    };
+}
+
+interface Ready {
+    config: HandlerConfig;
+    client: SageMakerRuntimeClient;
+}
+
+export function createHandler(options: HandlerOptions = {}): Handler {
+    const log = options.log ?? writeLog;
+    // Built at creation, i.e. during the Lambda init phase, so the first request does not pay for it; a
+    // configuration error is kept and reported on every request rather than failing the import.
+    let state: Ready | ConfigError;
+    try {
+        state = { config: loadConfig(options.env ?? process.env), client: createSageMakerRuntimeClient() };
+    } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        state = error;
+    }
+
+    return async (event, context) => {
+        const started = performance.now();
+        const requestId = context?.awsRequestId ?? "local";
+        const finish = (response: HttpResponse, fields: LogEntry): HttpResponse => {
+            log({
+                level: response.statusCode >= 500 ? "error" : response.statusCode >= 400 ? "warn" : "info",
+                message: "request",
+                requestId,
+                statusCode: response.statusCode,
+                latencyMs: Math.round((performance.now() - started) * 100) / 100,
+                ...fields,
+            });
+            return response;
+        };
+
+        if (state instanceof ConfigError) {
+            return finish(respond(500, { error: { code: "ConfigurationError", message: "the function is misconfigured" } }, requestId), {
+                errorCode: "ConfigurationError",
+                configVariable: state.variable,
+                errorMessage: state.message,
+            });
+        }
+        const { config, client } = state;
+
+        let request: PredictionRequest;
+        try {
+            request = parseEvent(event, config.allowHttpImageUrls);
+        } catch (error) {
+            if (!(error instanceof RequestError)) {
+                return finish(respond(500, { error: { code: "InternalError", message: "internal error" } }, requestId), {
+                    endpoint: config.endpointName,
+                    errorCode: "InternalError",
+                    errorMessage: scrubForLog(String(error)),
+                });
+            }
+            return finish(respond(error.statusCode, { error: { code: error.code, message: error.message } }, requestId, error.headers), {
+                endpoint: config.endpointName,
+                errorCode: error.code,
+            });
+        }
+
+        const logFields: LogEntry = { endpoint: config.endpointName, imageUrl: redactUrl(request.url), topK: request.topK };
+        const abort = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            abort.abort();
+        }, config.invokeTimeoutMs);
+        try {
+            const output = await client.send(
+                new InvokeEndpointCommand({
+                    EndpointName: config.endpointName,
+                    ContentType: "application/json",
+                    Accept: "application/json",
+                    Body: encoder.encode(JSON.stringify({ url: request.url.href, topK: request.topK })),
+                }),
+                { abortSignal: abort.signal },
+            );
+            const predictions = parseModelResponse(output.Body ?? new Uint8Array(), request.topK);
+            const model = { endpoint: config.endpointName, variant: output.InvokedProductionVariant };
+            return finish(respond(200, { predictions, model }, requestId), { ...logFields, variant: output.InvokedProductionVariant });
+        } catch (error) {
+            const failure = classify(error, timedOut, config.invokeTimeoutMs);
+            return finish(respond(failure.statusCode, { error: { code: failure.code, message: failure.message } }, requestId, failure.headers), {
+                ...logFields,
+                errorCode: failure.code,
+                ...upstreamDetails(error),
+            });
+        } finally {
+            clearTimeout(timer);
+        }
+    };
+}
+
+export const handler: Handler = createHandler();
