@@ -1,0 +1,167 @@
+/**
+ * `aws.sagemaker.HyperParameterTuningJob` returns as soon as the job is created and exposes no best training
+ * job. This dynamic resource closes that gap: it waits for the tuning job (bounded by a timeout), fails with
+ * SageMaker's own failure reason, and outputs the best training job, its objective value and its model
+ * artifact, so the endpoint can deploy the best model in the same `pulumi up`. Deleting it stops a tuning job
+ * that is still running, so an abandoned deployment does not keep paying for training.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+    DescribeHyperParameterTuningJobCommand,
+    DescribeTrainingJobCommand,
+    SageMakerClient,
+    StopHyperParameterTuningJobCommand,
+} from "@aws-sdk/client-sagemaker";
+
+export interface TuningWaiterInputs {
+    tuningJobName: string;
+    region: string;
+    timeoutSeconds: number;
+    pollSeconds: number;
+}
+
+export interface TuningWaiterOutputs extends TuningWaiterInputs {
+    status: string;
+    bestTrainingJobName: string;
+    objectiveMetricName: string;
+    objectiveValue: number;
+    modelArtifactUri: string;
+}
+
+/** The one method of the SDK client the provider uses, so tests can hand it a fake. */
+export interface SageMakerApi {
+    send: SageMakerClient["send"];
+}
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+export type SageMakerClientFactory = (region: string) => SageMakerApi;
+
+export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(
+        private readonly clientFactory: SageMakerClientFactory = (region) => new SageMakerClient({ region }),
+        private readonly clock: Clock = {
+            now: () => Date.now(),
+            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        },
+    ) {}
+
+    async create(inputs: TuningWaiterInputs): Promise<pulumi.dynamic.CreateResult<TuningWaiterOutputs>> {
+        const outs = await this.waitForBestJob(inputs);
+        return { id: inputs.tuningJobName, outs };
+    }
+
+    async diff(_id: string, olds: TuningWaiterOutputs, news: TuningWaiterInputs): Promise<pulumi.dynamic.DiffResult> {
+        const replaces = (["tuningJobName", "region"] as const).filter((key) => olds[key] !== news[key]);
+        const changes = replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds || olds.pollSeconds !== news.pollSeconds;
+        return { changes, replaces, deleteBeforeReplace: false };
+    }
+
+    /** Only the waiting parameters can change in place; the result of a finished job stays as it is. */
+    async update(_id: string, olds: TuningWaiterOutputs, news: TuningWaiterInputs): Promise<pulumi.dynamic.UpdateResult<TuningWaiterOutputs>> {
+        return { outs: { ...olds, timeoutSeconds: news.timeoutSeconds, pollSeconds: news.pollSeconds } };
+    }
+
+    async delete(_id: string, props: TuningWaiterOutputs): Promise<void> {
+        const client = this.clientFactory(props.region);
+        let status: string | undefined;
+        try {
+            const job = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: props.tuningJobName }));
+            status = job.HyperParameterTuningJobStatus;
+        } catch (error) {
+            if (isNotFound(error)) return;
+            throw error;
+        }
+        if (status === "InProgress") {
+            await client.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: props.tuningJobName }));
+        }
+    }
+
+    private async waitForBestJob(inputs: TuningWaiterInputs): Promise<TuningWaiterOutputs> {
+        const client = this.clientFactory(inputs.region);
+        const deadline = this.clock.now() + inputs.timeoutSeconds * 1000;
+        const name = inputs.tuningJobName;
+        for (;;) {
+            const job = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }));
+            const status = job.HyperParameterTuningJobStatus ?? "Unknown";
+            if (status === "Completed") {
+                const best = job.BestTrainingJob;
+                const metric = best?.FinalHyperParameterTuningJobObjectiveMetric;
+                if (!best?.TrainingJobName || metric?.Value === undefined) {
+                    const failed = job.TrainingJobStatusCounters?.NonRetryableError ?? 0;
+                    throw new Error(
+                        `tuning job ${name} completed without a best training job (${failed} training jobs failed): ` +
+                            `check the training jobs' logs in CloudWatch under /aws/sagemaker/TrainingJobs`,
+                    );
+                }
+                const training = await client.send(new DescribeTrainingJobCommand({ TrainingJobName: best.TrainingJobName }));
+                const modelArtifactUri = training.ModelArtifacts?.S3ModelArtifacts;
+                if (!modelArtifactUri) {
+                    throw new Error(`best training job ${best.TrainingJobName} of tuning job ${name} has no model artifact`);
+                }
+                return {
+                    ...inputs,
+                    status,
+                    bestTrainingJobName: best.TrainingJobName,
+                    objectiveMetricName: metric.MetricName ?? "",
+                    objectiveValue: metric.Value,
+                    modelArtifactUri,
+                };
+            }
+            if (status !== "InProgress") {
+                const reason = job.FailureReason ? `: ${job.FailureReason}` : "";
+                throw new Error(`tuning job ${name} ended with status ${status}${reason}`);
+            }
+            const remaining = deadline - this.clock.now();
+            if (remaining <= 0) {
+                throw new Error(
+                    `tuning job ${name} still InProgress after ${inputs.timeoutSeconds} s; it keeps running. ` +
+                        `Raise training.tuning.waitTimeoutMinutes and run pulumi up again to wait for it`,
+                );
+            }
+            await this.clock.sleep(Math.min(inputs.pollSeconds * 1000, remaining));
+        }
+    }
+}
+
+function isNotFound(error: unknown): boolean {
+    const err = error as { name?: string; message?: string };
+    return err?.name === "ResourceNotFound" || /could not find|does not exist/i.test(err?.message ?? "");
+}
+
+export interface BestTuningResultArgs {
+    tuningJobName: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    timeoutSeconds: pulumi.Input<number>;
+    pollSeconds?: pulumi.Input<number>;
+}
+
+export class BestTuningResult extends pulumi.dynamic.Resource {
+    declare readonly bestTrainingJobName: pulumi.Output<string>;
+    declare readonly objectiveMetricName: pulumi.Output<string>;
+    declare readonly objectiveValue: pulumi.Output<number>;
+    declare readonly modelArtifactUri: pulumi.Output<string>;
+    declare readonly status: pulumi.Output<string>;
+
+    constructor(name: string, args: BestTuningResultArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            new TuningJobWaiterProvider(),
+            name,
+            {
+                pollSeconds: 60,
+                ...args,
+                status: undefined,
+                bestTrainingJobName: undefined,
+                objectiveMetricName: undefined,
+                objectiveValue: undefined,
+                modelArtifactUri: undefined,
+            },
+            opts,
+            "sagemaker-classifier",
+            "BestTuningResult",
+        );
+    }
+}

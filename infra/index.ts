@@ -1,0 +1,125 @@
+/**
+ * The program: one stack takes the dog-breed classifier from training to a scaled, secured inference API.
+ * This file only wires the components from the validated stack configuration.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { ensureLambdaBundle } from "../lambda-src/build";
+import { lookupAwsContext } from "./aws-context";
+import { loadConfig, parseS3Uri } from "./config";
+import { pytorchImage } from "./images";
+import { readTrainingMetrics } from "./metrics";
+import { EndpointAutoscaling } from "./components/autoscaling";
+import { Ec2Training } from "./components/ec2-training";
+import { InferenceEndpoint } from "./components/endpoint";
+import { InferenceApi } from "./components/inference-api";
+import { SageMakerExecutionRole } from "./components/sagemaker-role";
+import { SageMakerTraining } from "./components/sagemaker-training";
+import { ArtifactStore } from "./components/storage";
+
+const config = loadConfig();
+const project = pulumi.getProject();
+const stack = pulumi.getStack();
+const repoRoot = path.resolve(__dirname, "..");
+const trainingScriptsDir = path.join(repoRoot, "training-scripts");
+const tags = { project, stack, environment: config.environment, ...config.tags };
+const context = lookupAwsContext();
+const baseName = `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+
+const store = new ArtifactStore("artifacts", {
+    sourceDir: trainingScriptsDir,
+    buildDir: path.join(repoRoot, "infra", ".build"),
+    forceDestroy: config.environment !== "prod",
+    tags,
+});
+const sagemakerOutputPrefix = `${store.outputPrefix}/sagemaker`;
+const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemakerOutputPrefix}`;
+
+const trainingImage = pytorchImage("training", config.images.pytorchTrainingTag, context.partition, {});
+const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
+const dataset = config.dataS3Uri ? parseS3Uri(config.dataS3Uri) : undefined;
+const { training } = config;
+
+const sagemakerRole = new SageMakerExecutionRole("sagemaker", {
+    context,
+    artifactBucket: store.bucketName,
+    sourceKey: store.sourceKey,
+    outputPrefix: sagemakerOutputPrefix,
+    dataset: training.mode === "existing" ? undefined : dataset,
+    existingModel: training.mode === "existing" && training.modelDataUrl ? parseS3Uri(training.modelDataUrl) : undefined,
+    imageRepositoryArns: [trainingImage.repositoryArn, inferenceImage.repositoryArn],
+    tags,
+});
+
+let modelArtifactUri: pulumi.Output<string>;
+let sagemakerTraining: SageMakerTraining | undefined;
+if (training.mode === "existing") {
+    modelArtifactUri = pulumi.output(training.modelDataUrl as string);
+} else {
+    sagemakerTraining = new SageMakerTraining("sagemaker", {
+        jobPrefix: `clf-${config.environment}`,
+        training: { ...training, mode: training.mode },
+        metrics: readTrainingMetrics(trainingScriptsDir),
+        roleArn: sagemakerRole.roleArn,
+        trainingImage: trainingImage.uri,
+        region: context.region,
+        datasetUri: config.dataS3Uri as string,
+        sourceUri: store.sourceUri,
+        sourceSha256: store.sourceSha256,
+        outputUri: sagemakerOutputUri,
+        tags,
+    });
+    modelArtifactUri = sagemakerTraining.modelArtifactUri;
+}
+
+const ec2Training = config.ec2Training.enabled && dataset
+    ? new Ec2Training("ec2", {
+        context,
+        ec2: config.ec2Training,
+        artifactBucket: store.bucketName,
+        sourceKey: store.sourceKey,
+        sourceSha256: store.sourceSha256,
+        dataset,
+        outputPrefix: store.outputPrefix,
+        tags,
+    })
+    : undefined;
+
+const endpoint = new InferenceEndpoint("classifier", {
+    endpointName: baseName,
+    endpoint: config.endpoint,
+    modelDataUrl: modelArtifactUri,
+    inferenceImage: inferenceImage.uri,
+    executionRoleArn: sagemakerRole.roleArn,
+    region: context.region,
+    tags,
+});
+
+new EndpointAutoscaling("classifier", {
+    endpointName: endpoint.endpointName,
+    variantName: endpoint.variantName,
+    scaling: config.autoscaling,
+}, { dependsOn: [endpoint] });
+
+const api = new InferenceApi("inference-api", {
+    context,
+    bundleDir: ensureLambdaBundle(),
+    endpointName: endpoint.endpointName,
+    // Known before the endpoint exists, so the role is least-privilege already at preview.
+    endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
+    api: config.api,
+    logGroupName: `/aws/lambda/${baseName}-inference-api`,
+    tags,
+});
+
+export const endpointName = endpoint.endpointName;
+export const lambdaFunctionName = api.functionName;
+export const lambdaAliasArn = api.aliasArn;
+export const invokeCommand = pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`;
+export const bucketName = store.bucketName;
+export const trainingMode = training.mode;
+export const trainingJobName = sagemakerTraining?.trainingJobName;
+export const tuningObjectiveValue = sagemakerTraining?.objectiveValue;
+export const modelArtifact = modelArtifactUri;
+export const ec2InstanceId = ec2Training?.instanceId;
+export const ec2ModelArtifact = ec2Training?.modelArtifactUri;

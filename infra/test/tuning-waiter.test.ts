@@ -1,0 +1,133 @@
+import {
+    DescribeHyperParameterTuningJobCommand,
+    DescribeHyperParameterTuningJobCommandOutput,
+    DescribeTrainingJobCommand,
+    SageMakerClient,
+    StopHyperParameterTuningJobCommand,
+} from "@aws-sdk/client-sagemaker";
+import { mockClient } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import { Clock, TuningJobWaiterProvider, TuningWaiterInputs, TuningWaiterOutputs } from "../components/tuning-waiter";
+
+const inputs: TuningWaiterInputs = { tuningJobName: "clf-prod-0123456789", region: "us-east-1", timeoutSeconds: 600, pollSeconds: 60 };
+
+/** A clock whose sleeps advance time instantly, recording each wait. */
+function fakeClock(): Clock & { sleeps: number[] } {
+    let now = 0;
+    const sleeps: number[] = [];
+    return {
+        sleeps,
+        now: () => now,
+        sleep: async (ms: number) => {
+            sleeps.push(ms);
+            now += ms;
+        },
+    };
+}
+
+function tuningJob(status: string, extra: Partial<DescribeHyperParameterTuningJobCommandOutput> = {}) {
+    return { HyperParameterTuningJobName: inputs.tuningJobName, HyperParameterTuningJobStatus: status, ...extra } as DescribeHyperParameterTuningJobCommandOutput;
+}
+
+const bestJob = {
+    BestTrainingJob: {
+        TrainingJobName: "clf-prod-0123456789-003-abcdef12",
+        FinalHyperParameterTuningJobObjectiveMetric: { MetricName: "test:loss", Value: 0.4213 },
+    },
+} as Partial<DescribeHyperParameterTuningJobCommandOutput>;
+
+describe("tuning job waiter (dynamic provider)", () => {
+    const sagemaker = mockClient(SageMakerClient);
+    let regions: string[];
+    let clock: ReturnType<typeof fakeClock>;
+    let provider: TuningJobWaiterProvider;
+
+    beforeEach(() => {
+        sagemaker.reset();
+        regions = [];
+        clock = fakeClock();
+        provider = new TuningJobWaiterProvider((region) => {
+            regions.push(region);
+            return new SageMakerClient({ region, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } });
+        }, clock);
+    });
+
+    it("waits while the job is in progress, then outputs the best job, its objective and its model", async () => {
+        sagemaker
+            .on(DescribeHyperParameterTuningJobCommand, { HyperParameterTuningJobName: inputs.tuningJobName })
+            .resolvesOnce(tuningJob("InProgress"))
+            .resolvesOnce(tuningJob("InProgress"))
+            .resolves(tuningJob("Completed", bestJob));
+        sagemaker
+            .on(DescribeTrainingJobCommand, { TrainingJobName: "clf-prod-0123456789-003-abcdef12" })
+            .resolves({ ModelArtifacts: { S3ModelArtifacts: "s3://bucket/output/sagemaker/clf-prod-0123456789-003-abcdef12/output/model.tar.gz" } });
+
+        const result = await provider.create(inputs);
+
+        expect(result.id).to.equal(inputs.tuningJobName);
+        expect(result.outs).to.include({
+            status: "Completed",
+            bestTrainingJobName: "clf-prod-0123456789-003-abcdef12",
+            objectiveMetricName: "test:loss",
+            objectiveValue: 0.4213,
+            modelArtifactUri: "s3://bucket/output/sagemaker/clf-prod-0123456789-003-abcdef12/output/model.tar.gz",
+        });
+        expect(clock.sleeps).to.deep.equal([60000, 60000]);
+        expect(regions).to.deep.equal(["us-east-1"]);
+    });
+
+    it("fails with SageMaker's failure reason when the job fails", async () => {
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolves(
+            tuningJob("Failed", { FailureReason: "All training jobs failed. ClientError: Data download failed" }),
+        );
+        const error = await provider.create(inputs).then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.equal(
+            "tuning job clf-prod-0123456789 ended with status Failed: All training jobs failed. ClientError: Data download failed",
+        );
+    });
+
+    it("fails when a completed job has no best training job", async () => {
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolves(
+            tuningJob("Completed", { TrainingJobStatusCounters: { NonRetryableError: 4 } }),
+        );
+        const error = await provider.create(inputs).then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.match(/completed without a best training job \(4 training jobs failed\)/);
+    });
+
+    it("gives up after the timeout without stopping the job, and says how to resume", async () => {
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolves(tuningJob("InProgress"));
+        const error = await provider.create({ ...inputs, timeoutSeconds: 150 }).then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.match(/still InProgress after 150 s; it keeps running\. Raise training\.tuning\.waitTimeoutMinutes/);
+        // 60 + 60 + the remaining 30 s: never sleeps past the deadline.
+        expect(clock.sleeps).to.deep.equal([60000, 60000, 30000]);
+        expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand)).to.have.length(0);
+    });
+
+    it("stops a tuning job that is still running when the resource is deleted", async () => {
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolves(tuningJob("InProgress"));
+        sagemaker.on(StopHyperParameterTuningJobCommand).resolves({});
+        await provider.delete(inputs.tuningJobName, { ...inputs } as TuningWaiterOutputs);
+        const stops = sagemaker.commandCalls(StopHyperParameterTuningJobCommand);
+        expect(stops).to.have.length(1);
+        expect(stops[0].args[0].input).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
+    });
+
+    it("leaves a finished tuning job alone on delete, and tolerates one that is gone", async () => {
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolvesOnce(tuningJob("Completed", bestJob));
+        await provider.delete(inputs.tuningJobName, { ...inputs } as TuningWaiterOutputs);
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).rejects(Object.assign(new Error("Amazon SageMaker can't find a tuning job"), { name: "ResourceNotFound" }));
+        await provider.delete(inputs.tuningJobName, { ...inputs } as TuningWaiterOutputs);
+        expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand)).to.have.length(0);
+    });
+
+    it("replaces on a new tuning job or region, and updates in place for new wait settings", async () => {
+        const olds = { ...inputs, status: "Completed", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz" };
+        expect(await provider.diff("id", olds, inputs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(await provider.diff("id", olds, { ...inputs, tuningJobName: "clf-prod-ffffffffff" })).to.include({ changes: true }).and.to.have.deep.property("replaces", ["tuningJobName"]);
+        expect(await provider.diff("id", olds, { ...inputs, region: "eu-west-1" })).to.have.deep.property("replaces", ["region"]);
+        const timeoutOnly = await provider.diff("id", olds, { ...inputs, timeoutSeconds: 1200 });
+        expect(timeoutOnly).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+        const updated = await provider.update("id", olds, { ...inputs, timeoutSeconds: 1200 });
+        expect(updated.outs).to.include({ timeoutSeconds: 1200, bestTrainingJobName: "j", modelArtifactUri: "s3://b/m.tar.gz" });
+    });
+});
