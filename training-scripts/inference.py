@@ -1,0 +1,399 @@
+"""Inference handlers for the SageMaker PyTorch inference toolkit (model_fn, input_fn, predict_fn, output_fn).
+
+Requests:
+    application/json   {"url": "https://...", "topK": 3}   the image is fetched from the URL
+    image/jpeg, image/png                                   the body is the image
+Response (application/json):
+    {"predictions": [{"label": "Beagle", "index": 15, "probability": 0.93}, ...]}, most probable first.
+    Top-k comes from the request's "topK", else an Accept parameter (`application/json; topk=3`), else 5
+    (capped at the number of classes).
+
+Fetching a URL is the one place a caller makes the endpoint open a connection, so `fetch_image` treats
+it as hostile: https only; the host is resolved once, every address checked, and the connection made to
+that checked address (no second lookup to rebind); loopback, private (RFC 1918, unique-local),
+link-local, multicast, reserved and unspecified addresses are refused, the instance metadata addresses
+above all; each redirect is re-checked the same way, at most MAX_REDIRECTS of them; one deadline covers
+the whole fetch; bodies stop at MAX_IMAGE_BYTES; the response must declare an image content type; the
+decoded image may not exceed MAX_IMAGE_PIXELS (checked from the header, before decoding). Proxy
+environment variables are not consulted.
+
+Local testing: IMAGE_FETCH_ALLOW_PRIVATE=true allows loopback and private networks (127.0.0.0/8, ::1,
+10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and, for those addresses only, plain http, so a test
+server on http://127.0.0.1 works. Link-local addresses, the metadata service among them, stay refused.
+Never set it on an endpoint.
+
+Errors subclass `InvalidRequestError` (a ValueError) when the caller's input is at fault, so a hosting
+layer can answer 400 (415 for `UnsupportedContentTypeError`, 406 for `UnsupportedAcceptError`); anything
+else is a server error.
+"""
+from __future__ import annotations
+
+import http.client
+import io
+import ipaddress
+import json
+import logging
+import os
+import socket
+import ssl
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, List, Optional, Sequence, Tuple, Union
+from urllib.parse import urljoin, urlsplit
+
+import torch
+from PIL import Image, UnidentifiedImageError
+
+# The toolkit imports this file from model_dir/code; make the bundled `classifier` package importable
+# whatever the working directory and PYTHONPATH.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from classifier.artifacts import LoadedModel, load_model_dir  # noqa: E402
+from classifier.data import eval_transform  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_REDIRECTS = 3
+MAX_URL_LENGTH = 2048
+FETCH_TIMEOUT_SECONDS = 10.0
+DEFAULT_TOP_K = 5
+ALLOW_PRIVATE_ENV = "IMAGE_FETCH_ALLOW_PRIVATE"
+
+JSON_TYPE = "application/json"
+RAW_IMAGE_TYPES = ("image/jpeg", "image/png")
+FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
+DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
+
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+PRIVATE_NETWORKS: Tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(network)
+    for network in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+# EC2 instance metadata (IPv4 and IPv6) and the ECS task metadata endpoint.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address) for address in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2")
+)
+
+
+class InvalidRequestError(ValueError):
+    """The request is at fault (client error)."""
+
+
+class UnsupportedContentTypeError(InvalidRequestError):
+    pass
+
+
+class UnsupportedAcceptError(InvalidRequestError):
+    pass
+
+
+class ImageFetchError(InvalidRequestError):
+    """The image URL was refused or could not be fetched."""
+
+
+class BlockedAddressError(ImageFetchError):
+    pass
+
+
+class ImageTooLargeError(InvalidRequestError):
+    pass
+
+
+class InvalidImageError(InvalidRequestError):
+    pass
+
+
+@dataclass
+class ImageRequest:
+    image: Image.Image
+    top_k: Optional[int]
+
+
+@dataclass
+class Prediction:
+    probabilities: List[float]
+    class_names: List[str]
+    top_k: Optional[int]
+
+
+def allowed_networks_from_env() -> Tuple[IPNetwork, ...]:
+    return PRIVATE_NETWORKS if os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() == "true" else ()
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def check_address(address: IPAddress, allowed_networks: Sequence[IPNetwork], url: str) -> None:
+    """Raises BlockedAddressError unless `address` is public or inside an explicitly allowed network."""
+    address = _unmapped(address)
+    if address in METADATA_ADDRESSES:
+        raise BlockedAddressError(f"refusing to fetch {url}: {address} is the instance metadata address")
+    if address.is_link_local:
+        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a link-local address")
+    if any(address in network for network in allowed_networks):
+        return
+    if address.is_loopback:
+        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a loopback address")
+    if address.is_private or not address.is_global or address.is_multicast:
+        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a private or reserved address")
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an already checked address while the Host header keeps the URL's host name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As _PinnedHTTPConnection, with certificate and SNI checked against the URL's host name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _resolve(host: str, port: int, url: str) -> List[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise ImageFetchError(f"cannot resolve host of {url}: {error}") from None
+    # Drop an IPv6 zone ("%eth0"); ip_address() does not take it.
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
+
+
+def _remaining(deadline: float, url: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ImageFetchError(f"fetching {url} timed out")
+    return left
+
+
+def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: float) -> http.client.HTTPConnection:
+    if len(url) > MAX_URL_LENGTH:
+        raise ImageFetchError(f"image URL longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ImageFetchError(f"invalid image URL {url!r}: {error}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ImageFetchError(f"refusing to fetch {url}: only https URLs are accepted")
+    if not parts.hostname:
+        raise ImageFetchError(f"invalid image URL {url!r}: no host")
+    if parts.username is not None or parts.password is not None:
+        raise ImageFetchError(f"refusing to fetch {url}: URLs with credentials are not accepted")
+    port = port or (443 if scheme == "https" else 80)
+    addresses = _resolve(parts.hostname, port, url)
+    if not addresses:
+        raise ImageFetchError(f"cannot resolve host of {url}")
+    for address in addresses:
+        check_address(address, allowed_networks, url)
+    address = addresses[0]
+    if scheme == "http" and not any(_unmapped(address) in network for network in allowed_networks):
+        raise ImageFetchError(f"refusing to fetch {url}: only https URLs are accepted")
+    timeout = _remaining(deadline, url)
+    if scheme == "https":
+        return _PinnedHTTPSConnection(parts.hostname, port, str(address), timeout)
+    return _PinnedHTTPConnection(parts.hostname, port, str(address), timeout)
+
+
+def _read_limited(response: http.client.HTTPResponse, conn: http.client.HTTPConnection, url: str,
+                  max_bytes: int, deadline: float) -> bytes:
+    declared = response.getheader("Content-Length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+        raise ImageTooLargeError(f"image at {url} is {int(declared)} bytes; the limit is {max_bytes}")
+    chunks: List[bytes] = []
+    size = 0
+    while True:
+        if conn.sock is not None:
+            conn.sock.settimeout(_remaining(deadline, url))
+        chunk = response.read(min(65536, max_bytes + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise ImageTooLargeError(f"image at {url} exceeds the limit of {max_bytes} bytes")
+    return b"".join(chunks)
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def fetch_image(
+    url: str,
+    *,
+    allowed_networks: Optional[Sequence[IPNetwork]] = None,
+    timeout: float = FETCH_TIMEOUT_SECONDS,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
+) -> bytes:
+    """Fetches image bytes from `url` under the rules in the module docstring.
+
+    `allowed_networks` defaults to what IMAGE_FETCH_ALLOW_PRIVATE grants (nothing unless it is "true").
+    """
+    if allowed_networks is None:
+        allowed_networks = allowed_networks_from_env()
+    deadline = time.monotonic() + timeout
+    current = url
+    for _ in range(max_redirects + 1):
+        conn = _open_checked(current, allowed_networks, deadline)
+        try:
+            try:
+                conn.request("GET", _request_target(current),
+                             headers={"Accept": ", ".join(FETCHED_IMAGE_TYPES), "User-Agent": "image-classifier/1"})
+                response = conn.getresponse()
+                if response.status in (301, 302, 303, 307, 308):
+                    location = response.getheader("Location")
+                    if not location:
+                        raise ImageFetchError(f"{current} answered {response.status} without a Location header")
+                    current = urljoin(current, location.strip())
+                    continue
+                if response.status != 200:
+                    raise ImageFetchError(f"{current} answered HTTP {response.status}")
+                content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+                if content_type not in FETCHED_IMAGE_TYPES:
+                    raise ImageFetchError(
+                        f"{current} returned content type {content_type or 'none'!r}, "
+                        f"expected one of {', '.join(FETCHED_IMAGE_TYPES)}"
+                    )
+                return _read_limited(response, conn, current, max_bytes, deadline)
+            except (socket.timeout, TimeoutError):
+                raise ImageFetchError(f"fetching {current} timed out") from None
+            except ssl.SSLError as error:
+                raise ImageFetchError(f"TLS error fetching {current}: {error}") from None
+            except (OSError, http.client.HTTPException) as error:
+                raise ImageFetchError(f"fetching {current} failed: {error}") from None
+        finally:
+            conn.close()
+    raise ImageFetchError(f"{url} redirected more than {max_redirects} times")
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Decodes to RGB, refusing oversized bodies and pixel counts before the pixels are decompressed."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageTooLargeError(f"image is {len(data)} bytes; the limit is {MAX_IMAGE_BYTES}")
+    if not data:
+        raise InvalidImageError("the image is empty")
+    try:
+        image = Image.open(io.BytesIO(data), formats=DECODABLE_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise ImageTooLargeError(f"image has too many pixels: {error}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise InvalidImageError(f"the body is not a readable JPEG/PNG/GIF/WebP/BMP image: {error}") from None
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLargeError(f"image is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS} pixels")
+    try:
+        image.load()
+        return image.convert("RGB")
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InvalidImageError(f"the image data is corrupt or truncated: {error}") from None
+
+
+def _media_type(header: Optional[str]) -> Tuple[str, dict]:
+    """'application/json; topk=3' -> ('application/json', {'topk': '3'})."""
+    if not header:
+        return "", {}
+    first = header.split(",")[0]
+    kind, *params = first.split(";")
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), parsed
+
+
+def _parse_top_k(value: Any, source: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidRequestError(f"{source} must be a positive integer, got {value!r}")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"{source} must be a positive integer, got {value!r}")
+    return value
+
+
+def model_fn(model_dir: str) -> LoadedModel:
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    loaded = load_model_dir(model_dir, device)
+    log.info("loaded %s with %d classes from %s", loaded.config.model_name, loaded.config.num_classes, model_dir)
+    return loaded
+
+
+def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[str] = JSON_TYPE) -> ImageRequest:
+    kind, _ = _media_type(content_type)
+    if kind in RAW_IMAGE_TYPES:
+        if isinstance(request_body, str):
+            raise InvalidRequestError(f"a {kind} body must be bytes")
+        return ImageRequest(image=decode_image(bytes(request_body)), top_k=None)
+    if kind == JSON_TYPE:
+        try:
+            payload = json.loads(request_body)
+        except (ValueError, TypeError) as error:
+            raise InvalidRequestError(f"request body is not valid JSON: {error}") from None
+        if not isinstance(payload, dict):
+            raise InvalidRequestError('request JSON must be an object like {"url": "https://..."}')
+        url = payload.get("url")
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidRequestError('request JSON needs a "url" string')
+        top_k = _parse_top_k(payload["topK"], '"topK"') if payload.get("topK") is not None else None
+        return ImageRequest(image=decode_image(fetch_image(url.strip())), top_k=top_k)
+    raise UnsupportedContentTypeError(
+        f"unsupported content type {content_type!r}; send {JSON_TYPE} with a URL or {' / '.join(RAW_IMAGE_TYPES)} bytes"
+    )
+
+
+def predict_fn(input_data: ImageRequest, model: LoadedModel) -> Prediction:
+    config = model.config
+    tensor = eval_transform(config.image_size, config.mean, config.std)(input_data.image).unsqueeze(0)
+    device = next(model.model.parameters()).device
+    with torch.inference_mode():
+        probabilities = torch.softmax(model.model(tensor.to(device)), dim=1)[0].cpu().tolist()
+    return Prediction(probabilities=probabilities, class_names=model.class_names, top_k=input_data.top_k)
+
+
+def output_fn(prediction: Prediction, accept: Optional[str] = JSON_TYPE) -> str:
+    kind, params = _media_type(accept)
+    if kind not in ("", JSON_TYPE, "*/*", "application/*"):
+        raise UnsupportedAcceptError(f"unsupported Accept {accept!r}; responses are {JSON_TYPE}")
+    num_classes = len(prediction.probabilities)
+    if prediction.top_k is not None:
+        top_k = prediction.top_k
+    elif "topk" in params:
+        top_k = _parse_top_k(params["topk"], "Accept parameter topk")
+    else:
+        top_k = min(DEFAULT_TOP_K, num_classes)
+    if top_k > num_classes:
+        raise InvalidRequestError(f"topK {top_k} exceeds the number of classes ({num_classes})")
+    ranked = sorted(range(num_classes), key=lambda index: prediction.probabilities[index], reverse=True)[:top_k]
+    return json.dumps(
+        {
+            "predictions": [
+                {"label": prediction.class_names[index], "index": index, "probability": prediction.probabilities[index]}
+                for index in ranked
+            ]
+        }
+    )

@@ -1,0 +1,121 @@
+"""Fixtures: a tiny separable ImageFolder dataset, the metric regexes of metrics.json, and a model trained
+once by running train.py the way SageMaker does, shared by the inference tests."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+from PIL import Image
+
+SCRIPTS_DIR = Path(__file__).resolve().parent.parent
+if str(SCRIPTS_DIR) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS_DIR))
+
+# Numbered folders like the course's "001.Affenpinscher", so label clean-up is exercised too.
+CLASS_COLOURS: Dict[str, Tuple[int, int, int]] = {
+    "001.red": (220, 30, 30),
+    "002.green": (30, 200, 40),
+    "003.blue": (30, 40, 220),
+}
+LABELS = [folder.split(".", 1)[1] for folder in CLASS_COLOURS]
+IMAGES_PER_SPLIT = {"train": 8, "valid": 4, "test": 4}
+IMAGE_SIZE = 32
+
+
+def colour_image(colour: Tuple[int, int, int], seed: int, size: int = IMAGE_SIZE) -> Image.Image:
+    """A noisy solid-colour square: trivially separable by colour, yet no two images are identical."""
+    rng = random.Random(seed)
+    pixels = [
+        tuple(max(0, min(255, channel + rng.randint(-40, 40))) for channel in colour)
+        for _ in range(size * size)
+    ]
+    image = Image.new("RGB", (size, size))
+    image.putdata(pixels)
+    return image
+
+
+def image_bytes(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def make_dataset(root: Path) -> Path:
+    seed = 0
+    for split, count in IMAGES_PER_SPLIT.items():
+        for folder, colour in CLASS_COLOURS.items():
+            directory = root / split / folder
+            directory.mkdir(parents=True)
+            for index in range(count):
+                seed += 1
+                fmt, ext = ("JPEG", "jpg") if index % 2 == 0 else ("PNG", "png")
+                (directory / f"{index}.{ext}").write_bytes(image_bytes(colour_image(colour, seed), fmt))
+    return root
+
+
+@pytest.fixture(scope="session")
+def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def metric_regexes() -> Dict[str, re.Pattern]:
+    with open(SCRIPTS_DIR / "metrics.json", encoding="utf-8") as handle:
+        definitions = json.load(handle)["metricDefinitions"]
+    return {definition["name"]: re.compile(definition["regex"]) for definition in definitions}
+
+
+def metric_values(stdout: str, pattern: re.Pattern) -> List[float]:
+    """What SageMaker extracts: the first capture group of every line the regex matches."""
+    return [float(match.group(1)) for line in stdout.splitlines() for match in [pattern.search(line)] if match]
+
+
+def sagemaker_env(data_dir: Path, model_dir: Path, output_dir: Path) -> Dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SM_")}
+    env.update(
+        SM_CHANNEL_TRAINING=str(data_dir),
+        SM_MODEL_DIR=str(model_dir),
+        SM_OUTPUT_DATA_DIR=str(output_dir),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def run_script(script: str, args: List[str], env: Dict[str, str], cwd: Path = SCRIPTS_DIR) -> subprocess.CompletedProcess:
+    # SageMaker script mode runs the entry point from the unpacked source directory.
+    return subprocess.run(
+        [sys.executable, script, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@dataclass
+class TrainedModel:
+    model_dir: Path
+    output_dir: Path
+    result: subprocess.CompletedProcess
+
+
+SAGEMAKER_HYPERPARAMETERS = [
+    "--epochs", "3", "--lr", "0.01", "--batch-size", "8", "--model-name", "tiny-cnn", "--pretrained", "false",
+    "--image-size", str(IMAGE_SIZE), "--num-workers", "0",
+    # A tuning job adds this one; the script must ignore it.
+    "--_tuning_objective_metric", "test:loss",
+]
+
+
+@pytest.fixture(scope="session")
+def trained_model(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    root = tmp_path_factory.mktemp("sagemaker")
+    model_dir, output_dir = root / "model", root / "output"
+    result = run_script("train.py", SAGEMAKER_HYPERPARAMETERS, sagemaker_env(dataset_dir, model_dir, output_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return TrainedModel(model_dir=model_dir, output_dir=output_dir, result=result)
