@@ -1,0 +1,137 @@
+/**
+ * The effective permissions of IAM roles in a stack: every inline, customer-managed and AWS-managed
+ * policy reaching each role by any route, gathered in one pass over the stack.
+ */
+import { PolicyResource } from "@pulumi/policy";
+import { ParsedDocument, parsePolicyDocument, roleNameFromArn } from "./iam";
+import { link, nameKeys, StackIndex, T } from "./stack";
+import { get, list, str, UNKNOWN } from "./unknown";
+
+export interface RoleDocument {
+    /** Where the document comes from, for messages ("RolePolicy 'lambda-invoke'"). */
+    source: string;
+    parsed: ParsedDocument;
+}
+
+export interface RolePermissions {
+    documents: RoleDocument[];
+    /** Managed policies whose documents are not in this stack (AWS-managed or pre-existing). */
+    opaqueManaged: { arn: string; via: string }[];
+    /** Attachments whose target or policy could not be resolved during preview. */
+    unresolved: string[];
+}
+
+function roleKeys(value: string): string[] {
+    const name = roleNameFromArn(value);
+    return name ? [value, name] : [value];
+}
+
+function short(resource: PolicyResource): string {
+    return `${resource.type.split(":").pop()} '${resource.name}'`;
+}
+
+export class RoleGraph {
+    private readonly byRole = new Map<string, RolePermissions>();
+    /** Attachments naming a role we could not find; keyed by the role reference, reported by callers. */
+    readonly unattached: string[] = [];
+
+    constructor(private readonly index: StackIndex) {
+        for (const role of index.of(T.role)) {
+            const perms = this.entry(role);
+            const inline = list(role.props, "inlinePolicies");
+            if (inline === UNKNOWN) perms.unresolved.push(`inlinePolicies of ${short(role)}`);
+            else
+                (inline ?? []).forEach((policy, i) => {
+                    const document = policy === UNKNOWN ? UNKNOWN : get(policy, "policy");
+                    if (document === undefined || document === "") return;
+                    perms.documents.push({
+                        source: `${short(role)} inlinePolicies[${i}]`,
+                        parsed: parsePolicyDocument(document),
+                    });
+                });
+            this.addManagedList(role, "managedPolicyArns", [role]);
+        }
+        for (const rp of index.of(T.rolePolicy)) {
+            for (const role of this.roles(rp, "role")) {
+                this.entry(role).documents.push({ source: short(rp), parsed: parsePolicyDocument(get(rp.props, "policy")) });
+            }
+        }
+        for (const attachment of index.of(T.rolePolicyAttachment)) {
+            const roles = this.roles(attachment, "role");
+            if (roles.length > 0) this.addManaged(attachment, "policyArn", str(attachment.props, "policyArn"), roles);
+        }
+        for (const attachment of index.of(T.rolePolicyAttachmentsExclusive)) {
+            const roles = this.roles(attachment, "roleName");
+            if (roles.length > 0) this.addManagedList(attachment, "policyArns", roles);
+        }
+        for (const attachment of index.of(T.policyAttachment)) {
+            const names = list(attachment.props, "roles");
+            const roles: PolicyResource[] = [];
+            if (names === UNKNOWN || (names ?? []).includes(UNKNOWN)) {
+                roles.push(...(attachment.propertyDependencies?.roles ?? []).filter((d) => d.type === T.role));
+                if (roles.length === 0) this.unattached.push(`roles of ${short(attachment)}`);
+            }
+            for (const value of Array.isArray(names) ? names : []) {
+                if (typeof value === "string") roles.push(...roleKeys(value).flatMap((k) => index.find(T.role, k)).slice(0, 1));
+            }
+            if (roles.length > 0) this.addManaged(attachment, "policyArn", str(attachment.props, "policyArn"), roles);
+        }
+    }
+
+    permissions(role: PolicyResource): RolePermissions {
+        return this.entry(role);
+    }
+
+    private entry(role: PolicyResource): RolePermissions {
+        let perms = this.byRole.get(role.urn);
+        if (!perms) this.byRole.set(role.urn, (perms = { documents: [], opaqueManaged: [], unresolved: [] }));
+        return perms;
+    }
+
+    private roles(resource: PolicyResource, prop: string): PolicyResource[] {
+        const found = link(this.index, resource, prop, T.role, roleKeys);
+        if (found.kind === "linked") return found.targets;
+        if (found.kind === "unlinked") this.unattached.push(`${prop} of ${short(resource)}`);
+        return [];
+    }
+
+    private addManagedList(resource: PolicyResource, prop: string, roles: PolicyResource[]): void {
+        const arns = list(resource.props, prop);
+        if (arns === UNKNOWN) {
+            for (const role of roles) this.entry(role).unresolved.push(`${prop} of ${short(resource)}`);
+            return;
+        }
+        for (const arn of arns ?? []) this.addManaged(resource, prop, arn === UNKNOWN ? UNKNOWN : typeof arn === "string" ? arn : undefined, roles);
+    }
+
+    private addManaged(resource: PolicyResource, prop: string, arn: unknown, roles: PolicyResource[]): void {
+        const via = short(resource);
+        let customer: PolicyResource[] = [];
+        if (typeof arn === "string") {
+            customer = nameKeys(arn)
+                .map((key) => this.index.find(T.policy, key, ["arn", "name"]))
+                .find((found) => found.length > 0) ?? [];
+            if (customer.length === 0) {
+                for (const role of roles) this.entry(role).opaqueManaged.push({ arn, via });
+                return;
+            }
+        } else if (arn === UNKNOWN) {
+            customer = (resource.propertyDependencies?.[prop] ?? []).filter((d) => d.type === T.policy);
+            if (customer.length === 0) {
+                for (const role of roles) this.entry(role).unresolved.push(`${prop} of ${via}`);
+                return;
+            }
+        } else {
+            return;
+        }
+        for (const policy of customer) {
+            const parsed = parsePolicyDocument(get(policy.props, "policy"));
+            for (const role of roles) this.entry(role).documents.push({ source: `${short(policy)} via ${via}`, parsed });
+        }
+    }
+}
+
+/** A Lambda function's role, resolved by ARN/name or by dependency. */
+export function functionRole(index: StackIndex, fn: PolicyResource) {
+    return link(index, fn, "role", T.role, roleKeys);
+}

@@ -1,0 +1,209 @@
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { readConfig, requireOrdered } from "../lib/config";
+import { label, link, StackIndex, T } from "../lib/stack";
+import { get, list, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
+
+const name = "sagemaker-endpoint-autoscaling";
+
+const configSchema = {
+    properties: {
+        minCapacityFloor: { type: "integer" as const, minimum: 1, description: "Least minCapacity of a variant's scalable target.", default: 1 },
+        maxCapacityCeiling: { type: "integer" as const, minimum: 1, description: "Most maxCapacity of a variant's scalable target (cost bound).", default: 4 },
+        minTargetValue: { type: "number" as const, description: "Least target SageMakerVariantInvocationsPerInstance.", default: 10 },
+        maxTargetValue: { type: "number" as const, description: "Most target SageMakerVariantInvocationsPerInstance.", default: 10 },
+        minCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Least scale-in/scale-out cooldown.", default: 30 },
+        maxCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Most scale-in/scale-out cooldown.", default: 30 },
+    },
+};
+
+interface Config {
+    minCapacityFloor: number;
+    maxCapacityCeiling: number;
+    minTargetValue: number;
+    maxTargetValue: number;
+    minCooldownSeconds: number;
+    maxCooldownSeconds: number;
+}
+
+const dimension = "sagemaker:variant:DesiredInstanceCount";
+const metric = "SageMakerVariantInvocationsPerInstance";
+// Application Auto Scaling's cooldown when a target tracking policy leaves it unset.
+const defaultCooldownSeconds = 300;
+
+function parseResourceId(id: string): { endpoint: string; variant: string } | undefined {
+    const match = /^endpoint\/([^/]+)\/variant\/([^/]+)$/.exec(id);
+    return match ? { endpoint: match[1], variant: match[2] } : undefined;
+}
+
+type Report = (message: string, urn?: string) => void;
+
+export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
+    name,
+    description:
+        "Every aws.sagemaker.Endpoint has, for each production variant, an Application Auto Scaling target (sagemaker:variant:DesiredInstanceCount, " +
+        "endpoint/<name>/variant/<variant>) with min >= 1 and max within bounds and above min, and a TargetTrackingScaling policy on " +
+        "SageMakerVariantInvocationsPerInstance with target value and cooldowns within bounds.",
+    enforcementLevel: "mandatory",
+    configSchema,
+    validateStack: (args, reportViolation) => {
+        const config = readConfig<Config>(name, configSchema, args.getConfig());
+        requireOrdered(name, "minCapacityFloor", config.minCapacityFloor, "maxCapacityCeiling", config.maxCapacityCeiling);
+        requireOrdered(name, "minTargetValue", config.minTargetValue, "maxTargetValue", config.maxTargetValue);
+        requireOrdered(name, "minCooldownSeconds", config.minCooldownSeconds, "maxCooldownSeconds", config.maxCooldownSeconds);
+        const index = new StackIndex(args.resources);
+        const endpoints = index.of(T.endpoint);
+        if (endpoints.length === 0) return;
+        const unchecked = new Unchecked();
+
+        // Index targets by endpoint name (and variant) when known, by the endpoint they depend on otherwise.
+        const targetsByName = new Map<string, { target: PolicyResource; variant: string }[]>();
+        const targetsByEndpoint = new Map<PolicyResource, PolicyResource[]>();
+        for (const target of index.of(T.scalableTarget)) {
+            const namespace = str(target.props, "serviceNamespace");
+            const dim = str(target.props, "scalableDimension");
+            if ((typeof namespace === "string" && namespace !== "sagemaker") || (typeof dim === "string" && dim !== dimension)) continue;
+            const id = str(target.props, "resourceId");
+            const parsed = typeof id === "string" ? parseResourceId(id) : undefined;
+            if (parsed) {
+                targetsByName.set(parsed.endpoint, [...(targetsByName.get(parsed.endpoint) ?? []), { target, variant: parsed.variant }]);
+                continue;
+            }
+            if (id !== UNKNOWN) continue;
+            const deps = [...(target.propertyDependencies?.resourceId ?? []), ...(target.dependencies ?? [])].filter((d) => d.type === T.endpoint);
+            for (const endpoint of new Set(deps)) targetsByEndpoint.set(endpoint, [...(targetsByEndpoint.get(endpoint) ?? []), target]);
+        }
+        const policiesByResourceId = new Map<string, PolicyResource[]>();
+        const policiesByTarget = new Map<PolicyResource, PolicyResource[]>();
+        for (const policy of index.of(T.scalingPolicy)) {
+            const id = str(policy.props, "resourceId");
+            if (typeof id === "string") policiesByResourceId.set(id, [...(policiesByResourceId.get(id) ?? []), policy]);
+            else {
+                const deps = [...(policy.propertyDependencies?.resourceId ?? []), ...(policy.dependencies ?? [])].filter((d) => d.type === T.scalableTarget);
+                for (const target of new Set(deps)) policiesByTarget.set(target, [...(policiesByTarget.get(target) ?? []), policy]);
+            }
+        }
+        const policiesFor = (target: PolicyResource): PolicyResource[] => {
+            const id = str(target.props, "resourceId");
+            const byId = typeof id === "string" ? (policiesByResourceId.get(id) ?? []) : [];
+            return [...new Set([...byId, ...(policiesByTarget.get(target) ?? [])])];
+        };
+
+        for (const endpoint of endpoints) {
+            const endpointName = str(endpoint.props, "name");
+            const variants = endpointVariants(index, endpoint, unchecked);
+            const byName = typeof endpointName === "string" ? (targetsByName.get(endpointName) ?? []) : [];
+            const byDependency = targetsByEndpoint.get(endpoint) ?? [];
+            const shownName = typeof endpointName === "string" ? endpointName : "<name unknown until created>";
+            const fix = (variant: string) =>
+                `Add an aws.appautoscaling.Target (serviceNamespace "sagemaker", scalableDimension "${dimension}", ` +
+                `resourceId "endpoint/${shownName}/variant/${variant}", minCapacity >= ${config.minCapacityFloor}, maxCapacity <= ${config.maxCapacityCeiling}) ` +
+                `and an aws.appautoscaling.Policy of type TargetTrackingScaling on ${metric} for it.`;
+            for (const variant of variants ?? [undefined]) {
+                const matched = [
+                    ...byName.filter((t) => variant === undefined || t.variant === variant).map((t) => t.target),
+                    // A target whose resourceId is unknown but depends on this endpoint: its variant cannot be told apart.
+                    ...byDependency,
+                ];
+                if (matched.length === 0) {
+                    const which = variant === undefined ? "its production variants" : `production variant '${variant}'`;
+                    reportViolation(`${label(endpoint)} (${shownName}): no auto-scaling target for ${which}, so it cannot scale with load. ${fix(variant ?? "<variant>")}`, endpoint.urn);
+                    continue;
+                }
+                if (byName.length === 0 && byDependency.length > 0) {
+                    unchecked.add(`resourceId of ${byDependency.map(label).join(", ")} (linked to ${label(endpoint)} by dependency only)`);
+                }
+                for (const target of matched) checkTarget(target, policiesFor(target), config, reportViolation, unchecked);
+            }
+        }
+        unchecked.finish();
+    },
+};
+
+/** Variant names of the endpoint's configuration that use instances; undefined when they cannot be known. */
+function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked: Unchecked): string[] | undefined {
+    const configLink = link(index, endpoint, "endpointConfigName", T.endpointConfiguration);
+    if (configLink.kind !== "linked") {
+        unchecked.add(`the production variants of ${label(endpoint)} (its endpoint configuration is not resolvable in this stack)`);
+        return undefined;
+    }
+    const names: string[] = [];
+    for (const configuration of configLink.targets) {
+        const variants = list(configuration.props, "productionVariants");
+        if (!Array.isArray(variants)) {
+            unchecked.add(`productionVariants of ${label(configuration)}`);
+            return undefined;
+        }
+        for (const variant of variants) {
+            // Serverless variants scale by concurrency, not instances; they have no instance-count target.
+            if (variant !== UNKNOWN && get(variant, "serverlessConfig") !== undefined) continue;
+            const variantName = variant === UNKNOWN ? UNKNOWN : str(variant, "variantName");
+            if (typeof variantName !== "string") {
+                unchecked.add(`a variantName of ${label(configuration)}`);
+                return undefined;
+            }
+            names.push(variantName);
+        }
+    }
+    return names;
+}
+
+function checkTarget(target: PolicyResource, policies: PolicyResource[], config: Config, report: Report, unchecked: Unchecked): void {
+    const min = num(target.props, "minCapacity");
+    const max = num(target.props, "maxCapacity");
+    if (min === UNKNOWN) unchecked.add(`minCapacity of ${label(target)}`);
+    else if (min === undefined || min < config.minCapacityFloor) {
+        report(`${label(target)} has minCapacity ${min ?? "(unset)"}; at least ${config.minCapacityFloor} instance must stay in service. Set minCapacity >= ${config.minCapacityFloor}.`, target.urn);
+    }
+    if (max === UNKNOWN) unchecked.add(`maxCapacity of ${label(target)}`);
+    else if (max === undefined || max > config.maxCapacityCeiling) {
+        report(`${label(target)} has maxCapacity ${max ?? "(unset)"}, above the allowed ${config.maxCapacityCeiling} (${name}.maxCapacityCeiling). Lower maxCapacity.`, target.urn);
+    } else if (typeof min === "number" && max <= min) {
+        report(`${label(target)} has maxCapacity ${max} not above minCapacity ${min}, so it can never scale out. Raise maxCapacity above minCapacity.`, target.urn);
+    }
+
+    const tracking = policies.filter((p) => str(p.props, "policyType") === "TargetTrackingScaling" || str(p.props, "policyType") === UNKNOWN);
+    const onMetric = tracking.filter((p) => {
+        const type = str(p.props, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType");
+        if (type === UNKNOWN) unchecked.add(`predefinedMetricType of ${label(p)}`);
+        return type === metric || type === UNKNOWN;
+    });
+    if (onMetric.length === 0) {
+        const found = policies.length === 0 ? "has no scaling policy" : `has only ${policies.map(label).join(", ")}, none tracking ${metric}`;
+        report(
+            `${label(target)} ${found}. Add an aws.appautoscaling.Policy with policyType "TargetTrackingScaling", predefinedMetricType "${metric}", ` +
+                `targetValue ${range(config.minTargetValue, config.maxTargetValue)} and cooldowns ${range(config.minCooldownSeconds, config.maxCooldownSeconds)} s.`,
+            target.urn,
+        );
+        return;
+    }
+    for (const policy of onMetric) {
+        const base = "targetTrackingScalingPolicyConfiguration";
+        const value = num(policy.props, `${base}.targetValue`);
+        if (value === UNKNOWN) unchecked.add(`targetValue of ${label(policy)}`);
+        else if (value === undefined || value < config.minTargetValue || value > config.maxTargetValue) {
+            report(
+                `${label(policy)} tracks ${metric} at targetValue ${value ?? "(unset)"}, outside ${range(config.minTargetValue, config.maxTargetValue)} ` +
+                    `(${name}.minTargetValue/maxTargetValue): too high never scales out, too low over-provisions. Set targetValue to ${range(config.minTargetValue, config.maxTargetValue)}.`,
+                policy.urn,
+            );
+        }
+        for (const key of ["scaleInCooldown", "scaleOutCooldown"]) {
+            const cooldown = num(policy.props, `${base}.${key}`);
+            if (cooldown === UNKNOWN) unchecked.add(`${key} of ${label(policy)}`);
+            else {
+                const seconds = cooldown ?? defaultCooldownSeconds;
+                if (seconds < config.minCooldownSeconds || seconds > config.maxCooldownSeconds) {
+                    report(
+                        `${label(policy)} has ${key} ${seconds} s${cooldown === undefined ? " (AWS default, unset)" : ""}, outside ` +
+                            `${range(config.minCooldownSeconds, config.maxCooldownSeconds)} s (${name}.minCooldownSeconds/maxCooldownSeconds). Set ${key} explicitly.`,
+                        policy.urn,
+                    );
+                }
+            }
+        }
+    }
+}
+
+function range(low: number, high: number): string {
+    return low === high ? `${low}` : `between ${low} and ${high}`;
+}

@@ -1,0 +1,121 @@
+import { ResourceValidationPolicy } from "@pulumi/policy";
+import { T } from "../lib/stack";
+import { bool, collect, get, list, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
+
+function subject(type: string, name: string): string {
+    return `${type.split(":").pop()} '${name}'`;
+}
+
+export const ec2Imdsv2Required: ResourceValidationPolicy = {
+    name: "ec2-imdsv2-required",
+    description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens \"required\") or disable the metadata endpoint.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.instance && args.type !== T.launchTemplate) return;
+        const unchecked = new Unchecked();
+        const tokens = str(args.props, "metadataOptions.httpTokens");
+        const endpoint = str(args.props, "metadataOptions.httpEndpoint");
+        if (tokens === UNKNOWN || endpoint === UNKNOWN) unchecked.add(`metadataOptions of ${args.name}`);
+        else if (tokens !== "required" && endpoint !== "disabled") {
+            reportViolation(
+                `${subject(args.type, args.name)} allows IMDSv1 (metadataOptions.httpTokens is ${tokens ?? "unset, which defaults to optional"}), ` +
+                    "letting SSRF reach the instance role's credentials. Set metadataOptions: { httpTokens: \"required\" }.",
+            );
+        }
+        unchecked.finish();
+    },
+};
+
+export const ec2EncryptedVolumes: ResourceValidationPolicy = {
+    name: "ec2-encrypted-volumes",
+    description: "EC2 root and EBS block devices, launch template block devices and EBS volumes are encrypted.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        const unchecked = new Unchecked();
+        const devices: [string, unknown][] = [];
+        if (args.type === T.instance) {
+            devices.push(["rootBlockDevice.encrypted", bool(args.props, "rootBlockDevice.encrypted")]);
+            devices.push(...collect(args.props, "ebsBlockDevices[].encrypted").map(([p, v]) => [p, v === UNKNOWN ? v : bool({ v }, "v")] as [string, unknown]));
+        } else if (args.type === T.launchTemplate) {
+            const mappings = list(args.props, "blockDeviceMappings");
+            if (mappings === UNKNOWN) unchecked.add(`blockDeviceMappings of ${args.name}`);
+            (Array.isArray(mappings) ? mappings : []).forEach((m, i) => {
+                if (m !== UNKNOWN && get(m, "ebs") === undefined) return;
+                devices.push([`blockDeviceMappings[${i}].ebs.encrypted`, m === UNKNOWN ? UNKNOWN : bool(m, "ebs.encrypted")]);
+            });
+        } else if (args.type === T.volume) {
+            devices.push(["encrypted", bool(args.props, "encrypted")]);
+        } else {
+            return;
+        }
+        for (const [where, encrypted] of devices) {
+            if (encrypted === UNKNOWN) unchecked.add(`${where} of ${args.name}`);
+            else if (encrypted !== true) {
+                reportViolation(
+                    `${subject(args.type, args.name)} has an unencrypted volume (${where} is ${encrypted ?? "unset"}). Set ${where}: true (optionally with a KMS key).`,
+                );
+            }
+        }
+        unchecked.finish();
+    },
+};
+
+const openCidrs = new Set(["0.0.0.0/0", "::/0"]);
+
+function portText(from: unknown, to: unknown, protocol: unknown): string {
+    if (protocol === "-1" || protocol === "all") return "all ports";
+    if (typeof from === "number" && typeof to === "number") return from === to ? `port ${from}` : `ports ${from}-${to}`;
+    return "some ports";
+}
+
+function coversSsh(from: unknown, to: unknown, protocol: unknown): boolean {
+    if (protocol === "-1" || protocol === "all") return true;
+    return typeof from === "number" && typeof to === "number" && from <= 22 && to >= 22;
+}
+
+export const ec2NoPublicIngress: ResourceValidationPolicy = {
+    name: "ec2-no-public-ingress",
+    description: "No security group ingress from 0.0.0.0/0 or ::/0, on SSH or any other port.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        const unchecked = new Unchecked();
+        const rules: { where: string; cidrs: unknown[]; from: unknown; to: unknown; protocol: unknown }[] = [];
+        if (args.type === T.securityGroup) {
+            const ingress = list(args.props, "ingress");
+            if (ingress === UNKNOWN) unchecked.add(`ingress of ${args.name}`);
+            (Array.isArray(ingress) ? ingress : []).forEach((rule, i) => {
+                if (rule === UNKNOWN) return unchecked.add(`ingress[${i}] of ${args.name}`);
+                const cidrs = [...(asList(rule, "cidrBlocks") ?? []), ...(asList(rule, "ipv6CidrBlocks") ?? [])];
+                rules.push({ where: `ingress[${i}]`, cidrs, from: num(rule, "fromPort"), to: num(rule, "toPort"), protocol: str(rule, "protocol") });
+            });
+        } else if (args.type === T.securityGroupRule) {
+            const type = str(args.props, "type");
+            if (type === UNKNOWN) unchecked.add(`type of ${args.name}`);
+            if (type !== "ingress") return unchecked.finish();
+            const cidrs = [...(asList(args.props, "cidrBlocks") ?? []), ...(asList(args.props, "ipv6CidrBlocks") ?? [])];
+            rules.push({ where: "rule", cidrs, from: num(args.props, "fromPort"), to: num(args.props, "toPort"), protocol: str(args.props, "protocol") });
+        } else if (args.type === T.securityGroupIngressRule) {
+            const cidrs = [str(args.props, "cidrIpv4"), str(args.props, "cidrIpv6")];
+            rules.push({ where: "rule", cidrs, from: num(args.props, "fromPort"), to: num(args.props, "toPort"), protocol: str(args.props, "ipProtocol") });
+        } else {
+            return;
+        }
+        for (const rule of rules) {
+            if (rule.cidrs.includes(UNKNOWN)) unchecked.add(`CIDR blocks of ${rule.where} in ${args.name}`);
+            const open = rule.cidrs.filter((c): c is string => typeof c === "string" && openCidrs.has(c));
+            if (open.length === 0) continue;
+            const ports = portText(rule.from, rule.to, rule.protocol);
+            const ssh = coversSsh(rule.from, rule.to, rule.protocol) ? " including SSH (22)" : "";
+            reportViolation(
+                `${subject(args.type, args.name)} ${rule.where} allows ingress from ${open.join(" and ")} on ${ports}${ssh}: open to the whole internet. ` +
+                    "Remove the rule (use SSM Session Manager instead of SSH) or restrict it to specific CIDRs or a source security group.",
+            );
+        }
+        unchecked.finish();
+    },
+};
+
+function asList(props: unknown, path: string): unknown[] | undefined {
+    const value = list(props, path);
+    return value === UNKNOWN ? [UNKNOWN] : value;
+}

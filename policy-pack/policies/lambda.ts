@@ -1,0 +1,254 @@
+import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { readConfig, requireOrdered } from "../lib/config";
+import { matchesPattern } from "../lib/iam";
+import { functionRole, RoleGraph } from "../lib/roles";
+import { label, link, StackIndex, T } from "../lib/stack";
+import { bool, get, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
+
+const pcName = "lambda-provisioned-concurrency";
+
+const pcSchema = {
+    properties: {
+        minProvisionedConcurrency: {
+            type: "integer" as const,
+            minimum: 1,
+            description: "Least provisioned concurrency for a function that invokes a SageMaker endpoint.",
+            default: 3,
+        },
+        maxProvisionedConcurrency: {
+            type: "integer" as const,
+            minimum: 1,
+            description: "Most provisioned concurrency for such a function (cost bound).",
+            default: 3,
+        },
+    },
+};
+
+interface PcConfig {
+    minProvisionedConcurrency: number;
+    maxProvisionedConcurrency: number;
+}
+
+/** A function name, or the name inside a function ARN ("arn:aws:lambda:r:a:function:name[:qualifier]"). */
+function functionKeys(value: string): string[] {
+    const match = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:([^:]+)/.exec(value);
+    return match ? [value, match[1]] : [value];
+}
+
+type Invokes = "yes" | "no" | "unknown";
+
+/** Whether a function calls a SageMaker endpoint: by its environment or by what its role may do. */
+function invokesEndpoint(index: StackIndex, graph: RoleGraph, fn: PolicyResource, endpointNames: Set<string>): Invokes {
+    const variables = get(fn.props, "environment.variables");
+    if (variables !== null && typeof variables === "object") {
+        for (const value of Object.values(variables as Record<string, unknown>)) {
+            if (typeof value === "string" && endpointNames.has(value)) return "yes";
+        }
+    }
+    const envDeps = [...(fn.propertyDependencies?.environment ?? []), ...(fn.dependencies ?? [])];
+    if (envDeps.some((d) => d.type === T.endpoint)) return "yes";
+    let unknown = variables === UNKNOWN;
+    const role = functionRole(index, fn);
+    if (role.kind === "linked") {
+        for (const target of role.targets) {
+            for (const { parsed } of graph.permissions(target).documents) {
+                if (parsed.kind === "unknown") unknown = true;
+                if (parsed.kind !== "known") continue;
+                for (const s of parsed.statements) {
+                    if (s.effect !== "Allow") continue;
+                    if (s.unknownKeys.includes("Action") || s.unknownKeys.includes("*")) unknown = true;
+                    if ((s.actions ?? []).some((a) => matchesPattern("sagemaker:InvokeEndpoint", a))) return "yes";
+                }
+            }
+        }
+    } else if (role.kind === "unlinked") {
+        unknown = true;
+    }
+    return unknown ? "unknown" : "no";
+}
+
+export const lambdaProvisionedConcurrency: StackValidationPolicy = {
+    name: pcName,
+    description:
+        "Every Lambda function that invokes a SageMaker endpoint has a ProvisionedConcurrencyConfig on a published version or alias (never $LATEST) " +
+        "with provisionedConcurrentExecutions within the configured bounds, and reserved concurrency, when set, not below it.",
+    enforcementLevel: "mandatory",
+    configSchema: pcSchema,
+    validateStack: (args, reportViolation) => {
+        const config = readConfig<PcConfig>(pcName, pcSchema, args.getConfig());
+        requireOrdered(pcName, "minProvisionedConcurrency", config.minProvisionedConcurrency, "maxProvisionedConcurrency", config.maxProvisionedConcurrency);
+        const index = new StackIndex(args.resources);
+        const functions = index.of(T.lambdaFunction);
+        if (functions.length === 0) return;
+        const graph = new RoleGraph(index);
+        const unchecked = new Unchecked();
+        const endpointNames = new Set(
+            index.of(T.endpoint).map((e) => str(e.props, "name")).filter((n): n is string => typeof n === "string"),
+        );
+
+        const configsByFunction = new Map<PolicyResource, PolicyResource[]>();
+        const unlinkedConfigs: PolicyResource[] = [];
+        for (const pcc of index.of(T.provisionedConcurrency)) {
+            const target = link(index, pcc, "functionName", T.lambdaFunction, functionKeys);
+            if (target.kind === "linked") for (const fn of target.targets) configsByFunction.set(fn, [...(configsByFunction.get(fn) ?? []), pcc]);
+            else if (target.kind !== "external") unlinkedConfigs.push(pcc);
+        }
+        const want =
+            config.minProvisionedConcurrency === config.maxProvisionedConcurrency
+                ? `${config.minProvisionedConcurrency}`
+                : `between ${config.minProvisionedConcurrency} and ${config.maxProvisionedConcurrency}`;
+
+        for (const fn of functions) {
+            const invokes = invokesEndpoint(index, graph, fn, endpointNames);
+            if (invokes === "no") continue;
+            if (invokes === "unknown") {
+                unchecked.add(`whether ${label(fn)} invokes a SageMaker endpoint (its role's policy or environment is unknown)`);
+                continue;
+            }
+            const configs = configsByFunction.get(fn) ?? [];
+            if (configs.length === 0) {
+                const unlinked = unlinkedConfigs.length > 0 ? ` (${unlinkedConfigs.map(label).join(", ")} could not be linked to any function)` : "";
+                reportViolation(
+                    `${label(fn)} invokes a SageMaker endpoint but has no aws.lambda.ProvisionedConcurrencyConfig${unlinked}, so every scale-out pays a cold start. ` +
+                        `Publish the function (publish: true), add an aws.lambda.Alias on its version and a ProvisionedConcurrencyConfig on that alias ` +
+                        `with provisionedConcurrentExecutions ${want}.`,
+                    fn.urn,
+                );
+                continue;
+            }
+            let total = 0;
+            let totalKnown = true;
+            for (const pcc of configs) {
+                checkQualifier(index, fn, pcc, reportViolation, unchecked);
+                const count = num(pcc.props, "provisionedConcurrentExecutions");
+                if (count === UNKNOWN) {
+                    unchecked.add(`provisionedConcurrentExecutions of ${label(pcc)}`);
+                    totalKnown = false;
+                } else if (count === undefined || count < config.minProvisionedConcurrency || count > config.maxProvisionedConcurrency) {
+                    reportViolation(
+                        `${label(pcc)} gives ${label(fn)} provisionedConcurrentExecutions ${count ?? "(unset)"}, outside the allowed ${want} ` +
+                            `(${pcName}.minProvisionedConcurrency/maxProvisionedConcurrency). Set provisionedConcurrentExecutions to ${want}.`,
+                        pcc.urn,
+                    );
+                    total += count ?? 0;
+                } else {
+                    total += count;
+                }
+            }
+            const reserved = num(fn.props, "reservedConcurrentExecutions");
+            if (reserved === UNKNOWN) unchecked.add(`reservedConcurrentExecutions of ${label(fn)}`);
+            else if (typeof reserved === "number" && reserved >= 0 && totalKnown && reserved < total) {
+                reportViolation(
+                    `${label(fn)} reserves ${reserved} concurrent executions, below its ${total} provisioned; AWS rejects this and the function would throttle. ` +
+                        `Raise reservedConcurrentExecutions to at least ${total} or remove it.`,
+                    fn.urn,
+                );
+            }
+        }
+        unchecked.finish();
+    },
+};
+
+function checkQualifier(
+    index: StackIndex,
+    fn: PolicyResource,
+    pcc: PolicyResource,
+    reportViolation: (message: string, urn?: string) => void,
+    unchecked: Unchecked,
+): void {
+    const qualifier = str(pcc.props, "qualifier");
+    const latest = (why: string) =>
+        reportViolation(
+            `${label(pcc)} for ${label(fn)} ${why}; provisioned concurrency needs a published version. ` +
+                "Set publish: true on the function, point an aws.lambda.Alias at its version and use the alias name as qualifier.",
+            pcc.urn,
+        );
+    if (qualifier === "$LATEST") return latest("uses qualifier $LATEST");
+    if (qualifier === undefined) return latest("has no qualifier");
+    if (typeof qualifier === "string" && /^\d+$/.test(qualifier)) return;
+    let aliases: PolicyResource[];
+    if (typeof qualifier === "string") {
+        aliases = index.find(T.lambdaAlias, qualifier, ["name"]);
+        if (aliases.length === 0) {
+            unchecked.add(`alias '${qualifier}' used by ${label(pcc)} is not defined in this stack`);
+            return;
+        }
+    } else {
+        const deps = pcc.propertyDependencies?.qualifier ?? [];
+        aliases = deps.filter((d) => d.type === T.lambdaAlias);
+        if (aliases.length === 0) {
+            // A qualifier computed from the function itself is its published version.
+            if (deps.some((d) => d.type === T.lambdaFunction)) return checkPublished(fn, latest, unchecked);
+            unchecked.add(`qualifier of ${label(pcc)}`);
+            return;
+        }
+    }
+    for (const alias of aliases) {
+        const version = str(alias.props, "functionVersion");
+        if (version === "$LATEST") return latest(`uses alias ${label(alias)}, which points at $LATEST`);
+        if (version === UNKNOWN) {
+            const fromFunction = (alias.propertyDependencies?.functionVersion ?? []).some((d) => d.type === T.lambdaFunction);
+            if (fromFunction) checkPublished(fn, latest, unchecked);
+            else unchecked.add(`functionVersion of ${label(alias)}`);
+        }
+    }
+}
+
+function checkPublished(fn: PolicyResource, latest: (why: string) => void, unchecked: Unchecked): void {
+    const publish = bool(fn.props, "publish");
+    if (publish === UNKNOWN) unchecked.add(`publish of ${label(fn)}`);
+    else if (publish !== true) latest(`targets the version of ${label(fn)}, which is not published (publish is not true), i.e. $LATEST`);
+}
+
+const publicInvokeName = "lambda-no-public-invoke";
+
+export const lambdaNoPublicInvoke: ResourceValidationPolicy = {
+    name: publicInvokeName,
+    description:
+        "No aws.lambda.Permission lets any principal ('*') invoke a function without a sourceArn, sourceAccount or principalOrgId, and none opens an unauthenticated function URL.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.lambdaPermission) return;
+        const unchecked = new Unchecked();
+        const principal = str(args.props, "principal");
+        const scoped = ["sourceArn", "sourceAccount", "principalOrgId"].some((k) => {
+            const v = str(args.props, k);
+            return v === UNKNOWN || (typeof v === "string" && v !== "");
+        });
+        if (principal === UNKNOWN) unchecked.add(`principal of ${args.name}`);
+        else if (principal === "*" && !scoped) {
+            reportViolation(
+                `Permission '${args.name}' lets any AWS principal ('*') invoke the function with no sourceArn, sourceAccount or principalOrgId. ` +
+                    "Set principal to the calling service (e.g. apigateway.amazonaws.com) and sourceArn to the calling resource.",
+            );
+        }
+        const urlAuth = str(args.props, "functionUrlAuthType");
+        if (urlAuth === UNKNOWN) unchecked.add(`functionUrlAuthType of ${args.name}`);
+        else if (urlAuth === "NONE") {
+            reportViolation(`Permission '${args.name}' allows unauthenticated function URL calls (functionUrlAuthType NONE). Use AWS_IAM.`);
+        }
+        unchecked.finish();
+    },
+};
+
+const urlName = "lambda-function-url-iam-auth";
+
+export const lambdaFunctionUrlIamAuth: ResourceValidationPolicy = {
+    name: urlName,
+    description: "Lambda function URLs use AWS_IAM authorization, never NONE.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.functionUrl) return;
+        const auth = str(args.props, "authorizationType");
+        if (auth === UNKNOWN) {
+            const unchecked = new Unchecked();
+            unchecked.add(`authorizationType of ${args.name}`);
+            unchecked.finish();
+        } else if (auth !== "AWS_IAM") {
+            reportViolation(
+                `FunctionUrl '${args.name}' has authorizationType ${auth ?? "(unset)"}, so anyone on the internet can invoke the function. ` +
+                    "Set authorizationType: \"AWS_IAM\" and grant lambda:InvokeFunctionUrl to the callers.",
+            );
+        }
+    },
+};
