@@ -1,0 +1,386 @@
+/**
+ * The engine's side of the Analyzer protocol. The policy pack runs as its own process, started as the
+ * CLI's analyzer plugin starts it (`node @pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`
+ * from the pack's directory; @pulumi/policy binds its gRPC server on 127.0.0.1 and prints the port), and
+ * is driven with the generated stubs @pulumi/pulumi ships: GetAnalyzerInfo, the config file validated
+ * against each policy's schema, Configure, Remediate and Analyze for every resource, AnalyzeStack for
+ * all of them. The process is shut down on every path.
+ */
+import * as grpc from "@grpc/grpc-js";
+import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import type { CapturedResource } from "./capture";
+import { ENFORCEMENT_LEVELS, resolvePolicyConfig, type EnforcementLevel, type PolicyDescription, type ResolvedPolicyConfig } from "./policy-config";
+import { trackChild } from "./processes";
+
+export type { EnforcementLevel, PolicyDescription } from "./policy-config";
+
+export interface Violation {
+    policyPack: string;
+    policyPackVersion: string;
+    policyName: string;
+    enforcementLevel: EnforcementLevel;
+    description: string;
+    message: string;
+    /** The resource the violation is about; empty for a stack-wide violation that names none. */
+    urn: string;
+    resourceType: string;
+    resourceName: string;
+}
+
+export interface PolicyPackInfo {
+    name: string;
+    version: string;
+    policies: (PolicyDescription & { config: ResolvedPolicyConfig })[];
+}
+
+export interface RunPolicyPackOptions {
+    packDir: string;
+    /** The policy config file's parsed JSON ({} for none). */
+    policyConfig: unknown;
+    /** Names the config in error messages, e.g. its file name. */
+    policyConfigSource?: string;
+    resources: CapturedResource[];
+    /** The stack's config, passed to the pack's process as the CLI passes it (PULUMI_CONFIG). */
+    stackConfig?: Record<string, string>;
+    /** How long the pack may take to print its port. */
+    startTimeoutMs?: number;
+}
+
+export interface PolicyPackResult {
+    pack: PolicyPackInfo;
+    violations: Violation[];
+}
+
+/** A policy pack that could not be started or that failed while analyzing; carries the pack's own log. */
+export class PolicyPackError extends Error {
+    constructor(message: string, readonly log: string) {
+        super(log.trim() ? `${message}\n--- policy pack output ---\n${log.trim()}` : message);
+        this.name = "PolicyPackError";
+    }
+}
+
+// The engine address is dropped by the runner; the pack never calls back into the engine.
+const ENGINE_ADDRESS = "127.0.0.1:0";
+const CALL_DEADLINE_MS = 120_000;
+const MAX_MESSAGE_BYTES = 400 * 1024 * 1024;
+const CONCURRENT_ANALYZE_CALLS = 16;
+
+const LEVEL_BY_ENUM: Record<number, EnforcementLevel> = {
+    [analyzerPb.EnforcementLevel.ADVISORY]: "advisory",
+    [analyzerPb.EnforcementLevel.MANDATORY]: "mandatory",
+    [analyzerPb.EnforcementLevel.REMEDIATE]: "remediate",
+    [analyzerPb.EnforcementLevel.DISABLED]: "disabled",
+};
+const ENUM_BY_LEVEL: Record<EnforcementLevel, analyzerPb.EnforcementLevel> = {
+    advisory: analyzerPb.EnforcementLevel.ADVISORY,
+    mandatory: analyzerPb.EnforcementLevel.MANDATORY,
+    remediate: analyzerPb.EnforcementLevel.REMEDIATE,
+    disabled: analyzerPb.EnforcementLevel.DISABLED,
+};
+
+interface RunningPack {
+    child: ChildProcess;
+    port: number;
+    log: () => string;
+    stop: () => Promise<void>;
+}
+
+/** Starts the pack as the CLI does and waits for the port it prints. */
+export async function startPolicyPack(packDir: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningPack> {
+    const dir = path.resolve(packDir);
+    let runner: string;
+    try {
+        runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [dir] });
+    } catch {
+        throw new PolicyPackError(`policy pack ${packDir}: cannot resolve @pulumi/pulumi/cmd/run-policy-pack from the pack's directory`, "");
+    }
+    const child = spawn(process.execPath, [runner, ENGINE_ADDRESS, dir], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const untrack = trackChild(child);
+    let stderr = "";
+    let stdout = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const stop = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+            child.kill("SIGTERM");
+            const killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
+            await exited;
+            clearTimeout(killTimer);
+        }
+        untrack();
+    };
+    try {
+        const port = await new Promise<number>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new PolicyPackError(`policy pack ${packDir} did not print its port within ${timeoutMs} ms`, stderr)), timeoutMs);
+            child.stdout?.on("data", (chunk: Buffer) => {
+                stdout += chunk.toString();
+                const line = stdout.split("\n")[0];
+                if (stdout.includes("\n") || /^\d+$/.test(line.trim())) {
+                    const port = Number(line.trim());
+                    clearTimeout(timer);
+                    if (Number.isInteger(port) && port > 0) resolve(port);
+                    else reject(new PolicyPackError(`policy pack ${packDir} printed "${line.trim()}" instead of its port`, stderr));
+                }
+            });
+            child.once("error", (err) => {
+                clearTimeout(timer);
+                reject(new PolicyPackError(`policy pack ${packDir} could not be started: ${err.message}`, stderr));
+            });
+            child.once("exit", (code, signal) => {
+                clearTimeout(timer);
+                reject(new PolicyPackError(`policy pack ${packDir} failed to start (exit ${signal ?? code})`, stderr + stdout));
+            });
+        });
+        return { child, port, log: () => stderr, stop };
+    } catch (err) {
+        await stop();
+        throw err;
+    }
+}
+
+type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+
+function call<Req, Res>(client: analyzerGrpc.AnalyzerClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+        method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+}
+
+/** The engine leaves internal keys ("__defaults", a dynamic resource's "__provider") out of what analyzers see. */
+function withoutInternalKeys(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(withoutInternalKeys);
+    if (value !== null && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) if (!k.startsWith("__")) out[k] = withoutInternalKeys(v);
+        return out;
+    }
+    return value;
+}
+
+function toStruct(props: Record<string, unknown>): Struct {
+    return Struct.fromJavaScript(withoutInternalKeys(props) as Parameters<typeof Struct.fromJavaScript>[0]);
+}
+
+/** Pulumi custom timeouts are Go durations ("5m", "1h30m"); the analyzer wants seconds. */
+function durationSeconds(duration: string | undefined): number {
+    if (!duration) return 0;
+    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+    let total = 0;
+    for (const [, amount, unit] of duration.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) total += Number(amount) * units[unit];
+    return total;
+}
+
+function resourceOptions(r: CapturedResource): analyzerPb.AnalyzerResourceOptions {
+    const o = new analyzerPb.AnalyzerResourceOptions();
+    o.setProtect(r.options.protect === true);
+    o.setIgnorechangesList(r.options.ignoreChanges ?? []);
+    o.setDeletebeforereplacedefined(r.options.deleteBeforeReplace !== undefined);
+    o.setDeletebeforereplace(r.options.deleteBeforeReplace === true);
+    o.setAdditionalsecretoutputsList(r.options.additionalSecretOutputs ?? []);
+    o.setAliasesList(r.options.aliases ?? []);
+    if (r.options.customTimeouts) {
+        const t = new analyzerPb.AnalyzerResourceOptions.CustomTimeouts();
+        t.setCreate(durationSeconds(r.options.customTimeouts.create));
+        t.setUpdate(durationSeconds(r.options.customTimeouts.update));
+        t.setDelete(durationSeconds(r.options.customTimeouts.delete));
+        o.setCustomtimeouts(t);
+    }
+    if (r.parent) o.setParent(r.parent);
+    return o;
+}
+
+function providerResource(r: CapturedResource, byUrn: Map<string, CapturedResource>): analyzerPb.AnalyzerProviderResource | undefined {
+    const provider = r.provider ? byUrn.get(r.provider) : undefined;
+    if (!provider) return undefined;
+    const p = new analyzerPb.AnalyzerProviderResource();
+    p.setType(provider.type);
+    p.setName(provider.name);
+    p.setUrn(provider.urn);
+    p.setProperties(toStruct(provider.inputs));
+    return p;
+}
+
+function analyzeRequest(r: CapturedResource, props: Record<string, unknown>, byUrn: Map<string, CapturedResource>): analyzerPb.AnalyzeRequest {
+    const req = new analyzerPb.AnalyzeRequest();
+    req.setType(r.type);
+    req.setName(r.name);
+    req.setUrn(r.urn);
+    req.setProperties(toStruct(props));
+    req.setOptions(resourceOptions(r));
+    const provider = providerResource(r, byUrn);
+    if (provider) req.setProvider(provider);
+    return req;
+}
+
+function stackResource(r: CapturedResource, byUrn: Map<string, CapturedResource>): analyzerPb.AnalyzerResource {
+    const res = new analyzerPb.AnalyzerResource();
+    res.setType(r.type);
+    res.setName(r.name);
+    res.setUrn(r.urn);
+    res.setProperties(toStruct(r.outputs));
+    res.setOptions(resourceOptions(r));
+    const provider = providerResource(r, byUrn);
+    if (provider) res.setProvider(provider);
+    if (r.parent) res.setParent(r.parent);
+    res.setDependenciesList(r.dependencies);
+    const deps = res.getPropertydependenciesMap();
+    for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+        const d = new analyzerPb.AnalyzerPropertyDependencies();
+        d.setUrnsList(urns);
+        deps.set(key, d);
+    }
+    return res;
+}
+
+function describePolicies(info: analyzerPb.AnalyzerInfo): PolicyDescription[] {
+    const initial = info.getInitialconfigMap();
+    return info.getPoliciesList().map((p) => {
+        const schema = p.getConfigschema();
+        const init = initial.get(p.getName());
+        return {
+            name: p.getName(),
+            description: p.getDescription(),
+            enforcementLevel: LEVEL_BY_ENUM[p.getEnforcementlevel()] ?? "advisory",
+            type: p.getPolicyType() === analyzerPb.PolicyType.POLICY_TYPE_STACK ? "stack" : "resource",
+            configSchema: schema
+                ? { properties: (schema.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>, required: schema.getRequiredList() }
+                : undefined,
+            initialConfig: init
+                ? { enforcementLevel: LEVEL_BY_ENUM[init.getEnforcementlevel()], properties: init.getProperties()?.toJavaScript() as Record<string, unknown> | undefined }
+                : undefined,
+        };
+    });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping the results in order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results = new Array<R>(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
+function urnParts(urn: string): { type: string; name: string } {
+    const parts = urn.split("::");
+    if (parts.length < 4) return { type: "", name: "" };
+    return { type: parts[2].split("$").pop() ?? "", name: parts.slice(3).join("::") };
+}
+
+/**
+ * Runs the policy pack over the captured resources. The pack's process is stopped before this returns
+ * or throws. Config problems throw a plain Error naming the policy and property; a pack that fails to
+ * start or fails during analysis throws a PolicyPackError carrying its log.
+ */
+export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<RunningPack>): Promise<PolicyPackResult> {
+    const pack = await (started ??
+        startPolicyPack(o.packDir, { ...process.env, PULUMI_CONFIG: JSON.stringify(o.stackConfig ?? {}) }, o.startTimeoutMs));
+    const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${pack.port}`, grpc.credentials.createInsecure(), {
+        "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+        "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    });
+    const failed = (what: string, err: unknown) =>
+        new PolicyPackError(`policy pack ${o.packDir}: ${what} failed: ${(err as grpc.ServiceError).details ?? (err as Error).message}`, pack.log());
+    try {
+        let info: analyzerPb.AnalyzerInfo;
+        try {
+            info = await call(client, client.getAnalyzerInfo, new Empty());
+        } catch (err) {
+            throw failed("GetAnalyzerInfo", err);
+        }
+        const policies = describePolicies(info);
+        const resolved = resolvePolicyConfig(policies, o.policyConfig, o.policyConfigSource ?? "policy config");
+
+        const configure = new analyzerPb.ConfigureAnalyzerRequest();
+        const configMap = configure.getPolicyconfigMap();
+        for (const [name, c] of Object.entries(resolved)) {
+            const pc = new analyzerPb.PolicyConfig();
+            pc.setEnforcementlevel(ENUM_BY_LEVEL[c.enforcementLevel]);
+            pc.setProperties(Struct.fromJavaScript(c.properties as Parameters<typeof Struct.fromJavaScript>[0]));
+            configMap.set(name, pc);
+        }
+        try {
+            await call(client, client.configure, configure);
+        } catch (err) {
+            throw failed("Configure", err);
+        }
+
+        const byUrn = new Map(o.resources.map((r) => [r.urn, r]));
+        const packName = info.getName();
+        const packVersion = info.getVersion();
+        const violations: Violation[] = [];
+        const collect = (diags: analyzerPb.AnalyzeDiagnostic[], defaultUrn: string) => {
+            for (const d of diags) {
+                const urn = d.getUrn() || defaultUrn;
+                const resource = byUrn.get(urn);
+                const parts = urnParts(urn);
+                violations.push({
+                    policyPack: d.getPolicypackname() || packName,
+                    policyPackVersion: d.getPolicypackversion() || packVersion,
+                    policyName: d.getPolicyname(),
+                    enforcementLevel: LEVEL_BY_ENUM[d.getEnforcementlevel()] ?? "advisory",
+                    description: d.getDescription(),
+                    message: d.getMessage(),
+                    urn,
+                    resourceType: resource?.type ?? parts.type,
+                    resourceName: resource?.name ?? parts.name,
+                });
+            }
+        };
+
+        const remediates = Object.values(resolved).some((c) => c.enforcementLevel === "remediate");
+        const perResource = await mapLimited(o.resources, CONCURRENT_ANALYZE_CALLS, async (r) => {
+            // As the engine does: remediations rewrite the inputs first, then the result is analyzed.
+            let props = r.inputs;
+            if (remediates) {
+                try {
+                    const response = await call(client, client.remediate, analyzeRequest(r, props, byUrn));
+                    for (const remediation of response.getRemediationsList()) {
+                        const next = remediation.getProperties();
+                        if (next) props = next.toJavaScript() as Record<string, unknown>;
+                    }
+                } catch (err) {
+                    throw failed(`Remediate of ${r.urn}`, err);
+                }
+            }
+            try {
+                return (await call(client, client.analyze, analyzeRequest(r, props, byUrn))).getDiagnosticsList();
+            } catch (err) {
+                throw failed(`Analyze of ${r.urn}`, err);
+            }
+        });
+        perResource.forEach((diags, i) => collect(diags, o.resources[i].urn));
+
+        const stackRequest = new analyzerPb.AnalyzeStackRequest();
+        stackRequest.setResourcesList(o.resources.map((r) => stackResource(r, byUrn)));
+        try {
+            collect((await call(client, client.analyzeStack, stackRequest)).getDiagnosticsList(), "");
+        } catch (err) {
+            throw failed("AnalyzeStack", err);
+        }
+
+        return {
+            pack: {
+                name: packName,
+                version: packVersion,
+                policies: policies.map((p) => ({ ...p, config: resolved[p.name] })),
+            },
+            violations,
+        };
+    } finally {
+        client.close();
+        await pack.stop();
+    }
+}
+
+export { ENFORCEMENT_LEVELS };

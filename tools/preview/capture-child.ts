@@ -1,0 +1,74 @@
+/**
+ * The capture process started by capture.ts: plays the engine for one program run. PULUMI_CONFIG and
+ * PULUMI_CONFIG_SECRET_KEYS are already in the environment, as the language host would set them; the
+ * rest comes in PULUMI_PREVIEW_CAPTURE. The Pulumi runtime is the program's own copy of @pulumi/pulumi,
+ * so the monitor is installed where the program's resources will look for it.
+ */
+import { createRequire } from "node:module";
+import type { CaptureMessage } from "./capture";
+import { EngineMonitor, type ProtoModules } from "./monitor";
+
+interface Settings {
+    setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean): void;
+    waitForRPCs(): Promise<void>;
+}
+
+let reported = false;
+function report(message: CaptureMessage): void {
+    if (reported) return;
+    reported = true;
+    process.send?.(message, () => process.exit(message.ok ? 0 : 1));
+}
+
+function errorMessage(err: unknown): string {
+    // The program's own message, not the stack: it is meant for the person running the preview.
+    return err instanceof Error ? err.message : String(err);
+}
+
+process.on("uncaughtException", (err) => report({ ok: false, error: errorMessage(err) }));
+process.on("unhandledRejection", (err) => report({ ok: false, error: errorMessage(err) }));
+
+async function main(): Promise<void> {
+    const { program, project, stack, dryRun } = JSON.parse(process.env.PULUMI_PREVIEW_CAPTURE ?? "{}") as {
+        program: string;
+        project: string;
+        stack: string;
+        dryRun: boolean;
+    };
+    const load = createRequire(program);
+    const settings = load("@pulumi/pulumi/runtime/settings") as Settings;
+    const state = load("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+    const { runInPulumiStack } = load("@pulumi/pulumi/runtime/stack") as { runInPulumiStack(init: () => Promise<unknown>): Promise<unknown> };
+    const proto: ProtoModules = {
+        Struct: (load("google-protobuf/google/protobuf/struct_pb") as { Struct: ProtoModules["Struct"] }).Struct,
+        ...(load("@pulumi/pulumi/proto/resource_pb") as Pick<ProtoModules, "RegisterResourceResponse" | "ReadResourceResponse" | "RegisterPackageResponse">),
+        InvokeResponse: (load("@pulumi/pulumi/proto/provider_pb") as Pick<ProtoModules, "InvokeResponse">).InvokeResponse,
+    };
+    const config = JSON.parse(process.env.PULUMI_CONFIG ?? "{}") as Record<string, string>;
+    const monitor = new EngineMonitor(proto, project, stack, dryRun, config);
+    settings.setMockOptions(monitor, project, stack, dryRun);
+    // The feature set of the engine the CLI talks to, except output values (see EngineMonitor.supportsFeature).
+    Object.assign(state.getStore(), {
+        supportsSecrets: true,
+        supportsResourceReferences: true,
+        supportsOutputValues: false,
+        supportsDeletedWith: true,
+        supportsReplaceWith: true,
+        supportsAliasSpecs: true,
+        supportsTransforms: false,
+        supportsParameterization: true,
+        supportsResourceHooks: false,
+        supportsErrorHooks: false,
+    });
+
+    await runInPulumiStack(async () => {
+        // As the Node.js language host does: the module's exports are the stack outputs, and an exported
+        // function is the program's entry point.
+        const exported: unknown = load(program);
+        return exported instanceof Function ? await (exported as () => unknown)() : exported;
+    });
+    await settings.waitForRPCs();
+    report({ ok: true, resources: monitor.resources, stackOutputs: monitor.stackOutputs });
+}
+
+main().catch((err: unknown) => report({ ok: false, error: errorMessage(err) }));

@@ -1,0 +1,113 @@
+/**
+ * The policy pack config file (`--policy-pack-config`), checked the way the CLI checks it before it
+ * configures the analyzer: every key names a policy of the pack (or is "all"), a value is an enforcement
+ * level or an object of an optional `enforcementLevel` and the policy's properties, the properties are
+ * validated against the policy's `configSchema` with the schema's defaults applied, and every problem is
+ * an error that names the policy and the property.
+ */
+import Ajv, { type ErrorObject } from "ajv";
+
+export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
+export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
+
+export interface PolicyDescription {
+    name: string;
+    description: string;
+    enforcementLevel: EnforcementLevel;
+    type: "resource" | "stack";
+    configSchema?: { properties: Record<string, unknown>; required: string[] };
+    /** The pack's own initial config for this policy (PolicyPack's third argument). */
+    initialConfig?: { enforcementLevel?: EnforcementLevel; properties?: Record<string, unknown> };
+}
+
+export interface ResolvedPolicyConfig {
+    enforcementLevel: EnforcementLevel;
+    properties: Record<string, unknown>;
+}
+
+function isLevel(value: unknown): value is EnforcementLevel {
+    return typeof value === "string" && (ENFORCEMENT_LEVELS as readonly string[]).includes(value);
+}
+
+function levelError(where: string, value: unknown): Error {
+    return new Error(`${where}: enforcement level ${JSON.stringify(value)} is not one of ${ENFORCEMENT_LEVELS.join(", ")}`);
+}
+
+function describeAjvError(policy: string, err: ErrorObject): string {
+    const params = err.params as Record<string, unknown>;
+    if (err.keyword === "additionalProperties") {
+        return `policy "${policy}" has no config property "${String(params.additionalProperty)}"`;
+    }
+    if (err.keyword === "required") {
+        return `policy "${policy}": required config property "${String(params.missingProperty)}" is missing`;
+    }
+    const property = err.instancePath.replace(/^\//, "").replace(/\//g, ".");
+    return `policy "${policy}": config property "${property}" ${err.message ?? "is invalid"}`;
+}
+
+/**
+ * Resolves each policy's enforcement level and properties from the config file's JSON, the pack's
+ * initial config and the policies' defaults. `source` names the file in error messages.
+ */
+export function resolvePolicyConfig(
+    policies: PolicyDescription[],
+    fileConfig: unknown,
+    source: string,
+): Record<string, ResolvedPolicyConfig> {
+    if (typeof fileConfig !== "object" || fileConfig === null || Array.isArray(fileConfig)) {
+        throw new Error(`${source}: the policy config must be a JSON object keyed by policy name`);
+    }
+    const byName = new Map(policies.map((p) => [p.name, p]));
+    const entries = Object.entries(fileConfig as Record<string, unknown>);
+
+    let allLevel: EnforcementLevel | undefined;
+    const perPolicy = new Map<string, { enforcementLevel?: EnforcementLevel; properties: Record<string, unknown> }>();
+    for (const [key, value] of entries) {
+        if (key === "all") {
+            if (!isLevel(value)) throw levelError(`${source}: "all"`, value);
+            allLevel = value;
+            continue;
+        }
+        if (!byName.has(key)) {
+            throw new Error(`${source}: policy "${key}" does not exist in the policy pack (its policies: ${[...byName.keys()].join(", ")})`);
+        }
+        if (typeof value === "string") {
+            if (!isLevel(value)) throw levelError(`${source}: policy "${key}"`, value);
+            perPolicy.set(key, { enforcementLevel: value, properties: {} });
+        } else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+            const { enforcementLevel, ...properties } = value as Record<string, unknown>;
+            if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) throw levelError(`${source}: policy "${key}"`, enforcementLevel);
+            perPolicy.set(key, { enforcementLevel: enforcementLevel as EnforcementLevel | undefined, properties });
+        } else {
+            throw new Error(`${source}: policy "${key}" must be an enforcement level or an object, not ${JSON.stringify(value)}`);
+        }
+    }
+
+    const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+    const resolved: Record<string, ResolvedPolicyConfig> = {};
+    for (const policy of policies) {
+        const fromFile = perPolicy.get(policy.name);
+        const properties = { ...(policy.initialConfig?.properties ?? {}), ...(fromFile?.properties ?? {}) };
+        const schema = {
+            type: "object",
+            properties: policy.configSchema?.properties ?? {},
+            required: policy.configSchema?.required ?? [],
+            additionalProperties: false,
+        };
+        let validate;
+        try {
+            validate = ajv.compile(schema);
+        } catch (err) {
+            throw new Error(`policy "${policy.name}" has an invalid configSchema: ${(err as Error).message}`);
+        }
+        if (!validate(properties)) {
+            const problems = (validate.errors ?? []).map((e) => describeAjvError(policy.name, e));
+            throw new Error(`${source}: ${problems.join("; ")}`);
+        }
+        resolved[policy.name] = {
+            enforcementLevel: fromFile?.enforcementLevel ?? allLevel ?? policy.initialConfig?.enforcementLevel ?? policy.enforcementLevel,
+            properties,
+        };
+    }
+    return resolved;
+}
