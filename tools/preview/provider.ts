@@ -236,6 +236,33 @@ export function invoke(token: string, args: Wire, region: string): Wire {
                 virtualizationType: "hvm",
                 state: "available",
             };
+        case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
+            // The provider's table maps the PyTorch/TensorFlow deep learning containers to AWS's DLC
+            // account in the commercial regions.
+            const imageRegion = str(args.region, region);
+            const dnsSuffix = str(args.dnsSuffix, "amazonaws.com");
+            const repositoryName = str(args.repositoryName, "repository");
+            const imageTag = str(args.imageTag, "1");
+            const registryId = "763104351884";
+            return {
+                ...args,
+                id: registryId,
+                registryId,
+                region: imageRegion,
+                dnsSuffix,
+                repositoryName,
+                imageTag,
+                registryPath: `${registryId}.dkr.ecr.${imageRegion}.${dnsSuffix}/${repositoryName}:${imageTag}`,
+            };
+        }
+        case "aws:ec2/getSubnet:getSubnet": {
+            const id = str(args.id, "subnet-0a1b2c3d4e5f60718");
+            return { ...args, id, vpcId: "vpc-0a1b2c3d4e5f60718", availabilityZone: `${region}a`, cidrBlock: "10.0.1.0/24", arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:subnet/${id}`, ownerId: ACCOUNT_ID };
+        }
+        case "aws:ec2/getVpc:getVpc": {
+            const id = str(args.id, "vpc-0a1b2c3d4e5f60718");
+            return { ...args, id, cidrBlock: "10.0.0.0/16", default: args.default ?? true, arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:vpc/${id}`, ownerId: ACCOUNT_ID };
+        }
         default:
             return args;
     }

@@ -1,0 +1,166 @@
+/**
+ * `npm run preview -- --stack <name>`: an offline `pulumi preview --policy-pack <dir>
+ * --policy-pack-config <file>`. Prints the resources the stack would create and the policy violations;
+ * exit 0 without mandatory violations, 1 with, 2 on a usage, config or program error.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { runPolicyPack, startPolicyPack } from "./analyzer";
+import { captureProgram, findProjectFile, projectName, readStackConfig } from "./capture";
+import { summarize, toJson, toText } from "./report";
+
+const USAGE = `usage: npm run preview -- --stack <name> [options]
+
+  --stack <name>               stack to preview: reads Pulumi.<name>.yaml and <policy pack>/config/<name>.json
+  --program <file>             Pulumi program (.ts or .js) instead of the project's main
+  --config-file <file>         stack config file instead of Pulumi.<name>.yaml next to the project's Pulumi.yaml
+  --policy-pack <dir>          policy pack directory (default: policy-pack)
+  --policy-pack-config <file>  policy config file (default: <policy pack>/config/<name>.json)
+  --json                       print one JSON document instead of text
+  -h, --help                   show this help`;
+
+/** A problem with the invocation or its inputs: reported in one line, exit code 2. */
+class UsageError extends Error {}
+
+interface Options {
+    stack: string;
+    program: string;
+    configFile: string;
+    packDir: string;
+    policyConfigFile: string;
+    json: boolean;
+}
+
+/** The project's program: Pulumi.yaml's `main` (a file, or a directory holding index.ts/index.js). */
+function defaultProgram(cwd: string): string {
+    const projectFile = findProjectFile(path.join(cwd, "index"));
+    if (!projectFile) throw new UsageError(`no Pulumi.yaml in ${cwd} or above; pass --program <file>`);
+    const doc = parseYaml(fs.readFileSync(projectFile, "utf8")) as { main?: unknown } | null;
+    const main = path.resolve(path.dirname(projectFile), typeof doc?.main === "string" ? doc.main : ".");
+    if (fs.existsSync(main) && fs.statSync(main).isDirectory()) {
+        for (const candidate of ["index.ts", "index.js"]) if (fs.existsSync(path.join(main, candidate))) return path.join(main, candidate);
+        throw new UsageError(`the project's main directory ${path.relative(cwd, main) || "."} has no index.ts or index.js`);
+    }
+    return main;
+}
+
+function parseOptions(argv: string[], cwd: string): Options | "help" {
+    let values;
+    try {
+        ({ values } = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string" },
+                program: { type: "string" },
+                "config-file": { type: "string" },
+                "policy-pack": { type: "string" },
+                "policy-pack-config": { type: "string" },
+                json: { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (err) {
+        throw new UsageError((err as Error).message);
+    }
+    if (values.help) return "help";
+    const stack = values.stack;
+    if (!stack) throw new UsageError("--stack <name> is required");
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack "${stack}" is not a valid stack name`);
+
+    const program = values.program ? path.resolve(cwd, values.program) : defaultProgram(cwd);
+    if (!fs.existsSync(program) || !fs.statSync(program).isFile()) throw new UsageError(`program ${path.relative(cwd, program)} does not exist`);
+    if (!/\.(ts|js|cjs|mts|cts)$/.test(program)) throw new UsageError(`program ${path.relative(cwd, program)} is not a .ts or .js file`);
+
+    const projectFile = findProjectFile(program);
+    const projectDir = projectFile ? path.dirname(projectFile) : path.dirname(program);
+    const configFile = values["config-file"] ? path.resolve(cwd, values["config-file"]) : path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(configFile)) {
+        throw new UsageError(`stack config file ${path.relative(cwd, configFile)} does not exist (create it or pass --config-file)`);
+    }
+
+    const packDir = path.resolve(cwd, values["policy-pack"] ?? "policy-pack");
+    if (!fs.existsSync(path.join(packDir, "package.json"))) {
+        throw new UsageError(`policy pack ${path.relative(cwd, packDir)} has no package.json (pass --policy-pack <dir>)`);
+    }
+    const policyConfigFile = values["policy-pack-config"]
+        ? path.resolve(cwd, values["policy-pack-config"])
+        : path.join(packDir, "config", `${stack}.json`);
+    if (!fs.existsSync(policyConfigFile)) {
+        throw new UsageError(`policy config file ${path.relative(cwd, policyConfigFile)} does not exist (pass --policy-pack-config <file>)`);
+    }
+    return { stack, program, configFile, packDir, policyConfigFile, json: values.json === true };
+}
+
+function readPolicyConfig(file: string, cwd: string): unknown {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new UsageError(`policy config file ${path.relative(cwd, file)} is not valid JSON: ${(err as Error).message}`);
+    }
+}
+
+/** Runs the preview and returns the exit code; output goes to the given streams. */
+export async function main(argv: string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {
+    const { out, err, cwd } = io;
+    let options: Options | "help";
+    try {
+        options = parseOptions(argv, cwd);
+    } catch (e) {
+        err.write(`error: ${(e as Error).message}\n\n${USAGE}\n`);
+        return 2;
+    }
+    if (options === "help") {
+        out.write(USAGE + "\n");
+        return 0;
+    }
+    const o = options;
+    const rel = (file: string) => path.relative(cwd, file) || ".";
+    try {
+        const config = await readStackConfig(o.configFile);
+        const policyConfig = readPolicyConfig(o.policyConfigFile, cwd);
+        // The pack's start-up (ts-node with type checking) and the program run are independent: overlap them.
+        const pack = startPolicyPack(o.packDir, { ...process.env, PULUMI_CONFIG: JSON.stringify(config) });
+        pack.catch(() => undefined);
+        let capture;
+        try {
+            capture = await captureProgram({ program: o.program, stack: o.stack, config });
+        } catch (e) {
+            await pack.then((p) => p.stop(), () => undefined);
+            throw new UsageError(`program ${rel(o.program)} failed: ${(e as Error).message}`);
+        }
+        if (capture.programOutput.trim()) err.write(capture.programOutput.replace(/\n?$/, "\n"));
+        const result = await runPolicyPack(
+            { packDir: o.packDir, policyConfig, policyConfigSource: rel(o.policyConfigFile), resources: capture.resources },
+            pack,
+        );
+        const report = {
+            project: projectName(o.program),
+            stack: o.stack,
+            program: rel(o.program),
+            policyPack: { name: result.pack.name, version: result.pack.version },
+            resources: capture.resources,
+            violations: result.violations,
+        };
+        out.write((o.json ? toJson(report) : toText(report)) + "\n");
+        return summarize(report).mandatory > 0 ? 1 : 0;
+    } catch (e) {
+        err.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+        return 2;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e: unknown) => {
+            process.stderr.write(`error: ${(e as Error).message}\n`);
+            process.exitCode = 2;
+        },
+    );
+}
