@@ -1,0 +1,284 @@
+/**
+ * The project's stacks as resource sets, shaped like infra/ registers them (see the policy-pack brief):
+ * after an update every value is known; under preview, ARNs, versions and the inline policies built from
+ * them are unknown and links run through property dependencies.
+ */
+import { Spec, U } from "./harness";
+
+export type StackName = "dev" | "prod";
+
+const account = "123456789012";
+const region = "us-east-1";
+
+export interface StackShape {
+    endpointName: string;
+    functionName: string;
+    provisioned: number;
+    reserved: number;
+    maxInstances: number;
+    training: "existing" | "tuning";
+    ec2: boolean;
+}
+
+export const shapes: Record<StackName, StackShape> = {
+    dev: { endpointName: "sagemaker-classifier-dev", functionName: "inference-dev-a1b2c3d", provisioned: 1, reserved: 5, maxInstances: 2, training: "existing", ec2: false },
+    prod: { endpointName: "sagemaker-classifier-prod", functionName: "inference-prod-a1b2c3d", provisioned: 3, reserved: 20, maxInstances: 4, training: "tuning", ec2: true },
+};
+
+function arnOr(preview: boolean, value: string): string {
+    return preview ? U : value;
+}
+
+export function lambdaPolicy(endpointName: string, functionName: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: `arn:aws:sagemaker:${region}:${account}:endpoint/${endpointName}` },
+            {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: [`arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${functionName}`, `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${functionName}:*`],
+            },
+        ],
+    });
+}
+
+function sagemakerPolicy(bucket: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ReadData", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${bucket}/data/*`, `arn:aws:s3:::${bucket}/code/sourcedir.tar.gz`] },
+            { Sid: "ListData", Effect: "Allow", Action: ["s3:ListBucket"], Resource: `arn:aws:s3:::${bucket}` },
+            { Sid: "WriteOutput", Effect: "Allow", Action: ["s3:PutObject"], Resource: `arn:aws:s3:::${bucket}/output/*` },
+            { Sid: "EcrToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+            {
+                Sid: "EcrPull",
+                Effect: "Allow",
+                Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                Resource: "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-training",
+            },
+            {
+                Sid: "Logs",
+                Effect: "Allow",
+                Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                Resource: `arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/*`,
+            },
+            {
+                Sid: "Metrics",
+                Effect: "Allow",
+                Action: "cloudwatch:PutMetricData",
+                Resource: "*",
+                Condition: { StringLike: { "cloudwatch:namespace": "/aws/sagemaker/*" } },
+            },
+        ],
+    });
+}
+
+const trust = (service: string) =>
+    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+
+/** The project's resources for a stack; `preview` leaves unknown what `pulumi preview` cannot know. */
+export function projectStack(stack: StackName, preview = false): Spec[] {
+    const s = shapes[stack];
+    const bucket = `sagemaker-classifier-${stack}-bucket-9f8e7d6`;
+    const configName = `endpoint-config-${stack}-1a2b3c4`;
+    const specs: Spec[] = [
+        { type: "aws:s3/bucket:Bucket", name: "artifacts", props: { bucket, arn: arnOr(preview, `arn:aws:s3:::${bucket}`) } },
+        {
+            type: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            name: "artifacts-pab",
+            props: { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            propertyDependencies: { bucket: ["artifacts"] },
+        },
+        {
+            type: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            name: "artifacts-ownership",
+            props: { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            propertyDependencies: { bucket: ["artifacts"] },
+        },
+        {
+            type: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            name: "artifacts-sse",
+            props: { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
+            propertyDependencies: { bucket: ["artifacts"] },
+        },
+        { type: "aws:s3/bucketVersioning:BucketVersioning", name: "artifacts-versioning", props: { bucket, versioningConfiguration: { status: "Enabled" } } },
+        {
+            type: "aws:s3/bucketPolicy:BucketPolicy",
+            name: "artifacts-tls-only",
+            props: {
+                bucket,
+                policy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+                }),
+            },
+        },
+        { type: "aws:s3/bucketObjectv2:BucketObjectv2", name: "sourcedir", props: { bucket, key: "code/sourcedir.tar.gz" } },
+        {
+            type: "aws:iam/role:Role",
+            name: "sagemaker-role",
+            props: { name: `sagemaker-role-${stack}-11aa22b`, assumeRolePolicy: trust("sagemaker.amazonaws.com"), arn: arnOr(preview, `arn:aws:iam::${account}:role/sagemaker-role-${stack}-11aa22b`) },
+        },
+        {
+            type: "aws:iam/rolePolicy:RolePolicy",
+            name: "sagemaker-role-policy",
+            props: { role: `sagemaker-role-${stack}-11aa22b`, policy: sagemakerPolicy(bucket) },
+            propertyDependencies: { role: ["sagemaker-role"] },
+        },
+        {
+            type: "aws:iam/role:Role",
+            name: "lambda-role",
+            props: { name: `lambda-role-${stack}-33cc44d`, assumeRolePolicy: trust("lambda.amazonaws.com"), arn: arnOr(preview, `arn:aws:iam::${account}:role/lambda-role-${stack}-33cc44d`) },
+        },
+        {
+            type: "aws:iam/rolePolicy:RolePolicy",
+            name: "lambda-role-policy",
+            // Built from the log group's ARN, so the whole document is unknown during preview.
+            props: { role: `lambda-role-${stack}-33cc44d`, policy: preview ? U : lambdaPolicy(s.endpointName, s.functionName) },
+            propertyDependencies: { role: ["lambda-role"], policy: ["endpoint", "inference-logs"] },
+        },
+        { type: "aws:cloudwatch/logGroup:LogGroup", name: "inference-logs", props: { name: `/aws/lambda/${s.functionName}`, retentionInDays: 14 } },
+        {
+            type: "aws:sagemaker/model:Model",
+            name: "model",
+            props: { name: `model-${stack}-5e6f7a8`, executionRoleArn: arnOr(preview, `arn:aws:iam::${account}:role/sagemaker-role-${stack}-11aa22b`) },
+            propertyDependencies: { executionRoleArn: ["sagemaker-role"] },
+        },
+        {
+            type: "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+            name: "endpoint-config",
+            props: { name: configName, productionVariants: [{ variantName: "AllTraffic", modelName: `model-${stack}-5e6f7a8`, instanceType: "ml.m5.large", initialInstanceCount: 1 }] },
+            propertyDependencies: { productionVariants: ["model"] },
+        },
+        {
+            type: "aws:sagemaker/endpoint:Endpoint",
+            name: "endpoint",
+            props: { name: s.endpointName, endpointConfigName: preview ? U : configName },
+            propertyDependencies: { endpointConfigName: ["endpoint-config"] },
+        },
+        {
+            type: "aws:appautoscaling/target:Target",
+            name: "endpoint-target",
+            props: {
+                serviceNamespace: "sagemaker",
+                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                resourceId: `endpoint/${s.endpointName}/variant/AllTraffic`,
+                minCapacity: 1,
+                maxCapacity: s.maxInstances,
+            },
+            dependsOn: ["endpoint"],
+        },
+        {
+            type: "aws:appautoscaling/policy:Policy",
+            name: "endpoint-scaling",
+            props: {
+                policyType: "TargetTrackingScaling",
+                resourceId: `endpoint/${s.endpointName}/variant/AllTraffic`,
+                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                serviceNamespace: "sagemaker",
+                targetTrackingScalingPolicyConfiguration: {
+                    targetValue: 10,
+                    scaleInCooldown: 30,
+                    scaleOutCooldown: 30,
+                    predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+                },
+            },
+            propertyDependencies: { resourceId: ["endpoint-target"], scalableDimension: ["endpoint-target"], serviceNamespace: ["endpoint-target"] },
+        },
+        {
+            type: "aws:lambda/function:Function",
+            name: "inference",
+            props: {
+                name: s.functionName,
+                runtime: "nodejs22.x",
+                handler: "index.handler",
+                publish: true,
+                reservedConcurrentExecutions: s.reserved,
+                role: arnOr(preview, `arn:aws:iam::${account}:role/lambda-role-${stack}-33cc44d`),
+                environment: { variables: { ENDPOINT_NAME: s.endpointName } },
+                version: preview ? U : "1",
+                arn: arnOr(preview, `arn:aws:lambda:${region}:${account}:function:${s.functionName}`),
+            },
+            propertyDependencies: { role: ["lambda-role"], environment: ["endpoint"] },
+            dependsOn: ["inference-logs", "lambda-role-policy"],
+        },
+        {
+            type: "aws:lambda/alias:Alias",
+            name: "inference-live",
+            props: { name: "live", functionName: s.functionName, functionVersion: preview ? U : "1" },
+            propertyDependencies: { functionName: ["inference"], functionVersion: ["inference"] },
+        },
+        {
+            type: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+            name: "inference-warm",
+            props: { functionName: s.functionName, qualifier: "live", provisionedConcurrentExecutions: s.provisioned },
+            propertyDependencies: { functionName: ["inference"], qualifier: ["inference-live"] },
+        },
+    ];
+    if (s.training === "tuning") {
+        specs.push({
+            type: "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob",
+            name: "tuning",
+            props: {
+                name: `tuning-${stack}-0a1b2c3`,
+                config: { strategy: "Bayesian", resourceLimits: { maxNumberOfTrainingJobs: 4, maxParallelTrainingJobs: 2 } },
+                trainingJobDefinition: {
+                    roleArn: arnOr(preview, `arn:aws:iam::${account}:role/sagemaker-role-${stack}-11aa22b`),
+                    resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: 1, volumeSizeInGb: 30 },
+                    outputDataConfig: { s3OutputPath: `s3://${bucket}/output/` },
+                    stoppingCondition: { maxRuntimeInSeconds: 3600 },
+                },
+            },
+            propertyDependencies: { trainingJobDefinition: ["sagemaker-role", "artifacts"] },
+        });
+        specs.push({ type: "pulumi-nodejs:dynamic:Resource", name: "best-model", props: { tuningJobName: `tuning-${stack}-0a1b2c3` }, dependsOn: ["tuning"] });
+    }
+    if (s.ec2) {
+        specs.push(
+            {
+                type: "aws:iam/role:Role",
+                name: "ec2-role",
+                props: { name: `ec2-role-${stack}-55ee66f`, assumeRolePolicy: trust("ec2.amazonaws.com"), arn: arnOr(preview, `arn:aws:iam::${account}:role/ec2-role-${stack}-55ee66f`) },
+            },
+            {
+                type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                name: "ec2-ssm",
+                props: { role: `ec2-role-${stack}-55ee66f`, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+                propertyDependencies: { role: ["ec2-role"] },
+            },
+            {
+                type: "aws:iam/rolePolicy:RolePolicy",
+                name: "ec2-role-policy",
+                props: { role: `ec2-role-${stack}-55ee66f`, policy: sagemakerPolicy(bucket) },
+                propertyDependencies: { role: ["ec2-role"] },
+            },
+            { type: "aws:iam/instanceProfile:InstanceProfile", name: "ec2-profile", props: { role: `ec2-role-${stack}-55ee66f` } },
+            {
+                type: "aws:ec2/securityGroup:SecurityGroup",
+                name: "ec2-sg",
+                props: { ingress: [], egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }] },
+            },
+            {
+                type: "aws:ec2/instance:Instance",
+                name: "ec2-trainer",
+                props: {
+                    instanceType: "m5.xlarge",
+                    ami: "ami-0123456789abcdef0",
+                    metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
+                    rootBlockDevice: { encrypted: true, volumeSize: 100, volumeType: "gp3" },
+                    vpcSecurityGroupIds: [preview ? U : "sg-0123456789abcdef0"],
+                },
+                propertyDependencies: { vpcSecurityGroupIds: ["ec2-sg"], iamInstanceProfile: ["ec2-profile"] },
+            },
+        );
+    }
+    return specs;
+}
+
+/** The spec named `name` in a resource set (throws if absent, so a fault never silently misses). */
+export function spec(specs: Spec[], name: string): Spec {
+    const found = specs.find((s) => s.name === name);
+    if (!found) throw new Error(`no resource ${name} in the test stack`);
+    return found;
+}

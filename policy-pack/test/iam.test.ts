@@ -1,0 +1,228 @@
+import { expect } from "chai";
+import { lambdaRoleLeastPrivilege } from "../policies/iam/lambda-least-privilege";
+import { iamNoOverbroadManagedPolicies } from "../policies/iam/managed-policies";
+import { iamNoWildcardPermissions } from "../policies/iam/wildcards";
+import { lambdaPolicy, projectStack, shapes, spec } from "./fixtures";
+import { Spec, U, validateResource, validateStack } from "./harness";
+
+const fullAccess = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess";
+
+function doc(...statements: object[]): string {
+    return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+describe("iam-no-overbroad-managed-policies", () => {
+    const policy = iamNoOverbroadManagedPolicies;
+
+    it("passes a narrowly scoped AWS managed policy", async () => {
+        const out = await validateResource(policy, {
+            type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            name: "ssm",
+            props: { role: "ec2-role", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+        });
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.equal(undefined);
+    });
+
+    const routes: [string, Spec][] = [
+        ["RolePolicyAttachment", { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "lambda-role", policyArn: fullAccess } }],
+        ["PolicyAttachment", { type: "aws:iam/policyAttachment:PolicyAttachment", name: "a", props: { roles: ["lambda-role"], policyArn: fullAccess } }],
+        ["Role.managedPolicyArns", { type: "aws:iam/role:Role", name: "a", props: { name: "lambda-role", managedPolicyArns: [fullAccess] } }],
+        ["RolePolicyAttachmentsExclusive", { type: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", name: "a", props: { roleName: "lambda-role", policyArns: [fullAccess] } }],
+        ["UserPolicyAttachment", { type: "aws:iam/userPolicyAttachment:UserPolicyAttachment", name: "a", props: { user: "ci", policyArn: fullAccess } }],
+        ["GroupPolicyAttachment", { type: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", name: "a", props: { group: "ops", policyArn: fullAccess } }],
+        ["UserPolicyAttachmentsExclusive", { type: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive", name: "a", props: { userName: "ci", policyArns: [fullAccess] } }],
+        ["GroupPolicyAttachmentsExclusive", { type: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive", name: "a", props: { groupName: "ops", policyArns: [fullAccess] } }],
+    ];
+    for (const [route, resource] of routes) {
+        it(`rejects AmazonSageMakerFullAccess attached by ${route}`, async () => {
+            const out = await validateResource(policy, resource);
+            expect(out.violations).to.have.length(1);
+            expect(out.violations[0].message).to.include("AmazonSageMakerFullAccess").and.include("inline aws.iam.RolePolicy");
+        });
+    }
+
+    for (const name of ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess", "job-function/DatabaseAdministrator"]) {
+        const denied = name !== "job-function/DatabaseAdministrator";
+        it(`${denied ? "rejects" : "passes"} ${name} with the default deny list`, async () => {
+            const out = await validateResource(policy, {
+                type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                name: "a",
+                props: { role: "r", policyArn: `arn:aws:iam::aws:policy/${name}` },
+            });
+            expect(out.violations).to.have.length(denied ? 1 : 0);
+        });
+    }
+
+    it("honours the allow list and a custom deny list", async () => {
+        const resource: Spec = { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "r", policyArn: "arn:aws:iam::aws:policy/AmazonS3FullAccess" } };
+        expect((await validateResource(policy, resource, { allowedPolicies: ["AmazonS3FullAccess"] })).violations).to.deep.equal([]);
+        const ssm: Spec = { ...resource, props: { role: "r", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" } };
+        expect((await validateResource(policy, ssm, { deniedPolicies: ["AmazonSSM*"] })).violations).to.have.length(1);
+    });
+
+    it("reports an ARN unknown during preview as unchecked, not as a pass", async () => {
+        const out = await validateResource(policy, { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "r", policyArn: U } });
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("policy ARN");
+    });
+
+    it("rejects a config of the wrong type with a message naming the key", async () => {
+        const resource: Spec = { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "r", policyArn: fullAccess } };
+        let error: Error | undefined;
+        await validateResource(policy, resource, { deniedPolicies: "AmazonSageMakerFullAccess" }).catch((e: Error) => (error = e));
+        expect(error?.message).to.include("iam-no-overbroad-managed-policies.deniedPolicies must be an array of strings");
+    });
+});
+
+describe("iam-no-wildcard-permissions", () => {
+    const policy = iamNoWildcardPermissions;
+    const rolePolicy = (policyDoc: unknown): Spec => ({ type: "aws:iam/rolePolicy:RolePolicy", name: "p", props: { role: "r", policy: policyDoc } });
+
+    it("passes the project's own role policies, including '*' only for unscopable actions", async () => {
+        for (const stack of ["dev", "prod"] as const) {
+            for (const resource of projectStack(stack).filter((s) => s.type === "aws:iam/rolePolicy:RolePolicy")) {
+                const out = await validateResource(policy, resource);
+                expect(out.violations, resource.name).to.deep.equal([]);
+            }
+        }
+    });
+
+    const bad: [string, object, string][] = [
+        ["Action '*'", { Effect: "Allow", Action: "*", Resource: "*" }, "allows every action"],
+        ["sagemaker:* on *", { Effect: "Allow", Action: "sagemaker:*", Resource: "*" }, "allows all"],
+        ["a wildcard expanding past the limit", { Effect: "Allow", Action: "s3:Get*", Resource: "arn:aws:s3:::b/*" }, "expands to"],
+        ["a wildcard matching no action", { Effect: "Allow", Action: "sagemaker:Invokx*", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e" }, "matches no real IAM action"],
+        ["Allow with NotAction", { Effect: "Allow", NotAction: "iam:*", Resource: "*" }, "NotAction"],
+        ["Allow with NotResource", { Effect: "Allow", Action: "s3:GetObject", NotResource: "arn:aws:s3:::secret/*" }, "NotResource"],
+        ["Resource '*' on a scopable action", { Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "*" }, "Resource '*'"],
+    ];
+    for (const [what, statement, expected] of bad) {
+        it(`rejects ${what}, as a JSON string and as an object`, async () => {
+            for (const form of [doc(statement), { Version: "2012-10-17", Statement: [statement] }]) {
+                const out = await validateResource(policy, rolePolicy(form));
+                expect(out.violations.map((v) => v.message).join("\n")).to.include(expected);
+            }
+        });
+    }
+
+    it("passes a small wildcard within the limit and a Deny with NotAction", async () => {
+        const out = await validateResource(
+            policy,
+            rolePolicy(doc({ Effect: "Allow", Action: "sagemaker:Invoke*", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e" }, { Effect: "Deny", NotAction: "s3:GetObject", Resource: "*" })),
+        );
+        expect(out.violations).to.deep.equal([]);
+    });
+
+    it("judges maxWildcardExpansion from config", async () => {
+        const resource = rolePolicy(doc({ Effect: "Allow", Action: "sagemaker:Invoke*", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e" }));
+        const out = await validateResource(policy, resource, { maxWildcardExpansion: 1 });
+        expect(out.violations[0].message).to.include("expands to 3 actions").and.include("InvokeEndpointAsync");
+    });
+
+    it("checks aws.iam.Policy and a role's inlinePolicies", async () => {
+        const managed = await validateResource(policy, { type: "aws:iam/policy:Policy", name: "p", props: { policy: doc({ Effect: "Allow", Action: "*", Resource: "*" }) } });
+        expect(managed.violations).to.have.length(1);
+        const inline = await validateResource(policy, {
+            type: "aws:iam/role:Role",
+            name: "r",
+            props: { name: "r", inlinePolicies: [{ name: "ok", policy: doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) }, { name: "bad", policy: doc({ Effect: "Allow", Action: "sagemaker:*", Resource: "*" }) }] },
+        });
+        expect(inline.violations).to.have.length(1);
+        expect(inline.violations[0].message).to.include("inlinePolicies[1] (bad)");
+    });
+
+    it("rejects a document that is not valid JSON", async () => {
+        const out = await validateResource(policy, rolePolicy("{ not json"));
+        expect(out.violations[0].message).to.include("not valid JSON");
+    });
+
+    it("checks the known parts of a partly unknown document and reports the rest", async () => {
+        const out = await validateResource(policy, rolePolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sagemaker:*"], Resource: [U] }] }));
+        expect(out.violations).to.have.length(1);
+        expect(out.unchecked).to.include("Resource of statement 1");
+        const unknown = await validateResource(policy, rolePolicy(U));
+        expect(unknown.violations).to.deep.equal([]);
+        expect(unknown.unchecked).to.include("policy of RolePolicy 'p'");
+    });
+});
+
+describe("lambda-role-least-privilege", () => {
+    const policy = lambdaRoleLeastPrivilege;
+    const { endpointName, functionName } = shapes.dev;
+
+    function withLambdaPolicy(policyDoc: string): Spec[] {
+        const specs = projectStack("dev");
+        spec(specs, "lambda-role-policy").props.policy = policyDoc;
+        return specs;
+    }
+
+    it("passes the project's dev and prod stacks", async () => {
+        for (const stack of ["dev", "prod"] as const) {
+            const out = await validateStack(policy, projectStack(stack));
+            expect(out.violations, stack).to.deep.equal([]);
+            expect(out.unchecked, stack).to.equal(undefined);
+        }
+    });
+
+    it("reports the unknown inline policy under preview instead of passing", async () => {
+        const out = await validateStack(policy, projectStack("dev", true));
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("lambda-role-policy");
+    });
+
+    it("rejects AmazonSageMakerFullAccess on the Lambda role, however attached", async () => {
+        const attachment = projectStack("dev");
+        attachment.push({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "full", props: { role: "lambda-role-dev-33cc44d", policyArn: fullAccess } });
+        const managedList = projectStack("dev");
+        spec(managedList, "lambda-role").props.managedPolicyArns = [fullAccess];
+        const exclusive = projectStack("dev", true);
+        exclusive.push({
+            type: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+            name: "exclusive",
+            props: { roleName: U, policyArns: [fullAccess] },
+            propertyDependencies: { roleName: ["lambda-role"] },
+        });
+        for (const specs of [attachment, managedList, exclusive]) {
+            const out = await validateStack(policy, specs);
+            expect(out.violations.map((v) => v.message).join("\n")).to.include("AmazonSageMakerFullAccess");
+        }
+    });
+
+    it("expands wildcards against the IAM action list", async () => {
+        const endpointArn = `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${endpointName}`;
+        const invokeStar = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:Invoke*", Resource: endpointArn })));
+        expect(invokeStar.violations[0].message).to.include("InvokeEndpointAsync").and.include("InvokeEndpointWithResponseStream");
+        const all = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:*", Resource: "*" })));
+        expect(all.violations.map((v) => v.message).join("\n")).to.include("beyond what the function needs").and.include("is a wildcard");
+        // A pattern matching exactly the permitted action is fine.
+        const exact = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoin?", Resource: endpointArn })));
+        expect(exact.violations).to.deep.equal([]);
+    });
+
+    it("requires specific endpoint ARNs and the function's own log group", async () => {
+        const anyEndpoint = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/*" })));
+        expect(anyEndpoint.violations[0].message).to.include("is a wildcard");
+        const otherLogs = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/other:*" })));
+        expect(otherLogs.violations[0].message).to.include("not the function's own");
+        const ok = await validateStack(policy, withLambdaPolicy(lambdaPolicy(endpointName, functionName)));
+        expect(ok.violations).to.deep.equal([]);
+    });
+
+    it("includes customer managed policies linked by dependency when their ARN is unknown", async () => {
+        const specs = projectStack("dev", true);
+        spec(specs, "lambda-role-policy").props.policy = lambdaPolicy(endpointName, functionName);
+        specs.push(
+            { type: "aws:iam/policy:Policy", name: "extra", props: { name: "extra-1", arn: U, policy: doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) } },
+            { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "extra-attach", props: { role: "lambda-role-dev-33cc44d", policyArn: U }, propertyDependencies: { policyArn: ["extra"] } },
+        );
+        const out = await validateStack(policy, specs);
+        expect(out.violations.length).to.be.greaterThan(0);
+        expect(out.violations[0].message).to.include("s3:GetObject").and.include("Policy 'extra' via RolePolicyAttachment 'extra-attach'");
+    });
+
+    it("rejects Allow with NotAction on a Lambda role", async () => {
+        const out = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" })));
+        expect(out.violations[0].message).to.include("NotAction");
+    });
+});

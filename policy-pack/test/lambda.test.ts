@@ -1,0 +1,150 @@
+import { expect } from "chai";
+import { lambdaFunctionUrlIamAuth, lambdaNoPublicInvoke, lambdaProvisionedConcurrency } from "../policies/lambda";
+import dev from "../config/dev.json";
+import prod from "../config/prod.json";
+import { projectStack, spec } from "./fixtures";
+import { U, validateResource, validateStack } from "./harness";
+
+const pcDev = dev["lambda-provisioned-concurrency"];
+const pcProd = prod["lambda-provisioned-concurrency"];
+
+describe("lambda-provisioned-concurrency", () => {
+    const policy = lambdaProvisionedConcurrency;
+
+    it("passes the project's stacks, after update and under preview", async () => {
+        for (const preview of [false, true]) {
+            const devOut = await validateStack(policy, projectStack("dev", preview), pcDev);
+            const prodOut = await validateStack(policy, projectStack("prod", preview), pcProd);
+            expect(devOut.violations, `dev preview=${preview}`).to.deep.equal([]);
+            expect(prodOut.violations, `prod preview=${preview}`).to.deep.equal([]);
+            expect(prodOut.unchecked, `prod preview=${preview}`).to.equal(undefined);
+        }
+    });
+
+    it("rejects a function that invokes an endpoint but has no provisioned concurrency", async () => {
+        const specs = projectStack("prod").filter((s) => s.name !== "inference-warm");
+        const out = await validateStack(policy, specs, pcProd);
+        expect(out.violations).to.have.length(1);
+        expect(out.violations[0].message).to.include("no aws.lambda.ProvisionedConcurrencyConfig").and.include("provisionedConcurrentExecutions 3");
+    });
+
+    it("detects endpoint-invoking functions by their role's permissions too", async () => {
+        const specs = projectStack("prod").filter((s) => s.name !== "inference-warm");
+        spec(specs, "inference").props.environment = { variables: {} };
+        spec(specs, "inference").propertyDependencies = { role: ["lambda-role"] };
+        const out = await validateStack(policy, specs, pcProd);
+        expect(out.violations).to.have.length(1);
+    });
+
+    it("ignores functions that do not call SageMaker", async () => {
+        const specs = projectStack("prod").filter((s) => !["inference-warm", "lambda-role-policy"].includes(s.name));
+        spec(specs, "inference").props.environment = { variables: { MODE: "batch" } };
+        spec(specs, "inference").propertyDependencies = { role: ["lambda-role"] };
+        spec(specs, "inference").dependsOn = [];
+        const out = await validateStack(policy, specs, pcProd);
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.equal(undefined);
+    });
+
+    for (const [what, count] of [["0", 0], ["1 (the dev value) in prod", 1], ["10", 10]] as const) {
+        it(`rejects provisionedConcurrentExecutions ${what}`, async () => {
+            const specs = projectStack("prod");
+            spec(specs, "inference-warm").props.provisionedConcurrentExecutions = count;
+            const out = await validateStack(policy, specs, pcProd);
+            expect(out.violations).to.have.length(1);
+            expect(out.violations[0].message).to.include(`provisionedConcurrentExecutions ${count}, outside the allowed 3`);
+        });
+    }
+
+    it("uses the default of exactly 3 without config", async () => {
+        const out = await validateStack(policy, projectStack("dev"));
+        expect(out.violations[0].message).to.include("provisionedConcurrentExecutions 1, outside the allowed 3");
+    });
+
+    it("rejects $LATEST: as qualifier, through an alias, or through an unpublished function", async () => {
+        const direct = projectStack("prod");
+        spec(direct, "inference-warm").props.qualifier = "$LATEST";
+        const viaAlias = projectStack("prod");
+        spec(viaAlias, "inference-live").props.functionVersion = "$LATEST";
+        const unpublished = projectStack("prod", true);
+        spec(unpublished, "inference").props.publish = false;
+        for (const specs of [direct, viaAlias, unpublished]) {
+            const out = await validateStack(policy, specs, pcProd);
+            expect(out.violations).to.have.length(1);
+            expect(out.violations[0].message).to.include("published version");
+        }
+    });
+
+    it("rejects reserved concurrency below provisioned concurrency", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference").props.reservedConcurrentExecutions = 2;
+        const out = await validateStack(policy, specs, pcProd);
+        expect(out.violations[0].message).to.include("reserves 2 concurrent executions, below its 3 provisioned");
+    });
+
+    it("links by property dependencies when names are unknown", async () => {
+        const specs = projectStack("prod", true);
+        spec(specs, "inference-warm").props.functionName = U;
+        spec(specs, "inference-warm").props.qualifier = U;
+        expect((await validateStack(policy, specs, pcProd)).violations).to.deep.equal([]);
+        spec(specs, "inference-warm").props.provisionedConcurrentExecutions = 0;
+        expect((await validateStack(policy, specs, pcProd)).violations).to.have.length(1);
+    });
+
+    it("reports an unknown count instead of passing", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference-warm").props.provisionedConcurrentExecutions = U;
+        const out = await validateStack(policy, specs, pcProd);
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("provisionedConcurrentExecutions of ProvisionedConcurrencyConfig 'inference-warm'");
+    });
+
+    it("rejects min above max in config with a message naming both keys", async () => {
+        let error: Error | undefined;
+        await validateStack(policy, projectStack("prod"), { minProvisionedConcurrency: 5, maxProvisionedConcurrency: 3 }).catch((e: Error) => (error = e));
+        expect(error?.message).to.include("minProvisionedConcurrency (5) is greater than maxProvisionedConcurrency (3)");
+    });
+});
+
+describe("lambda-no-public-invoke", () => {
+    const permission = (props: Record<string, unknown>) => ({ type: "aws:lambda/permission:Permission", name: "invoke", props: { action: "lambda:InvokeFunction", function: "f", ...props } });
+
+    it("passes a service principal scoped by source ARN", async () => {
+        const out = await validateResource(lambdaNoPublicInvoke, permission({ principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:us-east-1:123456789012:abc/*" }));
+        expect(out.violations).to.deep.equal([]);
+    });
+
+    it("passes principal '*' scoped by an account or an (unknown) source ARN", async () => {
+        expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "*", sourceAccount: "123456789012" }))).violations).to.deep.equal([]);
+        expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "*", sourceArn: U }))).violations).to.deep.equal([]);
+    });
+
+    it("rejects principal '*' with no source", async () => {
+        const out = await validateResource(lambdaNoPublicInvoke, permission({ principal: "*" }));
+        expect(out.violations[0].message).to.include("any AWS principal");
+    });
+
+    it("rejects an unauthenticated function URL permission", async () => {
+        const out = await validateResource(lambdaNoPublicInvoke, permission({ action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE", sourceAccount: "123456789012" }));
+        expect(out.violations[0].message).to.include("functionUrlAuthType NONE");
+    });
+
+    it("reports an unknown principal", async () => {
+        const out = await validateResource(lambdaNoPublicInvoke, permission({ principal: U }));
+        expect(out.unchecked).to.include("principal");
+    });
+});
+
+describe("lambda-function-url-iam-auth", () => {
+    const url = (authorizationType: unknown) => ({ type: "aws:lambda/functionUrl:FunctionUrl", name: "url", props: { functionName: "f", authorizationType } });
+
+    it("passes AWS_IAM and rejects NONE", async () => {
+        expect((await validateResource(lambdaFunctionUrlIamAuth, url("AWS_IAM"))).violations).to.deep.equal([]);
+        const out = await validateResource(lambdaFunctionUrlIamAuth, url("NONE"));
+        expect(out.violations[0].message).to.include("authorizationType NONE");
+    });
+
+    it("reports an unknown authorization type", async () => {
+        expect((await validateResource(lambdaFunctionUrlIamAuth, url(U))).unchecked).to.include("authorizationType");
+    });
+});
