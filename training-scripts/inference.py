@@ -196,7 +196,8 @@ def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: flo
     except ValueError as error:
         raise ImageFetchError(f"invalid image URL {url!r}: {error}") from None
     scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
+    # Plain http is only ever allowed to opted-in local networks; without the opt-in, refuse it up front.
+    if scheme != "https" and not (scheme == "http" and allowed_networks):
         raise ImageFetchError(f"refusing to fetch {url}: only https URLs are accepted")
     if not parts.hostname:
         raise ImageFetchError(f"invalid image URL {url!r}: no host")

@@ -112,6 +112,9 @@ def _read_json(path: str) -> Any:
         raise ModelDirError(f"{path} is not valid JSON: {error}") from None
 
 
+_KIND_NAMES = {int: "an integer", float: "a number", str: "a string", list: "a list"}
+
+
 def _field(raw: Dict[str, Any], key: str, kind: type, path: str) -> Any:
     if key not in raw:
         raise ModelDirError(f"{path}: missing field {key!r}")
@@ -119,7 +122,7 @@ def _field(raw: Dict[str, Any], key: str, kind: type, path: str) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ModelDirError(f"{path}: field {key!r} must be a {kind.__name__}, got {value!r}")
+        raise ModelDirError(f"{path}: field {key!r} must be {_KIND_NAMES[kind]}, got {value!r}")
     return value
 
 
