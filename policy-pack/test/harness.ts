@@ -109,18 +109,14 @@ export function toStackResources(specs: Spec[]): PolicyResource[] {
         byName.set(spec.name, resource);
         return resource;
     });
-    const resolve = (names: string[], of: string) =>
-        names.map((n) => {
-            const found = byName.get(n);
-            if (!found) throw new Error(`test resource ${of} depends on unknown resource ${n}`);
-            return found;
-        });
+    // As server.js does, dependencies on resources not in the stack are dropped.
+    const resolve = (names: string[]) => names.map((n) => byName.get(n)).filter((r): r is PolicyResource => r !== undefined);
     specs.forEach((spec, i) => {
         const propDeps = Object.entries(spec.propertyDependencies ?? {});
-        resources[i].propertyDependencies = Object.fromEntries(propDeps.map(([k, names]) => [k, resolve(names, spec.name)]));
+        resources[i].propertyDependencies = Object.fromEntries(propDeps.map(([k, names]) => [k, resolve(names)]));
         // As the engine reports them: dependencies are the union of property dependencies and dependsOn.
         const all = new Set([...(spec.dependsOn ?? []), ...propDeps.flatMap(([, names]) => names)]);
-        resources[i].dependencies = resolve([...all], spec.name);
+        resources[i].dependencies = resolve([...all]);
     });
     return resources;
 }

@@ -1,0 +1,126 @@
+import { expect } from "chai";
+import { sagemakerEndpointAutoscaling } from "../policies/autoscaling";
+import dev from "../config/dev.json";
+import prod from "../config/prod.json";
+import { projectStack, spec } from "./fixtures";
+import { Spec, U, validateStack } from "./harness";
+
+const policy = sagemakerEndpointAutoscaling;
+const devConfig = dev["sagemaker-endpoint-autoscaling"];
+const prodConfig = prod["sagemaker-endpoint-autoscaling"];
+
+function tracking(specs: Spec[]): Record<string, unknown> {
+    return spec(specs, "endpoint-scaling").props.targetTrackingScalingPolicyConfiguration as Record<string, unknown>;
+}
+
+async function messages(specs: Spec[], config: object = prodConfig): Promise<string> {
+    const out = await validateStack(policy, specs, config);
+    return out.violations.map((v) => v.message).join("\n");
+}
+
+describe("sagemaker-endpoint-autoscaling", () => {
+    it("passes the project's stacks, after update and under preview", async () => {
+        for (const preview of [false, true]) {
+            for (const [stack, config] of [["dev", devConfig], ["prod", prodConfig]] as const) {
+                const out = await validateStack(policy, projectStack(stack, preview), config);
+                expect(out.violations, `${stack} preview=${preview}`).to.deep.equal([]);
+                expect(out.unchecked, `${stack} preview=${preview}`).to.equal(undefined);
+            }
+        }
+    });
+
+    it("rejects an endpoint with no scalable target", async () => {
+        const specs = projectStack("prod").filter((s) => s.name !== "endpoint-target");
+        expect(await messages(specs)).to.include("no auto-scaling target for production variant 'AllTraffic'");
+    });
+
+    it("rejects a target for another variant or endpoint", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "endpoint-target").props.resourceId = "endpoint/sagemaker-classifier-prod/variant/Canary";
+        expect(await messages(specs)).to.include("no auto-scaling target for production variant 'AllTraffic'");
+        const other = projectStack("prod");
+        spec(other, "endpoint-target").props.resourceId = "endpoint/another-endpoint/variant/AllTraffic";
+        expect(await messages(other)).to.include("no auto-scaling target");
+    });
+
+    it("links a target whose resourceId is unknown by its dependency on the endpoint, and says so", async () => {
+        const specs = projectStack("prod", true);
+        spec(specs, "endpoint-target").props.resourceId = U;
+        spec(specs, "endpoint-scaling").props.resourceId = U;
+        const out = await validateStack(policy, specs, prodConfig);
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("linked to Endpoint 'endpoint' by dependency only");
+        // Without the dependency the endpoint cannot be linked: a violation, never a pass.
+        spec(specs, "endpoint-target").dependsOn = [];
+        expect(await messages(specs)).to.include("no auto-scaling target");
+    });
+
+    it("still requires a target when the endpoint configuration is outside the stack", async () => {
+        const specs = projectStack("prod").filter((s) => s.name !== "endpoint-target");
+        spec(specs, "endpoint").props.endpointConfigName = "existing-config";
+        const out = await validateStack(policy, specs, prodConfig);
+        expect(out.violations[0].message).to.include("no auto-scaling target for its production variants");
+        expect(out.unchecked).to.include("endpoint configuration is not resolvable");
+    });
+
+    it("checks capacity bounds", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "endpoint-target").props.minCapacity = 0;
+        expect(await messages(specs)).to.include("minCapacity 0");
+        const tooBig = projectStack("dev");
+        expect(await messages(tooBig, devConfig)).to.equal("");
+        spec(tooBig, "endpoint-target").props.maxCapacity = 4;
+        expect(await messages(tooBig, devConfig)).to.include("maxCapacity 4, above the allowed 2");
+        const flat = projectStack("prod");
+        spec(flat, "endpoint-target").props.maxCapacity = 1;
+        expect(await messages(flat)).to.include("not above minCapacity 1");
+    });
+
+    it("rejects a target with no target-tracking policy on invocations per instance", async () => {
+        const none = projectStack("prod").filter((s) => s.name !== "endpoint-scaling");
+        expect(await messages(none)).to.include("has no scaling policy");
+        const cpu = projectStack("prod");
+        (tracking(cpu).predefinedMetricSpecification as Record<string, unknown>).predefinedMetricType = "SageMakerVariantProvisionedConcurrencyUtilization";
+        expect(await messages(cpu)).to.include("none tracking SageMakerVariantInvocationsPerInstance");
+        const step = projectStack("prod");
+        spec(step, "endpoint-scaling").props.policyType = "StepScaling";
+        expect(await messages(step)).to.include("none tracking");
+    });
+
+    it("rejects target value 1000", async () => {
+        const specs = projectStack("prod");
+        tracking(specs).targetValue = 1000;
+        expect(await messages(specs)).to.include("targetValue 1000, outside 10");
+    });
+
+    it("rejects cooldowns of 3600 s and unset cooldowns (AWS default 300 s)", async () => {
+        const slow = projectStack("prod");
+        tracking(slow).scaleInCooldown = 3600;
+        expect(await messages(slow)).to.include("scaleInCooldown 3600 s");
+        const unset = projectStack("prod");
+        delete tracking(unset).scaleOutCooldown;
+        expect(await messages(unset)).to.include("scaleOutCooldown 300 s (AWS default, unset)");
+    });
+
+    it("accepts values inside configured ranges", async () => {
+        const specs = projectStack("prod");
+        tracking(specs).targetValue = 50;
+        tracking(specs).scaleInCooldown = 120;
+        const config = { ...prodConfig, maxTargetValue: 100, maxCooldownSeconds: 300 };
+        expect(await messages(specs, config)).to.equal("");
+    });
+
+    it("exempts serverless variants", async () => {
+        const specs = projectStack("prod").filter((s) => !s.name.startsWith("endpoint-target") && s.name !== "endpoint-scaling");
+        spec(specs, "endpoint-config").props.productionVariants = [{ variantName: "AllTraffic", modelName: "m", serverlessConfig: { maxConcurrency: 5, memorySizeInMb: 2048 } }];
+        expect(await messages(specs)).to.equal("");
+    });
+
+    it("reports unknown bounds instead of passing", async () => {
+        const specs = projectStack("prod");
+        tracking(specs).targetValue = U;
+        const out = await validateStack(policy, specs, prodConfig);
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("targetValue of Policy 'endpoint-scaling'");
+    });
+});

@@ -1,0 +1,147 @@
+import { expect } from "chai";
+import { ec2EncryptedVolumes, ec2Imdsv2Required, ec2NoPublicIngress } from "../policies/ec2";
+import { allowedInstanceTypes } from "../policies/instance-types";
+import { s3PublicAccessBlocked, s3ServerSideEncryption } from "../policies/s3";
+import { sagemakerDataProtection } from "../policies/sagemaker";
+import dev from "../config/dev.json";
+import prod from "../config/prod.json";
+import { projectStack, spec } from "./fixtures";
+import { Spec, U, validateResource, validateStack } from "./harness";
+
+const instance = (props: Record<string, unknown>): Spec => ({
+    type: "aws:ec2/instance:Instance",
+    name: "trainer",
+    props: { instanceType: "m5.xlarge", metadataOptions: { httpTokens: "required" }, rootBlockDevice: { encrypted: true }, ...props },
+});
+
+describe("allowed-instance-types", () => {
+    const policy = allowedInstanceTypes;
+    const devTypes = dev["allowed-instance-types"];
+    const prodTypes = prod["allowed-instance-types"];
+
+    it("passes every resource of the project's stacks", async () => {
+        for (const [stack, config] of [["dev", devTypes], ["prod", prodTypes]] as const) {
+            for (const resource of projectStack(stack)) {
+                expect((await validateResource(policy, resource, config)).violations, `${stack} ${resource.name}`).to.deep.equal([]);
+            }
+        }
+    });
+
+    it("rejects an endpoint variant, a tuning job and an EC2 instance outside the allow list", async () => {
+        const specs = projectStack("prod");
+        (spec(specs, "endpoint-config").props.productionVariants as Record<string, unknown>[])[0].instanceType = "ml.p4d.24xlarge";
+        const variant = await validateResource(policy, spec(specs, "endpoint-config"), prodTypes);
+        expect(variant.violations[0].message).to.include("ml.p4d.24xlarge at productionVariants[0].instanceType");
+        const tuning = spec(specs, "tuning");
+        (tuning.props.trainingJobDefinition as { resourceConfig: Record<string, unknown> }).resourceConfig.instanceType = "ml.m5.large";
+        expect((await validateResource(policy, tuning, prodTypes)).violations[0].message).to.include("trainingInstanceTypes");
+        expect((await validateResource(policy, instance({ instanceType: "p3.2xlarge" }), prodTypes)).violations).to.have.length(1);
+    });
+
+    it("rejects a training job type outside the list", async () => {
+        const job: Spec = { type: "aws:sagemaker/trainingJob:TrainingJob", name: "train", props: { trainingJobName: "t", roleArn: "r", resourceConfig: { instanceType: "ml.g5.48xlarge", instanceCount: 1 } } };
+        expect((await validateResource(policy, job)).violations[0].message).to.include("ml.g5.48xlarge");
+    });
+
+    it("reports an unknown instance type", async () => {
+        const out = await validateResource(policy, instance({ instanceType: U }));
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("instanceType of Instance 'trainer'");
+    });
+});
+
+describe("ec2 policies", () => {
+    it("ec2-imdsv2-required passes required tokens and rejects optional or unset", async () => {
+        expect((await validateResource(ec2Imdsv2Required, instance({}))).violations).to.deep.equal([]);
+        expect((await validateResource(ec2Imdsv2Required, instance({ metadataOptions: { httpTokens: "optional" } }))).violations).to.have.length(1);
+        const unset = await validateResource(ec2Imdsv2Required, instance({ metadataOptions: undefined }));
+        expect(unset.violations[0].message).to.include("defaults to optional");
+        const template: Spec = { type: "aws:ec2/launchTemplate:LaunchTemplate", name: "lt", props: { metadataOptions: { httpTokens: "optional" } } };
+        expect((await validateResource(ec2Imdsv2Required, template)).violations).to.have.length(1);
+    });
+
+    it("ec2-encrypted-volumes passes encrypted devices and rejects each unencrypted one", async () => {
+        expect((await validateResource(ec2EncryptedVolumes, instance({ ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: true }] }))).violations).to.deep.equal([]);
+        expect((await validateResource(ec2EncryptedVolumes, instance({ rootBlockDevice: { volumeSize: 100 } }))).violations[0].message).to.include("rootBlockDevice.encrypted is unset");
+        const ebs = await validateResource(ec2EncryptedVolumes, instance({ ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: false }] }));
+        expect(ebs.violations[0].message).to.include("ebsBlockDevices[0].encrypted");
+        const volume: Spec = { type: "aws:ebs/volume:Volume", name: "v", props: { availabilityZone: "us-east-1a", size: 10 } };
+        expect((await validateResource(ec2EncryptedVolumes, volume)).violations).to.have.length(1);
+        const template: Spec = { type: "aws:ec2/launchTemplate:LaunchTemplate", name: "lt", props: { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] } };
+        expect((await validateResource(ec2EncryptedVolumes, template)).violations).to.have.length(1);
+    });
+
+    it("ec2-no-public-ingress rejects 0.0.0.0/0 and ::/0 on SSH or any port", async () => {
+        const sg = (ingress: unknown[]): Spec => ({ type: "aws:ec2/securityGroup:SecurityGroup", name: "sg", props: { ingress } });
+        expect((await validateResource(ec2NoPublicIngress, spec(projectStack("prod"), "ec2-sg"))).violations).to.deep.equal([]);
+        expect((await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.0.0.0/8"] }]))).violations).to.deep.equal([]);
+        const ssh = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }]));
+        expect(ssh.violations[0].message).to.include("including SSH (22)");
+        const https6 = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/0"] }]));
+        expect(https6.violations[0].message).to.include("::/0 on port 443");
+        const rule: Spec = { type: "aws:ec2/securityGroupRule:SecurityGroupRule", name: "r", props: { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], securityGroupId: "sg-1" } };
+        expect((await validateResource(ec2NoPublicIngress, rule)).violations[0].message).to.include("all ports");
+        const egress: Spec = { ...rule, props: { ...rule.props, type: "egress" } };
+        expect((await validateResource(ec2NoPublicIngress, egress)).violations).to.deep.equal([]);
+        const vpcRule: Spec = { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "v", props: { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" } };
+        expect((await validateResource(ec2NoPublicIngress, vpcRule)).violations).to.have.length(1);
+        const unknown = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: [U] }]));
+        expect(unknown.unchecked).to.include("CIDR blocks");
+    });
+});
+
+describe("s3 policies", () => {
+    it("pass the project's buckets, after update and under preview", async () => {
+        for (const preview of [false, true]) {
+            const specs = projectStack("prod", preview);
+            expect((await validateStack(s3PublicAccessBlocked, specs)).violations).to.deep.equal([]);
+            expect((await validateStack(s3ServerSideEncryption, specs, { requireKms: true })).violations).to.deep.equal([]);
+        }
+    });
+
+    it("s3-public-access-blocked rejects a missing block and a block with a flag off", async () => {
+        const missing = projectStack("prod").filter((s) => s.name !== "artifacts-pab");
+        expect((await validateStack(s3PublicAccessBlocked, missing)).violations[0].message).to.include("has no aws.s3.BucketPublicAccessBlock");
+        const partial = projectStack("prod");
+        spec(partial, "artifacts-pab").props.restrictPublicBuckets = false;
+        expect((await validateStack(s3PublicAccessBlocked, partial)).violations[0].message).to.include("leaves restrictPublicBuckets off");
+    });
+
+    it("s3-server-side-encryption rejects a missing configuration, and SSE-S3 when KMS is required", async () => {
+        const missing = projectStack("prod").filter((s) => s.name !== "artifacts-sse");
+        expect((await validateStack(s3ServerSideEncryption, missing)).violations[0].message).to.include("no server-side encryption configuration");
+        const aes = projectStack("prod");
+        spec(aes, "artifacts-sse").props.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }];
+        expect((await validateStack(s3ServerSideEncryption, aes)).violations).to.deep.equal([]);
+        expect((await validateStack(s3ServerSideEncryption, aes, { requireKms: true })).violations[0].message).to.include("requireKms");
+    });
+
+    it("links configurations by dependency when the bucket name is unknown", async () => {
+        const specs = projectStack("prod", true);
+        spec(specs, "artifacts-pab").props.bucket = U;
+        expect((await validateStack(s3PublicAccessBlocked, specs)).violations).to.deep.equal([]);
+        spec(specs, "artifacts-pab").propertyDependencies = {};
+        const out = await validateStack(s3PublicAccessBlocked, specs);
+        expect(out.violations[0].message).to.include("has no aws.s3.BucketPublicAccessBlock");
+        expect(out.unchecked).to.include("which bucket");
+    });
+});
+
+describe("sagemaker-data-protection", () => {
+    it("passes configurations with KMS keys and rejects those without", async () => {
+        const config = spec(projectStack("prod"), "endpoint-config");
+        expect((await validateResource(sagemakerDataProtection, config)).violations[0].message).to.include("no KMS key at kmsKeyArn");
+        config.props.kmsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/abc";
+        expect((await validateResource(sagemakerDataProtection, config)).violations).to.deep.equal([]);
+        const tuning = spec(projectStack("prod"), "tuning");
+        expect((await validateResource(sagemakerDataProtection, tuning)).violations[0].message).to.include("trainingJobDefinition.outputDataConfig.kmsKeyId");
+    });
+
+    it("requires network isolation only when configured", async () => {
+        const model = spec(projectStack("prod"), "model");
+        expect((await validateResource(sagemakerDataProtection, model)).violations).to.deep.equal([]);
+        expect((await validateResource(sagemakerDataProtection, model, { requireNetworkIsolation: true })).violations[0].message).to.include("enableNetworkIsolation");
+        model.props.enableNetworkIsolation = true;
+        expect((await validateResource(sagemakerDataProtection, model, { requireNetworkIsolation: true })).violations).to.deep.equal([]);
+    });
+});
