@@ -22,9 +22,11 @@ Local testing: IMAGE_FETCH_ALLOW_PRIVATE=true allows loopback and private networ
 server on http://127.0.0.1 works. Link-local addresses, the metadata service among them, stay refused.
 Never set it on an endpoint.
 
-Errors subclass `InvalidRequestError` (a ValueError) when the caller's input is at fault, so a hosting
-layer can answer 400 (415 for `UnsupportedContentTypeError`, 406 for `UnsupportedAcceptError`); anything
-else is a server error.
+Errors subclass `InvalidRequestError` (a ValueError) when the caller's input is at fault and carry the
+HTTP status to answer with in `status_code`: 400, or 415 (`UnsupportedContentTypeError`), 406
+(`UnsupportedAcceptError`), 413 (`ImageTooLargeError`). In the SageMaker container they also derive from
+the toolkit's BaseInferenceToolkitError, so the endpoint answers with that status; anything else is a
+server error (500).
 """
 from __future__ import annotations
 
@@ -82,16 +84,33 @@ METADATA_ADDRESSES = frozenset(
 )
 
 
-class InvalidRequestError(ValueError):
-    """The request is at fault (client error)."""
+try:
+    # Inside the SageMaker inference container: the toolkit answers with the status code of errors
+    # derived from this class, and with 500 for anything else.
+    from sagemaker_inference.errors import BaseInferenceToolkitError as _ToolkitError
+except ImportError:
+    _ToolkitError = Exception
+
+
+class InvalidRequestError(ValueError, _ToolkitError):
+    """The request is at fault (client error); `status_code` is the HTTP status to answer with."""
+
+    status_code = 400
+    phrase = "Bad Request"
+
+    def __init__(self, message: str) -> None:
+        ValueError.__init__(self, message)
+        self.message = message
 
 
 class UnsupportedContentTypeError(InvalidRequestError):
-    pass
+    status_code = 415
+    phrase = "Unsupported Media Type"
 
 
 class UnsupportedAcceptError(InvalidRequestError):
-    pass
+    status_code = 406
+    phrase = "Not Acceptable"
 
 
 class ImageFetchError(InvalidRequestError):
@@ -103,7 +122,8 @@ class BlockedAddressError(ImageFetchError):
 
 
 class ImageTooLargeError(InvalidRequestError):
-    pass
+    status_code = 413
+    phrase = "Payload Too Large"
 
 
 class InvalidImageError(InvalidRequestError):

@@ -296,8 +296,9 @@ def test_oversize_bodies_are_refused(inference: ModuleType, http_port: int, allo
         inference.fetch_image(f"http://127.0.0.1:{http_port}/declared-big")
     with pytest.raises(inference.ImageTooLargeError, match="limit"):
         inference.fetch_image(f"http://127.0.0.1:{http_port}/streamed-big")
-    with pytest.raises(inference.ImageTooLargeError):
+    with pytest.raises(inference.ImageTooLargeError) as raised:
         inference.input_fn(b"\xff\xd8" + b"\0" * BIG, "image/jpeg")
+    assert raised.value.status_code == 413
 
 
 def test_decompression_bomb_is_refused(inference: ModuleType, http_port: int, allow_private: None) -> None:
@@ -326,9 +327,9 @@ def test_slow_server_times_out(inference: ModuleType, http_port: int, allow_priv
 
 
 def test_unsupported_content_type(inference: ModuleType) -> None:
-    with pytest.raises(inference.UnsupportedContentTypeError, match="text/csv"):
+    with pytest.raises(inference.UnsupportedContentTypeError, match="text/csv") as raised:
         inference.input_fn(b"1,2,3", "text/csv")
-    assert issubclass(inference.UnsupportedContentTypeError, ValueError)
+    assert isinstance(raised.value, ValueError) and raised.value.status_code == 415
 
 
 @pytest.mark.parametrize("body, message", [
@@ -339,8 +340,9 @@ def test_unsupported_content_type(inference: ModuleType) -> None:
     ('{"url": "https://example.com/a.jpg", "topK": "many"}', '"topK"'),
 ])
 def test_bad_json_requests(inference: ModuleType, body: str, message: str) -> None:
-    with pytest.raises(inference.InvalidRequestError, match=message):
+    with pytest.raises(inference.InvalidRequestError, match=message) as raised:
         inference.input_fn(body, "application/json")
+    assert raised.value.status_code == 400
 
 
 def test_top_k_bounds_and_accept(inference: ModuleType, model) -> None:
@@ -350,6 +352,7 @@ def test_top_k_bounds_and_accept(inference: ModuleType, model) -> None:
         inference.output_fn(prediction, "application/json; topk=4")
     with pytest.raises(inference.InvalidRequestError, match="topk"):
         inference.output_fn(prediction, "application/json; topk=zero")
-    with pytest.raises(inference.UnsupportedAcceptError, match="text/csv"):
+    with pytest.raises(inference.UnsupportedAcceptError, match="text/csv") as raised:
         inference.output_fn(prediction, "text/csv")
+    assert raised.value.status_code == 406
     assert len(json.loads(inference.output_fn(prediction, "*/*"))["predictions"]) == 3

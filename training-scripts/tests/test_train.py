@@ -68,7 +68,10 @@ def test_runs_from_an_unpacked_sourcedir_tarball(dataset_dir: Path, tmp_path: Pa
     # The course's hyperparameter spellings, as its tuning setup passes them.
     args = ["--epochs", "1", "--learning_rate", "0.01", "--batch_size", "8", "--model-name", "tiny-cnn",
             "--pretrained", "false", "--image-size", "32", "--num-workers", "0"]
-    result = run_script("train.py", args, sagemaker_env(dataset_dir, tmp_path / "model", tmp_path / "output"), cwd=code)
+    # --data-dir overrides the channel variable.
+    args += ["--data-dir", str(dataset_dir)]
+    env = sagemaker_env(tmp_path / "unused-channel", tmp_path / "model", tmp_path / "output")
+    result = run_script("train.py", args, env, cwd=code)
     assert result.returncode == 0, result.stderr
     assert len(metric_values(result.stdout, metric_regexes["test:loss"])) == 1
     assert (tmp_path / "model" / "code" / "inference.py").is_file()
