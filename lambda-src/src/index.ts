@@ -99,7 +99,7 @@ function upstreamDetails(error: unknown): LogEntry {
     const metadata = e.$metadata as { httpStatusCode?: number; requestId?: string } | undefined;
     return {
         errorName: e.name,
-        errorCode: e.code,
+        systemErrorCode: e.code,
         errorMessage: scrubForLog(e.message),
         upstreamStatus: metadata?.httpStatusCode,
         upstreamRequestId: metadata?.requestId,

@@ -40,6 +40,8 @@ export interface Invocation {
     /** Region and service from the SigV4 credential scope. */
     region: string;
     service: string;
+    /** The client's port: the same port on consecutive calls means a reused keep-alive connection. */
+    remotePort: number | undefined;
     /** True when the signature was recomputed and matched; undefined when verification is off. */
     signatureVerified: boolean | undefined;
 }
@@ -234,7 +236,17 @@ export async function startSageMakerRuntimeServer(options: ServerOptions = {}): 
         }
 
         const endpointName = decodeURIComponent(match[1]);
-        const invocation: Invocation = { endpointName, method: req.method, path, headers: req.headers, body, region, service, signatureVerified };
+        const invocation: Invocation = {
+            endpointName,
+            method: req.method,
+            path,
+            headers: req.headers,
+            body,
+            region,
+            service,
+            remotePort: req.socket.remotePort,
+            signatureVerified,
+        };
         invocations.push(invocation);
         const reply = known && !known.has(endpointName) ? replies.endpointNotFound(endpointName) : await responder(invocation);
         if (reply.delayMs) {

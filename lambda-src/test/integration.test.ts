@@ -1,0 +1,233 @@
+/**
+ * The real handler through the real SDK (signing, retries, error parsing, HTTP) against the loopback SageMaker
+ * Runtime server, once from source and once as the bundled lambda-src/dist/index.js in a fresh Node process.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { ensureLambdaBundle } from "../build";
+import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
+import { LABELS } from "../src/predictions";
+import { replies, startSageMakerRuntimeServer, TEST_CREDENTIALS, TEST_REGION, type SageMakerRuntimeServer } from "./support/sagemaker-runtime-server";
+
+const ENDPOINT = "dog-breeds-it";
+const SDK_VARIABLES = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+] as const;
+
+function bodyOf(response: HttpResponse): { predictions?: { label: string; index: number; probability: number }[]; model?: unknown; error?: { code: string } } {
+    return JSON.parse(response.body) as ReturnType<typeof bodyOf>;
+}
+
+describe("lambda handler: real SDK against the loopback SageMaker Runtime server", function () {
+    let server: SageMakerRuntimeServer;
+    const saved: Partial<Record<(typeof SDK_VARIABLES)[number], string>> = {};
+
+    before(async () => {
+        server = await startSageMakerRuntimeServer({ endpoints: [ENDPOINT] });
+        for (const name of SDK_VARIABLES) {
+            saved[name] = process.env[name];
+            delete process.env[name];
+        }
+        Object.assign(process.env, {
+            AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+            AWS_SESSION_TOKEN: TEST_CREDENTIALS.sessionToken,
+            AWS_REGION: TEST_REGION,
+            AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: server.url,
+            // No shared config files of this machine may change the client's behaviour.
+            AWS_CONFIG_FILE: path.join(__dirname, "no-such-aws-config"),
+            AWS_SHARED_CREDENTIALS_FILE: path.join(__dirname, "no-such-aws-credentials"),
+        });
+    });
+
+    after(async () => {
+        for (const name of SDK_VARIABLES) {
+            if (saved[name] === undefined) delete process.env[name];
+            else process.env[name] = saved[name];
+        }
+        await server.close();
+    });
+
+    beforeEach(() => {
+        server.invocations.length = 0;
+        server.rejected.length = 0;
+        server.respondWith(() => replies.ok({ predictions: [{ label: "Beagle", index: 15, probability: 0.93 }] }, "AllTraffic"));
+    });
+
+    function handlerFor(env: NodeJS.ProcessEnv = {}) {
+        const logs: LogEntry[] = [];
+        return { handler: createHandler({ env: { ENDPOINT_NAME: ENDPOINT, ...env }, log: (entry) => logs.push(entry) }), logs };
+    }
+
+    it("invokes the endpoint with a SigV4-signed InvokeEndpoint request and returns its predictions", async () => {
+        const { handler, logs } = handlerFor();
+
+        const response = await handler({ url: "https://images.example.com/beagle.jpg?sig=1", topK: 3 }, { awsRequestId: "it-1" });
+
+        expect(response.statusCode, response.body).to.equal(200);
+        expect(bodyOf(response)).to.deep.equal({
+            predictions: [{ label: "Beagle", index: 15, probability: 0.93 }],
+            model: { endpoint: ENDPOINT, variant: "AllTraffic" },
+        });
+        expect(server.rejected).to.deep.equal([]);
+        expect(server.invocations).to.have.length(1);
+        const [invocation] = server.invocations;
+        expect(invocation).to.include({ endpointName: ENDPOINT, path: `/endpoints/${ENDPOINT}/invocations`, region: TEST_REGION, service: "sagemaker", signatureVerified: true });
+        expect(invocation.headers).to.include({ "content-type": "application/json", accept: "application/json", "x-amz-security-token": TEST_CREDENTIALS.sessionToken });
+        expect(JSON.parse(invocation.body.toString())).to.deep.equal({ url: "https://images.example.com/beagle.jpg?sig=1", topK: 3 });
+        expect(logs[0]).to.include({ statusCode: 200, variant: "AllTraffic", imageUrl: "https://images.example.com/beagle.jpg" });
+    });
+
+    it("reuses one keep-alive connection across warm invocations", async () => {
+        const { handler } = handlerFor();
+        for (let i = 0; i < 5; i++) expect((await handler({ url: "https://example.com/a.jpg" })).statusCode).to.equal(200);
+        expect(server.invocations).to.have.length(5);
+        const connections = new Set(server.invocations.map((invocation) => invocation.remotePort));
+        expect(connections.size).to.equal(1);
+    });
+
+    it("honours AWS_ENDPOINT_URL when no service-specific endpoint is set", async () => {
+        const specific = process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME;
+        delete process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME;
+        process.env.AWS_ENDPOINT_URL = server.url;
+        try {
+            const response = await handlerFor().handler({ url: "https://example.com/a.jpg" });
+            expect(response.statusCode, response.body).to.equal(200);
+            expect(server.invocations).to.have.length(1);
+        } finally {
+            delete process.env.AWS_ENDPOINT_URL;
+            process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = specific;
+        }
+    });
+
+    it("turns the course endpoint's raw logits into labelled softmax top-k", async () => {
+        server.respondWith(() => replies.ok([LABELS.map((_, i) => (i === 95 ? 8 : 0))]));
+        const response = await handlerFor().handler({ url: "https://example.com/lab.jpg", topK: 2 });
+        const { predictions } = bodyOf(response);
+        expect(predictions?.map((p) => p.label)).to.deep.equal(["Labrador retriever", "Affenpinscher"]);
+        expect(predictions?.[0].probability).to.be.closeTo(Math.exp(8) / (Math.exp(8) + 132), 1e-12);
+    });
+
+    it("ModelError (424) -> 502, without the model's traceback, log ARN or account id in the body", async () => {
+        server.respondWith(() => replies.modelError(500, 'Traceback (most recent call last):\n  File "/opt/ml/model/code/inference.py", line 40', ENDPOINT));
+        const { handler, logs } = handlerFor();
+
+        const response = await handler({ url: "https://example.com/a.jpg" });
+
+        expect(response.statusCode).to.equal(502);
+        expect(bodyOf(response).error?.code).to.equal("ModelError");
+        expect(response.body).not.to.match(/Traceback|arn:aws|123456789012|inference\.py/);
+        expect(server.invocations, "a ModelError is not retried").to.have.length(1);
+        expect(logs[0]).to.include({ errorName: "ModelError", upstreamStatus: 424, originalStatusCode: 500 });
+    });
+
+    it("ValidationError for an unknown endpoint (400) -> 503 ModelUnavailable, account id kept out of the body", async () => {
+        const response = await handlerFor({ ENDPOINT_NAME: "no-such-endpoint" }).handler({ url: "https://example.com/a.jpg" });
+        expect(response.statusCode).to.equal(503);
+        expect(bodyOf(response).error?.code).to.equal("ModelUnavailable");
+        expect(response.body).not.to.include("123456789012");
+    });
+
+    for (const [name, reply] of [
+        ["ThrottlingException (429)", replies.throttling()],
+        ["ServiceUnavailable (503)", replies.serviceUnavailable()],
+    ] as const) {
+        it(`${name} -> retried once, then 503 with Retry-After`, async () => {
+            server.respondWith(() => reply);
+            const response = await handlerFor().handler({ url: "https://example.com/a.jpg" });
+            expect(response.statusCode).to.equal(503);
+            expect(response.headers["Retry-After"]).to.be.a("string");
+            expect(server.invocations).to.have.length(2);
+        });
+    }
+
+    it("a throttled first attempt is retried and succeeds", async () => {
+        let calls = 0;
+        server.respondWith(() => (++calls === 1 ? replies.throttling() : replies.ok({ predictions: [{ label: "Akita", index: 3, probability: 0.5 }] })));
+        const response = await handlerFor().handler({ url: "https://example.com/a.jpg" });
+        expect(response.statusCode).to.equal(200);
+        expect(bodyOf(response).predictions?.[0].label).to.equal("Akita");
+        expect(server.invocations).to.have.length(2);
+    });
+
+    it("InternalFailure (500) -> 502 UpstreamError after one retry", async () => {
+        server.respondWith(() => replies.internalFailure());
+        const response = await handlerFor().handler({ url: "https://example.com/a.jpg" });
+        expect(response.statusCode).to.equal(502);
+        expect(bodyOf(response).error?.code).to.equal("UpstreamError");
+        expect(server.invocations).to.have.length(2);
+    });
+
+    it("a slow endpoint -> 504 at INVOKE_TIMEOUT_MS", async () => {
+        server.respondWith(() => replies.delayed(replies.ok({ predictions: [] }), 3_000));
+        const started = Date.now();
+        const response = await handlerFor({ INVOKE_TIMEOUT_MS: "300" }).handler({ url: "https://example.com/a.jpg" });
+        const elapsed = Date.now() - started;
+        expect(response.statusCode).to.equal(504);
+        expect(bodyOf(response).error?.code).to.equal("Timeout");
+        expect(elapsed).to.be.below(2_500);
+    });
+
+    it("credentials the service does not know -> 500 InternalError, the signature refused by the server", async () => {
+        const key = process.env.AWS_ACCESS_KEY_ID;
+        process.env.AWS_ACCESS_KEY_ID = "AKIAUNKNOWNKEY000000";
+        try {
+            const response = await handlerFor().handler({ url: "https://example.com/a.jpg" });
+            expect(response.statusCode).to.equal(500);
+            expect(bodyOf(response).error?.code).to.equal("InternalError");
+            expect(server.rejected[0].errorType).to.equal("UnrecognizedClientException");
+        } finally {
+            process.env.AWS_ACCESS_KEY_ID = key;
+        }
+    });
+
+    it("a signature over the wrong secret is refused by the server's SigV4 check", async () => {
+        const secret = process.env.AWS_SECRET_ACCESS_KEY;
+        process.env.AWS_SECRET_ACCESS_KEY = "not-the-secret-the-server-knows";
+        try {
+            const response = await handlerFor().handler({ url: "https://example.com/a.jpg" });
+            expect(response.statusCode).to.equal(500);
+            expect(server.rejected.map((r) => r.errorType)).to.include("InvalidSignatureException");
+            expect(server.invocations).to.have.length(0);
+        } finally {
+            process.env.AWS_SECRET_ACCESS_KEY = secret;
+        }
+    });
+
+    it("the bundled lambda-src/dist/index.js, loaded the way Lambda loads it, serves a request", async function () {
+        this.timeout(120_000);
+        const dist = ensureLambdaBundle();
+        const script = `
+            const { handler } = require(${JSON.stringify(path.join(dist, "index.js"))});
+            handler({ url: "https://example.com/dist.jpg", topK: 1 }, { awsRequestId: "dist-1" })
+                .then((response) => process.stderr.write("RESPONSE " + JSON.stringify(response) + "\\n"));`;
+        const child = spawn(process.execPath, ["--no-warnings", "--enable-source-maps", "-e", script], {
+            env: { ...process.env, ENDPOINT_NAME: ENDPOINT, NODE_OPTIONS: "" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+
+        expect(code, stderr).to.equal(0);
+        const response = JSON.parse(stderr.split("RESPONSE ")[1]) as HttpResponse;
+        expect(response.statusCode).to.equal(200);
+        expect(bodyOf(response).model).to.deep.equal({ endpoint: ENDPOINT, variant: "AllTraffic" });
+        expect(server.invocations[0].signatureVerified).to.equal(true);
+        const log = JSON.parse(stdout.trim()) as LogEntry;
+        expect(log).to.include({ requestId: "dist-1", statusCode: 200, endpoint: ENDPOINT });
+    });
+});
