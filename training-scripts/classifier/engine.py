@@ -43,6 +43,13 @@ def train_one_epoch(
     device: torch.device,
 ) -> Tuple[float, float]:
     model.train()
+    # A frozen backbone should stay frozen: in train mode its batch-norm layers would still drift their
+    # running statistics towards our (small) batches.
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not any(
+            parameter.requires_grad for parameter in module.parameters()
+        ):
+            module.eval()
     total_loss, correct, seen = 0.0, 0, 0
     for inputs, labels in loader:
         inputs, labels = inputs.to(device), labels.to(device)

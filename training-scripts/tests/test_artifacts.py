@@ -92,3 +92,22 @@ def test_wrong_weights_and_bad_config_are_named(course_model_dir: Path, tmp_path
 
     with pytest.raises(ModelDirError, match="model weights .*model.pth not found"):
         load_model_dir(str(tmp_path / "empty"))
+
+
+def test_training_keeps_a_frozen_backbone_frozen(dataset_dir: Path) -> None:
+    """With pretrained=True the backbone's weights and batch-norm statistics must not move."""
+    from classifier.data import load_data
+    from classifier.engine import fit
+    from classifier.model import IMAGENET_MEAN, IMAGENET_STD, _freeze, _head
+
+    model = models.resnet18(weights=None)
+    _freeze(model)  # what pretrained=True does, without downloading ImageNet weights
+    model.fc = _head(512, 3)
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    data = load_data(str(dataset_dir), 32, IMAGENET_MEAN, IMAGENET_STD, batch_size=8, num_workers=0)
+    fit(model, data.train, data.valid, epochs=1, lr=0.01, device=torch.device("cpu"))
+    after = model.state_dict()
+    backbone = [key for key in before if not key.startswith("fc.")]
+    assert any(key.endswith("running_mean") for key in backbone)
+    assert all(torch.equal(before[key], after[key]) for key in backbone)
+    assert not torch.equal(before["fc.0.weight"], after["fc.0.weight"])  # while the head did train

@@ -65,9 +65,10 @@ def test_runs_from_an_unpacked_sourcedir_tarball(dataset_dir: Path, tmp_path: Pa
     code = tmp_path / "code"
     with tarfile.open(tarball) as tar:
         tar.extractall(code)
-    # The course's hyperparameter spellings, as its tuning setup passes them.
+    # The course's hyperparameter spellings, as its tuning setup passes them; the training toolkit
+    # JSON-decodes hyperparameter strings and prints them back, so "false" arrives as "False".
     args = ["--epochs", "1", "--learning_rate", "0.01", "--batch_size", "8", "--model-name", "tiny-cnn",
-            "--pretrained", "false", "--image-size", "32", "--num-workers", "0"]
+            "--pretrained", "False", "--image-size", "32", "--num-workers", "0"]
     # --data-dir overrides the channel variable.
     args += ["--data-dir", str(dataset_dir)]
     env = sagemaker_env(tmp_path / "unused-channel", tmp_path / "model", tmp_path / "output")
