@@ -79,7 +79,7 @@ def _write_json(path: str, value: Any) -> None:
         handle.write("\n")
 
 
-def _copy_code(destination: str) -> None:
+def copy_code(destination: str) -> None:
     """Copies what the inference container imports; tests and caches stay out of model.tar.gz."""
     if os.path.exists(destination):
         shutil.rmtree(destination)
@@ -101,7 +101,7 @@ def save_model_dir(model: nn.Module, config: ModelConfig, class_names: List[str]
     torch.save(state, os.path.join(model_dir, WEIGHTS_FILE))
     _write_json(os.path.join(model_dir, CONFIG_FILE), asdict(config))
     _write_json(os.path.join(model_dir, CLASS_NAMES_FILE), class_names)
-    _copy_code(os.path.join(model_dir, CODE_DIR))
+    copy_code(os.path.join(model_dir, CODE_DIR))
 
 
 def _read_json(path: str) -> Any:
