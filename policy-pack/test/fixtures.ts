@@ -282,3 +282,62 @@ export function spec(specs: Spec[], name: string): Spec {
     if (!found) throw new Error(`no resource ${name} in the test stack`);
     return found;
 }
+
+/**
+ * A synthetic stack of `count` resources (rounded down to whole units of ten): per unit an inference API
+ * with its role, inline policy, log group, function, alias and provisioned concurrency, and an endpoint
+ * with its configuration, scalable target and scaling policy. Every unit is compliant, so policies walk
+ * their full pass path; names are unique per unit as in a real stack.
+ */
+export function generatedStack(count: number): Spec[] {
+    const specs: Spec[] = [];
+    for (let i = 0; i < Math.floor(count / 10); i++) {
+        const endpointName = `endpoint-${i}`;
+        const functionName = `inference-${i}`;
+        const roleName = `lambda-role-${i}`;
+        const resourceId = `endpoint/${endpointName}/variant/AllTraffic`;
+        specs.push(
+            { type: "aws:iam/role:Role", name: `role-${i}`, props: { name: roleName, assumeRolePolicy: trust("lambda.amazonaws.com") } },
+            { type: "aws:iam/rolePolicy:RolePolicy", name: `role-policy-${i}`, props: { role: roleName, policy: lambdaPolicy(endpointName, functionName) }, propertyDependencies: { role: [`role-${i}`] } },
+            { type: "aws:cloudwatch/logGroup:LogGroup", name: `logs-${i}`, props: { name: `/aws/lambda/${functionName}` } },
+            {
+                type: "aws:lambda/function:Function",
+                name: `function-${i}`,
+                props: { name: functionName, publish: true, reservedConcurrentExecutions: 5, role: `arn:aws:iam::${account}:role/${roleName}`, environment: { variables: { ENDPOINT_NAME: endpointName } }, version: "1" },
+                propertyDependencies: { role: [`role-${i}`], environment: [`endpoint-${i}`] },
+            },
+            { type: "aws:lambda/alias:Alias", name: `alias-${i}`, props: { name: "live", functionName, functionVersion: "1" }, propertyDependencies: { functionName: [`function-${i}`] } },
+            {
+                type: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+                name: `warm-${i}`,
+                props: { functionName, qualifier: "live", provisionedConcurrentExecutions: 3 },
+                propertyDependencies: { functionName: [`function-${i}`], qualifier: [`alias-${i}`] },
+            },
+            {
+                type: "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+                name: `config-${i}`,
+                props: { name: `config-${i}`, productionVariants: [{ variantName: "AllTraffic", instanceType: "ml.m5.large", initialInstanceCount: 1 }] },
+            },
+            { type: "aws:sagemaker/endpoint:Endpoint", name: `endpoint-${i}`, props: { name: endpointName, endpointConfigName: `config-${i}` } },
+            {
+                type: "aws:appautoscaling/target:Target",
+                name: `target-${i}`,
+                props: { serviceNamespace: "sagemaker", scalableDimension: "sagemaker:variant:DesiredInstanceCount", resourceId, minCapacity: 1, maxCapacity: 4 },
+                dependsOn: [`endpoint-${i}`],
+            },
+            {
+                type: "aws:appautoscaling/policy:Policy",
+                name: `scaling-${i}`,
+                props: {
+                    policyType: "TargetTrackingScaling",
+                    resourceId,
+                    scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                    serviceNamespace: "sagemaker",
+                    targetTrackingScalingPolicyConfiguration: { targetValue: 10, scaleInCooldown: 30, scaleOutCooldown: 30, predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" } },
+                },
+                propertyDependencies: { resourceId: [`target-${i}`] },
+            },
+        );
+    }
+    return specs;
+}

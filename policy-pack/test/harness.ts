@@ -22,6 +22,8 @@ export const U = unknownValue;
 export interface Spec {
     type: string;
     name: string;
+    /** The resource's URN when names repeat (as in a real stack); dependsOn may then name URNs. */
+    urn?: string;
     props: Record<string, unknown>;
     /** Names of resources this one depends on. */
     dependsOn?: string[];
@@ -73,7 +75,7 @@ export function validateResource(policy: ResourceValidationPolicy, spec: Spec, c
     const args = {
         type: spec.type,
         props,
-        urn: urnOf(spec.type, spec.name),
+        urn: spec.urn ?? urnOf(spec.type, spec.name),
         name: spec.name,
         opts: noOptions,
         stackTags: new Map<string, string>(),
@@ -97,7 +99,7 @@ export function toStackResources(specs: Spec[]): PolicyResource[] {
         const resource = {
             type: spec.type,
             props,
-            urn: urnOf(spec.type, spec.name),
+            urn: spec.urn ?? urnOf(spec.type, spec.name),
             name: spec.name,
             opts: noOptions,
             dependencies: [] as PolicyResource[],
@@ -105,8 +107,9 @@ export function toStackResources(specs: Spec[]): PolicyResource[] {
             isType: isTypeOf(spec.type),
             asType: (cls: { __pulumiType?: string }) => (cls.__pulumiType === spec.type ? props : undefined),
         } as unknown as PolicyResource;
-        if (byName.has(spec.name)) throw new Error(`duplicate test resource name ${spec.name}`);
-        byName.set(spec.name, resource);
+        const key = spec.urn ?? spec.name;
+        if (byName.has(key)) throw new Error(`duplicate test resource ${key}`);
+        byName.set(key, resource);
         return resource;
     });
     // As server.js does, dependencies on resources not in the stack are dropped.

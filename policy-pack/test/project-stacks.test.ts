@@ -8,9 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runPolicyPack, Violation } from "../../tools/preview/analyzer";
 import { CapturedResource, captureProgram, readStackConfig } from "../../tools/preview/capture";
+import { buildPack, packDir } from "./build-pack";
 
-const root = path.resolve(__dirname, "..", "..");
-const packDir = path.join(root, "policy-pack");
+const root = path.resolve(packDir, "..");
 
 interface Captured {
     resources: CapturedResource[];
@@ -134,6 +134,7 @@ describe("the project's stacks through the policy pack process", function () {
     }
 
     before(async () => {
+        buildPack();
         captured.dev = await capture("dev");
         captured.prod = await capture("prod");
         // Each run starts its own pack process, as each `pulumi preview` does; two at a time.
