@@ -23,7 +23,6 @@ const PYTHON = "/usr/bin/python3";
 const ENDPOINT_NAME = "dog-breeds-bench";
 const WARMUP = 300;
 const SAMPLES = 3000;
-const ROUNDS = 5;
 const COLD_RUNS = 15;
 
 const TARGETS = {
@@ -130,14 +129,15 @@ async function nodeWarm(): Promise<void> {
     };
     const results: WarmResults = { handler: [], bareTuned: [], bareDefault: [] };
     for (const run of Object.values(subjects)) for (let i = 0; i < WARMUP; i++) await run();
-    // Interleaved rounds, so a slow patch of the machine hits every subject alike.
-    for (let round = 0; round < ROUNDS; round++) {
-        for (const [name, run] of Object.entries(subjects) as [keyof WarmResults, () => Promise<unknown>][]) {
-            for (let i = 0; i < SAMPLES / ROUNDS; i++) {
-                const started = performance.now();
-                await run();
-                results[name].push(performance.now() - started);
-            }
+    // Interleaved call by call, in a fresh random order each time, so neither a busy moment of the machine
+    // (2 cores, shared) nor the position after another subject's call favours one subject.
+    const entries = Object.entries(subjects) as [keyof WarmResults, () => Promise<unknown>][];
+    for (let i = 0; i < SAMPLES; i++) {
+        entries.sort(() => Math.random() - 0.5);
+        for (const [name, run] of entries) {
+            const started = performance.now();
+            await run();
+            results[name].push(performance.now() - started);
         }
     }
     process.send?.(results, () => process.exit(0));

@@ -22,8 +22,8 @@ const CONNECTION_TIMEOUT_MS = 3_000;
 const REMOVED_MIDDLEWARE = ["getUserAgentMiddleware", "loggerMiddleware"];
 
 /**
- * @param invokeTimeoutMs bounds each attempt: the socket of an attempt still waiting after the handler's
- * overall deadline gives up is destroyed, rather than kept busy until SageMaker's own 60 s limit.
+ * @param invokeTimeoutMs also bounds each attempt, a backstop to the handler's deadline signal: no socket stays
+ * busy longer than the deadline, whatever happens to the signal.
  */
 export function createSageMakerRuntimeClient(invokeTimeoutMs: number): SageMakerRuntimeClient {
     const agentOptions = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 50 };

@@ -177,6 +177,9 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(response.statusCode).to.equal(504);
         expect(bodyOf(response).error?.code).to.equal("Timeout");
         expect(elapsed).to.be.below(2_500);
+        // The deadline also stops the SDK: no retry of the timed-out attempt reaches the endpoint afterwards.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(server.invocations).to.have.length(1);
     });
 
     it("credentials the service does not know -> 500 InternalError, the signature refused by the server", async () => {
@@ -203,6 +206,34 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         } finally {
             process.env.AWS_SECRET_ACCESS_KEY = secret;
         }
+    });
+
+    it("boto3 (the course's client) is served too: its signature verifies and it parses the ModelError shape", async () => {
+        let calls = 0;
+        server.respondWith(() => (++calls === 1 ? replies.ok({ predictions: [] }) : replies.modelError(400, "cannot identify image file", ENDPOINT)));
+        const script = [
+            "import os, boto3",
+            "c = boto3.client('sagemaker-runtime', endpoint_url=os.environ['AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME'])",
+            `print(c.invoke_endpoint(EndpointName='${ENDPOINT}', ContentType='application/json', Body=b'{"url": "https://example.com/a.jpg"}')['Body'].read().decode())`,
+            "try:",
+            `    c.invoke_endpoint(EndpointName='${ENDPOINT}', ContentType='application/json', Body=b'{}')`,
+            "except c.exceptions.ModelError as e:",
+            "    print(e.response['Error']['Code'], e.response['OriginalStatusCode'], e.response['ResponseMetadata']['HTTPStatusCode'])",
+        ].join("\n");
+        const child = spawn("/usr/bin/python3", ["-c", script], {
+            env: { ...process.env, AWS_DEFAULT_REGION: TEST_REGION, HOME: __dirname },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+
+        expect(code, stderr).to.equal(0);
+        expect(stdout.trim().split("\n")).to.deep.equal(['{"predictions":[]}', "ModelError 400 424"]);
+        expect(server.rejected).to.deep.equal([]);
+        expect(server.invocations.map((invocation) => invocation.signatureVerified)).to.deep.equal([true, true]);
     });
 
     it("the bundled lambda-src/dist/index.js, loaded the way Lambda loads it, serves a request", async function () {

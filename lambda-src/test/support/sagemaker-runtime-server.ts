@@ -186,7 +186,11 @@ async function verifySignature(
     const url = new URL(req.url ?? "/", "http://placeholder");
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, key) => (query[key] = value));
-    const signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: true });
+    // A payload hash the client sent must be the body's, as the real service checks; without one (boto3 sends
+    // none) the hash is computed from the body. applyChecksum off: the signer must not add a header to sign.
+    const claimedHash = req.headers["x-amz-content-sha256"];
+    if (claimedHash !== undefined && claimedHash !== createHash("sha256").update(body).digest("hex")) return false;
+    const signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: false });
     const signed = await signer.sign(
         { method: req.method ?? "POST", protocol: "http:", hostname: "placeholder", path: url.pathname, query, headers, body },
         { signingDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders) },
