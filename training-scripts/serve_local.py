@@ -1,0 +1,425 @@
+"""Local hosting for a model directory: the SageMaker hosting container contract plus the Runtime API path.
+
+    python3 serve_local.py --model-dir <dir> [--host 127.0.0.1] [--port 8080] [--endpoint-name local-endpoint]
+
+Container contract (what SageMaker itself calls inside the container):
+    GET  /ping          200 {"status": "Healthy"} once the model is loaded
+    POST /invocations   Content-Type / Accept as the model's input_fn / output_fn take them; a handler error
+                        answers with its `status_code` (400/406/413/415 from inference.py), anything else 500
+Runtime API (what callers of InvokeEndpoint reach, so an AWS SDK works with only its endpoint URL changed):
+    POST /endpoints/<name>/invocations   SigV4-signed for service "sagemaker"; 200 with the model's body and
+                        x-Amzn-Invoked-Production-Variant, or the runtime's JSON error with x-amzn-ErrorType:
+                        a model error becomes ModelError 424 carrying OriginalStatusCode and OriginalMessage.
+
+Any credentials are accepted: the local server has no secret to verify a signature against, so it checks
+the Authorization header's shape, its service scope and the payload hash, which is what catches a client
+pointed at the wrong service or signing the wrong body.
+
+The handlers come from <model-dir>/code/inference.py when the directory carries one (as the SageMaker
+PyTorch container does), else from the inference.py next to this file (a course-style dir with only
+model.pth). The model is loaded once, before the first invocation is answered (/ping says 503 until then). Requests are served by a thread
+each; the forward passes take turns on one lock so that each gets every torch thread instead of fighting
+for two cores. SIGINT/SIGTERM stop accepting, let requests in flight finish (bounded) and exit 0.
+
+On startup the port is bound first, so a busy port is reported at once rather than after torch loads; the
+ready line `{"event": "ready", "url": ...}` goes to stdout, logs go to stderr. Exit status 2 means the
+server could not start (bad arguments, port in use, model failed to load), with a one-line reason.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import unquote
+
+SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_ENDPOINT_NAME = "local-endpoint"
+DEFAULT_VARIANT = "AllTraffic"
+HANDLER_FUNCTIONS = ("model_fn", "input_fn", "predict_fn", "output_fn")
+# The SageMaker real-time invocation payload limit.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+SHUTDOWN_GRACE_SECONDS = 10.0
+IDLE_CONNECTION_SECONDS = 60
+POLL_SECONDS = 0.2
+ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.sagemaker.runtime/"
+# The EndpointName pattern of the SageMaker API.
+ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
+AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=([^/\s,]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request,\s?"
+    r"SignedHeaders=([a-z0-9;-]+),\s?Signature=([0-9a-f]{64})$"
+)
+
+log = logging.getLogger("serve_local")
+
+
+class StartupError(Exception):
+    """The server cannot start; the message is the one line the user sees."""
+
+
+class Model:
+    """The loaded handlers and model, shared by every request thread."""
+
+    def __init__(self, handlers: ModuleType, model: Any) -> None:
+        self.handlers = handlers
+        self.model = model
+        self._forward = threading.Lock()
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> Tuple[int, str, bytes]:
+        """Runs input_fn -> predict_fn -> output_fn; returns (status, content type, body) as the container answers."""
+        try:
+            data = self.handlers.input_fn(body, content_type)
+            with self._forward:
+                prediction = self.handlers.predict_fn(data, self.model)
+            result = self.handlers.output_fn(prediction, accept)
+        except Exception as error:  # noqa: BLE001 - every handler failure becomes an HTTP answer
+            status = getattr(error, "status_code", None)
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                status = 500
+                log.error("handler failed:\n%s", traceback.format_exc().rstrip())
+            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            return status, "application/json", _json({"code": status, "type": type(error).__name__, "message": message})
+        if isinstance(result, tuple):
+            result, response_type = result
+        else:
+            response_type = _concrete_media_type(accept) or "application/json"
+        return 200, response_type, result.encode("utf-8") if isinstance(result, str) else bytes(result)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+def _concrete_media_type(accept: str) -> str:
+    kind = accept.split(",")[0].split(";")[0].strip().lower()
+    return "" if not kind or "*" in kind else kind
+
+
+def load_model(model_dir: str) -> Model:
+    script = os.path.join(model_dir, "code", "inference.py")
+    if not os.path.isfile(script):
+        script = os.path.join(SCRIPTS_DIR, "inference.py")
+    try:
+        spec = importlib.util.spec_from_file_location("inference", script)
+        if spec is None or spec.loader is None:
+            raise StartupError(f"cannot import {script}")
+        handlers = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = handlers
+        spec.loader.exec_module(handlers)
+    except StartupError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the user's script raises, report it in one line
+        raise StartupError(f"importing {script} failed: {type(error).__name__}: {error}") from None
+    missing = [name for name in HANDLER_FUNCTIONS if not callable(getattr(handlers, name, None))]
+    if missing:
+        raise StartupError(f"{script} does not define {', '.join(missing)}")
+    try:
+        model = handlers.model_fn(model_dir)
+    except Exception as error:  # noqa: BLE001
+        raise StartupError(f"the model in {model_dir} failed to load: {type(error).__name__}: {error}") from None
+    return Model(handlers, model)
+
+
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # Port in use must fail, not share the port with another server.
+    allow_reuse_address = False
+
+    def __init__(self, address: Tuple[str, int], endpoint_name: str, variant: str) -> None:
+        super().__init__(address, RequestHandler)
+        self.endpoint_name = endpoint_name
+        self.variant = variant
+        self.model: Optional[Model] = None
+        # Once set, keep-alive connections close after their current request.
+        self.stopping = False
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    def begin(self) -> None:
+        with self._idle:
+            self._in_flight += 1
+
+    def end(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def drain(self, timeout: float) -> int:
+        """Waits for requests in flight; returns how many were still running at the deadline."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._in_flight > 0 and time.monotonic() < deadline:
+                self._idle.wait(deadline - time.monotonic())
+            return self._in_flight
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pool expects
+    server_version = "serve_local/1"
+    timeout = IDLE_CONNECTION_SECONDS
+    server: LocalServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._handle(self._get)
+
+    def do_POST(self) -> None:
+        self._handle(self._post)
+
+    def _handle(self, route) -> None:
+        self.server.begin()
+        started = time.perf_counter()
+        try:
+            if self.server.stopping:
+                self.close_connection = True
+            route(self.path.split("?", 1)[0])
+        finally:
+            self.server.end()
+            log.info("%s %s %s %.1f ms", self.command, self.path, getattr(self, "_status", "-"),
+                     (time.perf_counter() - started) * 1000)
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              headers: Optional[Dict[str, str]] = None) -> None:
+        self._status = status
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _read_body(self) -> Optional[bytes]:
+        """The request body, or None when its length is missing or over the limit (the caller answers)."""
+        length = self.headers.get("Content-Length")
+        if length is None or not length.strip().isdigit():
+            return None
+        size = int(length)
+        if size > MAX_PAYLOAD_BYTES:
+            return None
+        return self.rfile.read(size)
+
+    def _get(self, path: str) -> None:
+        if path == "/ping":
+            if self.server.model is None:
+                self._send(503, _json({"status": "Unhealthy", "message": "the model is still loading"}))
+            else:
+                self._send(200, _json({"status": "Healthy"}))
+            return
+        self._container_error(404, "NotFound", f"no route for GET {path}")
+
+    def _post(self, path: str) -> None:
+        if path == "/invocations":
+            self._invocations()
+            return
+        match = INVOCATION_PATH.match(path)
+        if match:
+            self._runtime_invocations(unquote(match.group(1)))
+            return
+        self._runtime_error(404, "UnknownOperationException", f"no operation for POST {path}")
+
+    def _container_error(self, status: int, kind: str, message: str) -> None:
+        self.close_connection = True
+        self._send(status, _json({"code": status, "type": kind, "message": message}))
+
+    def _invocations(self) -> None:
+        body = self._read_body()
+        if body is None:
+            self._container_error(413, "PayloadTooLarge",
+                                  f"send a Content-Length of at most {MAX_PAYLOAD_BYTES} bytes")
+            return
+        model = self.server.model
+        if model is None:
+            self._container_error(503, "ModelNotReady", "the model is still loading")
+            return
+        status, content_type, result = model.invoke(
+            body, self.headers.get("Content-Type", "application/json"), self.headers.get("Accept", "application/json"))
+        self._send(status, result, content_type)
+
+    # --- the SageMaker Runtime API -------------------------------------------------------------------
+
+    def _runtime_error(self, status: int, error_type: str, message: str, body: Optional[Dict[str, Any]] = None) -> None:
+        self._send(status, _json(body if body is not None else {"message": message}), "application/json", {
+            "x-amzn-RequestId": str(uuid.uuid4()),
+            "x-amzn-ErrorType": f"{error_type}:{ERROR_NAMESPACE}",
+        })
+
+    def _check_signature_shape(self, body: bytes) -> Optional[Tuple[int, str, str]]:
+        authorization = self.headers.get("Authorization")
+        if authorization is None:
+            return 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+        parsed = AUTHORIZATION.match(authorization)
+        if not parsed:
+            return 403, "IncompleteSignatureException", "Authorization header is not an AWS Signature Version 4 header"
+        _, scope_date, _, service, signed_headers, _ = parsed.groups()
+        if service != "sagemaker":
+            return 403, "InvalidSignatureException", f"Credential should be scoped to correct service: 'sagemaker', not '{service}'."
+        if "host" not in signed_headers.split(";"):
+            return 403, "InvalidSignatureException", "'Host' must be a signed header."
+        amz_date = self.headers.get("X-Amz-Date", "")
+        if not amz_date.startswith(scope_date):
+            return 403, "IncompleteSignatureException", "X-Amz-Date is missing or does not match the credential scope"
+        claimed = self.headers.get("X-Amz-Content-Sha256")
+        if claimed is not None and claimed != "UNSIGNED-PAYLOAD" and claimed != hashlib.sha256(body).hexdigest():
+            return 403, "InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed."
+        return None
+
+    def _runtime_invocations(self, endpoint_name: str) -> None:
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            self._runtime_error(400, "ValidationError",
+                                f"Request body must carry a Content-Length of at most {MAX_PAYLOAD_BYTES} bytes")
+            return
+        refused = self._check_signature_shape(body)
+        if refused:
+            self._runtime_error(*refused)
+            return
+        if endpoint_name != self.server.endpoint_name:
+            self._runtime_error(400, "ValidationError", f"Endpoint {endpoint_name} of account local not found.")
+            return
+        model = self.server.model
+        if model is None:
+            self._runtime_error(429, "ModelNotReadyException", "The model is still loading; retry shortly.")
+            return
+        status, content_type, result = model.invoke(
+            body, self.headers.get("Content-Type", "application/octet-stream"), self.headers.get("Accept", "*/*"))
+        if status == 200:
+            self._send(200, result, content_type, {
+                "x-amzn-RequestId": str(uuid.uuid4()),
+                "x-Amzn-Invoked-Production-Variant": self.server.variant,
+            })
+            return
+        original = result.decode("utf-8", errors="replace")
+        side = "server" if status >= 500 else "client"
+        self._runtime_error(424, "ModelError", "", {
+            "ErrorCode": "INTERNAL_FAILURE_FROM_MODEL" if status >= 500 else "CLIENT_ERROR_FROM_MODEL",
+            "Message": f'Received {side} error ({status}) from primary with message "{original}". '
+                       "See the local server's log for more information.",
+            "OriginalMessage": original,
+            "OriginalStatusCode": status,
+        })
+
+
+def endpoint_name(value: str) -> str:
+    if not ENDPOINT_NAME_PATTERN.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a valid SageMaker endpoint name")
+    return value
+
+
+def port_number(value: str) -> int:
+    if not value.strip().isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value!r}")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Serve a model directory like a SageMaker endpoint, locally.")
+    parser.add_argument("--model-dir", required=True, help="the unpacked model.tar.gz (model.pth, code/...)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=port_number, default=8080, help="0 picks a free port (default 8080)")
+    parser.add_argument("--endpoint-name", type=endpoint_name, default=DEFAULT_ENDPOINT_NAME)
+    parser.add_argument("--variant", default=DEFAULT_VARIANT, help="the production variant name responses carry")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="intra-op threads for the forward pass (default: one per core)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return parser
+
+
+def bind(host: str, port: int, name: str, variant: str) -> LocalServer:
+    try:
+        return LocalServer((host, port), name, variant)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise StartupError(f"port {port} on {host} is already in use") from None
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def configure_torch(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads if threads > 0 else max(1, os.cpu_count() or 1))
+    # Requests are already parallel across threads; inter-op parallelism on top only oversubscribes.
+    torch.set_num_interop_threads(1)
+
+
+def main(argv: Optional[list] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Plain flags, not threading.Event: a handler calling Event.set() while the main thread holds the event's
+    # lock inside Event.wait() would deadlock.
+    state = {"serving": False, "stop": False}
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        if not state["serving"]:
+            raise KeyboardInterrupt  # still loading: abandon the load
+        state["stop"] = True
+
+    try:
+        model_dir = os.path.abspath(args.model_dir)
+        if not os.path.isdir(model_dir):
+            raise StartupError(f"model directory {args.model_dir} does not exist")
+        server = bind(args.host, args.port, args.endpoint_name, args.variant)
+    except StartupError as error:
+        print(f"serve_local: error: {error}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    # Serving while the model loads, so /ping says 503 until it is ready, as the container's health check sees it.
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), name="serve_local", daemon=True)
+    thread.start()
+    try:
+        started = time.perf_counter()
+        configure_torch(args.torch_threads)
+        server.model = load_model(model_dir)
+        load_seconds = time.perf_counter() - started
+    except (StartupError, KeyboardInterrupt) as error:
+        server.shutdown()
+        server.server_close()
+        if isinstance(error, KeyboardInterrupt):
+            return 0
+        print(f"serve_local: error: {error}", file=sys.stderr)
+        return 2
+    state["serving"] = True
+    print(json.dumps({"event": "ready", "url": server.url, "endpointName": args.endpoint_name,
+                      "modelDir": model_dir, "loadSeconds": round(load_seconds, 3)}), flush=True)
+    while not state["stop"]:
+        time.sleep(POLL_SECONDS)
+    log.info("stopping: no new connections, waiting for requests in flight")
+    server.stopping = True
+    server.shutdown()
+    # Closing the listening socket now makes new connections fail fast instead of queueing unanswered.
+    server.socket.close()
+    left = server.drain(SHUTDOWN_GRACE_SECONDS)
+    if left:
+        log.warning("%d requests still running after %.0f s; exiting anyway", left, SHUTDOWN_GRACE_SECONDS)
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
