@@ -9,15 +9,14 @@
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
-import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import type { CapturedResource } from "./capture";
 import { ENFORCEMENT_LEVELS, resolvePolicyConfig, type EnforcementLevel, type PolicyDescription, type ResolvedPolicyConfig } from "./policy-config";
-import { trackChild } from "./processes";
+import { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
 
 export type { EnforcementLevel, PolicyDescription } from "./policy-config";
+export { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
 
 export interface Violation {
     policyPack: string;
@@ -56,16 +55,6 @@ export interface PolicyPackResult {
     violations: Violation[];
 }
 
-/** A policy pack that could not be started or that failed while analyzing; carries the pack's own log. */
-export class PolicyPackError extends Error {
-    constructor(message: string, readonly log: string) {
-        super(log.trim() ? `${message}\n--- policy pack output ---\n${log.trim()}` : message);
-        this.name = "PolicyPackError";
-    }
-}
-
-// The engine address is dropped by the runner; the pack never calls back into the engine.
-const ENGINE_ADDRESS = "127.0.0.1:0";
 const CALL_DEADLINE_MS = 120_000;
 const MAX_MESSAGE_BYTES = 400 * 1024 * 1024;
 const CONCURRENT_ANALYZE_CALLS = 16;
@@ -82,66 +71,6 @@ const ENUM_BY_LEVEL: Record<EnforcementLevel, analyzerPb.EnforcementLevel> = {
     remediate: analyzerPb.EnforcementLevel.REMEDIATE,
     disabled: analyzerPb.EnforcementLevel.DISABLED,
 };
-
-interface RunningPack {
-    child: ChildProcess;
-    port: number;
-    log: () => string;
-    stop: () => Promise<void>;
-}
-
-/** Starts the pack as the CLI does and waits for the port it prints. */
-export async function startPolicyPack(packDir: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningPack> {
-    const dir = path.resolve(packDir);
-    let runner: string;
-    try {
-        runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [dir] });
-    } catch {
-        throw new PolicyPackError(`policy pack ${packDir}: cannot resolve @pulumi/pulumi/cmd/run-policy-pack from the pack's directory`, "");
-    }
-    const child = spawn(process.execPath, [runner, ENGINE_ADDRESS, dir], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    const untrack = trackChild(child);
-    let stderr = "";
-    let stdout = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const stop = async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-            child.kill("SIGTERM");
-            const killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
-            await exited;
-            clearTimeout(killTimer);
-        }
-        untrack();
-    };
-    try {
-        const port = await new Promise<number>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new PolicyPackError(`policy pack ${packDir} did not print its port within ${timeoutMs} ms`, stderr)), timeoutMs);
-            child.stdout?.on("data", (chunk: Buffer) => {
-                stdout += chunk.toString();
-                const line = stdout.split("\n")[0];
-                if (stdout.includes("\n") || /^\d+$/.test(line.trim())) {
-                    const port = Number(line.trim());
-                    clearTimeout(timer);
-                    if (Number.isInteger(port) && port > 0) resolve(port);
-                    else reject(new PolicyPackError(`policy pack ${packDir} printed "${line.trim()}" instead of its port`, stderr));
-                }
-            });
-            child.once("error", (err) => {
-                clearTimeout(timer);
-                reject(new PolicyPackError(`policy pack ${packDir} could not be started: ${err.message}`, stderr));
-            });
-            child.once("exit", (code, signal) => {
-                clearTimeout(timer);
-                reject(new PolicyPackError(`policy pack ${packDir} failed to start (exit ${signal ?? code})`, stderr + stdout));
-            });
-        });
-        return { child, port, log: () => stderr, stop };
-    } catch (err) {
-        await stop();
-        throw err;
-    }
-}
 
 type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
 

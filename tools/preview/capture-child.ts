@@ -25,6 +25,13 @@ function errorMessage(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
 }
 
+// The SDK takes a stack trace for every promise it tracks and every resource's source position, and
+// under tsx each one is source-mapped: most of a large program's run time. The engine-side uses of those
+// traces (leak reports, source positions in the CLI's UI) have no place in this preview, and errors are
+// reported by their message alone.
+Error.stackTraceLimit = 0;
+process.setSourceMapsEnabled(false);
+
 process.on("uncaughtException", (err) => report({ ok: false, error: errorMessage(err) }));
 process.on("unhandledRejection", (err) => report({ ok: false, error: errorMessage(err) }));
 

@@ -93,11 +93,12 @@ const SECRET_CONFIG_PLACEHOLDER = "[secret]";
 
 /**
  * Reads a Pulumi.<stack>.yaml into what the CLI puts in PULUMI_CONFIG: "namespace:key" -> string, with
- * objects and arrays JSON-encoded and keys without a namespace in the project's. Secure values cannot be
+ * objects and arrays JSON-encoded and keys without a namespace in the project's (`project`, by default
+ * the one whose Pulumi.yaml sits next to the file). Secure values cannot be
  * decrypted without the stack's secrets provider; they are passed as the "[secret]" placeholder (and
  * listed by secretConfigKeys), which is enough for a preview that must not depend on their value.
  */
-export async function readStackConfig(stackFile: string): Promise<Record<string, string>> {
+export async function readStackConfig(stackFile: string, project?: string): Promise<Record<string, string>> {
     let text: string;
     try {
         text = await fs.promises.readFile(stackFile, "utf8");
@@ -114,10 +115,10 @@ export async function readStackConfig(stackFile: string): Promise<Record<string,
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
         throw new Error(`stack config file ${stackFile}: "config" must be a map of keys to values`);
     }
-    const project = projectName(path.join(path.dirname(path.resolve(stackFile)), "index"));
+    const namespace = project ?? projectName(path.join(path.dirname(path.resolve(stackFile)), "index"));
     const result: Record<string, string> = {};
     for (const [rawKey, value] of Object.entries(config as Record<string, unknown>)) {
-        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+        const key = rawKey.includes(":") ? rawKey : `${namespace}:${rawKey}`;
         if (value === null || value === undefined) throw new Error(`stack config file ${stackFile}: key "${rawKey}" has no value`);
         if (typeof value === "object" && !Array.isArray(value) && "secure" in value) {
             result[key] = SECRET_CONFIG_PLACEHOLDER;

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { runPolicyPack, startPolicyPack } from "./analyzer";
 import { captureProgram, findProjectFile, projectName, readStackConfig } from "./capture";
+import { startPolicyPack } from "./pack-process";
 import { summarize, toJson, toText } from "./report";
 
 const USAGE = `usage: npm run preview -- --stack <name> [options]
@@ -120,14 +120,19 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
     const o = options;
     const rel = (file: string) => path.relative(cwd, file) || ".";
     try {
-        const config = await readStackConfig(o.configFile);
+        const project = projectName(o.program);
+        const config = await readStackConfig(o.configFile, project);
         const policyConfig = readPolicyConfig(o.policyConfigFile, cwd);
         // The pack's start-up (ts-node with type checking) and the program run are independent: overlap them.
         const pack = startPolicyPack(o.packDir, { ...process.env, PULUMI_CONFIG: JSON.stringify(config) });
         pack.catch(() => undefined);
+        const capturing = captureProgram({ program: o.program, stack: o.stack, config });
+        capturing.catch(() => undefined);
+        // Loaded only now, while the program and the pack start: the gRPC stubs take a while to load.
+        const { runPolicyPack } = await import("./analyzer");
         let capture;
         try {
-            capture = await captureProgram({ program: o.program, stack: o.stack, config });
+            capture = await capturing;
         } catch (e) {
             await pack.then((p) => p.stop(), () => undefined);
             throw new UsageError(`program ${rel(o.program)} failed: ${(e as Error).message}`);
@@ -138,7 +143,7 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             pack,
         );
         const report = {
-            project: projectName(o.program),
+            project,
             stack: o.stack,
             program: rel(o.program),
             policyPack: { name: result.pack.name, version: result.pack.version },
