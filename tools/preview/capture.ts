@@ -7,6 +7,8 @@
  * Values in `inputs` and `outputs` are in the engine's wire form: an unknown value is the UNKNOWN marker,
  * a secret is `{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value}`, an
  * asset or archive carries the asset signature, a resource reference carries its `urn` and `id`.
+ * Under preview a custom resource's `outputs` are the planned state: the checked inputs (with autonames)
+ * and `id` UNKNOWN; any other output is absent, which the SDK (and a policy) sees as unknown.
  * `provider` is the URN of the provider resource (the engine's default provider, captured as a
  * `pulumi:providers:<package>` resource, when the program names none).
  */
@@ -151,7 +153,8 @@ export async function captureProgram(o: CaptureOptions): Promise<CaptureResult> 
     const child = fork(CHILD, [], {
         cwd: path.dirname(program),
         env,
-        execArgv: ["--import", "tsx"],
+        // The require hook alone, as the Node.js language host registers ts-node: no ESM loader thread to start.
+        execArgv: ["--require", require.resolve("tsx/cjs")],
         stdio: ["ignore", "pipe", "pipe", "ipc"],
         serialization: "advanced",
     });
