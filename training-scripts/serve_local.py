@@ -337,7 +337,7 @@ def port_number(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Serve a model directory like a SageMaker endpoint, locally.")
+    parser = argparse.ArgumentParser(prog="serve_local", description="Serve a model directory like a SageMaker endpoint, locally.")
     parser.add_argument("--model-dir", required=True, help="the unpacked model.tar.gz (model.pth, code/...)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8080, help="0 picks a free port (default 8080)")

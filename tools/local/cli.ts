@@ -1,0 +1,183 @@
+/**
+ * `npm run local -- --model-dir <dir>` or `--model-data <model.tar.gz>`: a local endpoint that behaves like the
+ * SageMaker one, with the real (bundled) Lambda handler in front of it. Ctrl-C stops both.
+ *
+ * Exit status: 0 after Ctrl-C/SIGTERM, 1 when the model server dies on its own, 2 when it cannot start.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { LocalModeError, startLocal, unpackModelData, type LocalMode } from "./local";
+
+const USAGE = `usage: npm run local -- (--model-dir <dir> | --model-data <model.tar.gz>) [options]
+
+  --model-dir <dir>          a model directory (model.pth, model_config.json, class_names.json, code/)
+  --model-data <file>        a model.tar.gz, unpacked to a temporary directory removed on exit
+  --port <n>                 model server port (default 8080, as in the SageMaker container; 0 = any free port)
+  --lambda-port <n>          Lambda front port (default 9000; 0 = any free port)
+  --endpoint-name <name>     the endpoint name the handler invokes (default local-endpoint)
+  --allow-local-images       accept http image URLs on loopback/private hosts (never set on a real endpoint)
+  --image-url <url>          the image URL in the printed curl line
+  --quiet                    no per-request log lines
+  --help`;
+
+// A photo the TensorFlow tutorials use, on a host that serves plain GETs without a browser user agent.
+const SAMPLE_IMAGE_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/YellowLabradorLooking_new.jpg";
+
+class UsageError extends Error {}
+
+interface CliOptions {
+    modelDir?: string;
+    modelData?: string;
+    port: number;
+    lambdaPort: number;
+    endpointName: string;
+    allowLocalImages: boolean;
+    imageUrl: string;
+    quiet: boolean;
+}
+
+function port(value: string | undefined, flag: string, fallback: number): number {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535, got "${value}"`);
+    return n;
+}
+
+export function parseCli(argv: string[]): CliOptions | "help" {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: {
+                "model-dir": { type: "string" },
+                "model-data": { type: "string" },
+                port: { type: "string" },
+                "lambda-port": { type: "string" },
+                "endpoint-name": { type: "string" },
+                "allow-local-images": { type: "boolean" },
+                "image-url": { type: "string" },
+                quiet: { type: "boolean" },
+                help: { type: "boolean" },
+            },
+            strict: true,
+            allowPositionals: false,
+        });
+    } catch (error) {
+        throw new UsageError((error as Error).message);
+    }
+    const { values } = parsed;
+    if (values.help) return "help";
+    if ((values["model-dir"] === undefined) === (values["model-data"] === undefined)) {
+        throw new UsageError("pass exactly one of --model-dir <dir> or --model-data <model.tar.gz>");
+    }
+    const endpointName = values["endpoint-name"] ?? "local-endpoint";
+    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(endpointName)) {
+        throw new UsageError(`--endpoint-name "${endpointName}" is not a valid SageMaker endpoint name`);
+    }
+    const options: CliOptions = {
+        modelDir: values["model-dir"],
+        modelData: values["model-data"],
+        port: port(values.port, "--port", 8080),
+        lambdaPort: port(values["lambda-port"], "--lambda-port", 9000),
+        endpointName,
+        allowLocalImages: values["allow-local-images"] ?? false,
+        imageUrl: values["image-url"] ?? SAMPLE_IMAGE_URL,
+        quiet: values.quiet ?? false,
+    };
+    if (options.port !== 0 && options.port === options.lambdaPort) throw new UsageError(`--port and --lambda-port are both ${options.port}`);
+    return options;
+}
+
+function shellQuote(text: string): string {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function banner(local: LocalMode, options: CliOptions, modelDir: string): string {
+    const { modelServer, front } = local;
+    const body = JSON.stringify({ url: options.imageUrl, topK: 3 });
+    return [
+        `model:          ${modelDir}`,
+        `model server:   ${modelServer.url}  (GET /ping, POST /invocations, POST /endpoints/${modelServer.endpointName}/invocations)`,
+        `lambda front:   ${front.url}  (the bundled handler behind a Function URL-style front)`,
+        "",
+        "try it:",
+        `  curl -s -X POST ${front.url}/ -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
+        `  curl -s -X POST ${modelServer.url}/invocations -H 'Content-Type: image/jpeg' --data-binary @dog.jpg`,
+        "",
+        "Ctrl-C stops both servers.",
+    ].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+    let options: CliOptions | "help";
+    try {
+        options = parseCli(argv);
+    } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        console.error(`local: ${error.message}\n\n${USAGE}`);
+        return 2;
+    }
+    if (options === "help") {
+        console.log(USAGE);
+        return 0;
+    }
+
+    let tempDir: string | undefined;
+    const cleanup = () => {
+        if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+        tempDir = undefined;
+    };
+    // Whatever ends the process, the unpacked archive goes with it.
+    process.on("exit", cleanup);
+
+    let local: LocalMode;
+    let modelDir: string;
+    try {
+        if (options.modelData !== undefined) {
+            tempDir = await unpackModelData(options.modelData);
+            modelDir = tempDir;
+        } else {
+            modelDir = path.resolve(options.modelDir!);
+        }
+        local = await startLocal({ ...options, modelDir });
+    } catch (error) {
+        if (!(error instanceof LocalModeError)) throw error;
+        console.error(`local: ${error.message}`);
+        cleanup();
+        return 2;
+    }
+    console.log(banner(local, options, options.modelData ?? modelDir));
+
+    return new Promise<number>((resolve) => {
+        let stopping = false;
+        const stop = (code: number) => {
+            if (stopping) return;
+            stopping = true;
+            console.log("\nstopping...");
+            void local.stop().then(() => {
+                cleanup();
+                resolve(code);
+            });
+        };
+        process.once("SIGINT", () => stop(0));
+        process.once("SIGTERM", () => stop(0));
+        void local.modelServer.exited.then((code) => {
+            if (stopping) return;
+            // Ctrl-C in a terminal reaches the model server too; its clean exit is not a failure.
+            if (code === 0) return stop(0);
+            console.error(`local: the model server exited unexpectedly (${code})`);
+            stop(1);
+        });
+    });
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+            console.error(error instanceof Error ? error.stack : String(error));
+            process.exit(1);
+        },
+    );
+}

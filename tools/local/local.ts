@@ -1,0 +1,123 @@
+/**
+ * Local mode: the model served by serve_local.py, and the bundled Lambda handler behind a Function URL-style
+ * front, wired together exactly as in AWS except for AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import * as tar from "tar";
+import { ensureLambdaBundle } from "../../lambda-src/build";
+import { startLambdaFront, type LambdaFront, type LambdaHandler } from "./lambda-front";
+import { startModelServer, type ModelServer } from "./model-server";
+
+/** A start-up problem the user can fix (missing directory, port in use, model that does not load): exit 2. */
+export class LocalModeError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "LocalModeError";
+    }
+}
+
+/**
+ * Unpacks a model.tar.gz into a fresh temporary directory, as SageMaker unpacks it into /opt/ml/model.
+ * The caller removes the directory. Entries that would land outside it (absolute paths, "..") are refused by tar.
+ */
+export async function unpackModelData(archive: string): Promise<string> {
+    if (!fs.existsSync(archive)) throw new LocalModeError(`--model-data ${archive} does not exist`);
+    if (!fs.statSync(archive).isFile()) throw new LocalModeError(`--model-data ${archive} is not a file`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-model-"));
+    try {
+        await tar.x({ file: archive, cwd: dir, strict: true, preservePaths: false });
+    } catch (error) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw new LocalModeError(`--model-data ${archive} is not a readable .tar.gz: ${(error as Error).message}`);
+    }
+    return dir;
+}
+
+export interface LocalOptions {
+    modelDir: string;
+    host?: string;
+    port: number;
+    lambdaPort: number;
+    endpointName: string;
+    /** Lets images come from loopback/private http URLs: the model fetches them and the handler accepts http. */
+    allowLocalImages?: boolean;
+    quiet?: boolean;
+    /** "ignore" drops the model server's log (stderr); it is passed through by default. */
+    modelServerLog?: "inherit" | "ignore";
+    /** Where the handler's one log line per request goes (stdout, as in CloudWatch, by default). */
+    handlerLog?: (entry: Record<string, unknown>) => void;
+}
+
+export interface LocalMode {
+    modelServer: ModelServer;
+    front: LambdaFront;
+    stop(): Promise<void>;
+}
+
+interface HandlerBundle {
+    createHandler(options: { env: NodeJS.ProcessEnv; log?: (entry: Record<string, unknown>) => void }): LambdaHandler;
+}
+
+/**
+ * The bundled handler (lambda-src/dist/index.js, rebuilt if stale) configured for a local endpoint. The SDK reads
+ * its endpoint, region and credentials from process.env, so those are set here; the credentials are dummies on
+ * purpose, so no real AWS credentials of the user's shell are ever sent to the local server.
+ */
+export async function bundledHandler(runtimeUrl: string, endpointName: string, allowHttp: boolean, log?: LocalOptions["handlerLog"]): Promise<LambdaHandler> {
+    Object.assign(process.env, {
+        AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: runtimeUrl,
+        AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+        AWS_ACCESS_KEY_ID: "AKIALOCALMODE0000000",
+        AWS_SECRET_ACCESS_KEY: "local-mode-dummy-secret",
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    const bundle = (await import(pathToFileURL(path.join(ensureLambdaBundle(), "index.js")).href)) as HandlerBundle;
+    return bundle.createHandler({
+        env: { ENDPOINT_NAME: endpointName, ALLOW_HTTP_IMAGE_URLS: String(allowHttp), INVOKE_TIMEOUT_MS: process.env.INVOKE_TIMEOUT_MS },
+        ...(log ? { log } : {}),
+    });
+}
+
+export async function startLocal(options: LocalOptions): Promise<LocalMode> {
+    if (!fs.existsSync(options.modelDir) || !fs.statSync(options.modelDir).isDirectory()) {
+        throw new LocalModeError(`--model-dir ${options.modelDir} is not a directory`);
+    }
+    if (!fs.existsSync(path.join(options.modelDir, "model.pth"))) {
+        throw new LocalModeError(`--model-dir ${options.modelDir} has no model.pth: is it the unpacked model.tar.gz?`);
+    }
+    let modelServer: ModelServer;
+    try {
+        modelServer = await startModelServer({
+            modelDir: options.modelDir,
+            host: options.host,
+            port: options.port,
+            endpointName: options.endpointName,
+            allowPrivateImageUrls: options.allowLocalImages,
+            logLevel: options.quiet ? "warning" : "info",
+            stderr: options.modelServerLog,
+        });
+    } catch (error) {
+        throw new LocalModeError(`the model server did not start: ${(error as Error).message}`);
+    }
+    let front: LambdaFront;
+    try {
+        const handler = await bundledHandler(modelServer.url, options.endpointName, options.allowLocalImages ?? false, options.handlerLog);
+        front = await startLambdaFront(handler, { host: options.host, port: options.lambdaPort });
+    } catch (error) {
+        await modelServer.stop();
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EADDRINUSE") throw new LocalModeError(`--lambda-port ${options.lambdaPort} on ${options.host ?? "127.0.0.1"} is already in use`);
+        throw error;
+    }
+    return {
+        modelServer,
+        front,
+        async stop() {
+            await front.close();
+            await modelServer.stop();
+        },
+    };
+}
