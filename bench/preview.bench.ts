@@ -2,8 +2,8 @@
  * End-to-end wall time of the offline preview (tools/preview/cli.ts): the program's run, the policy
  * pack's start, the analysis and the report, for `--stack prod` and for generated programs of 500, 1,000
  * and 2,000 resources checked against the project's policy pack. Each figure is the median of a few runs
- * of `node --import tsx tools/preview/cli.ts ...`, which is what `npm run preview --` executes (npm's own
- * start-up excluded). Targets: prod at most 3 s; 2,000 resources at most 10 s, growing linearly.
+ * of `tsx tools/preview/cli.ts ...`, the command `npm run preview --` executes (npm's own start-up
+ * excluded). Targets: prod at most 3 s; 2,000 resources at most 10 s, growing linearly.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,6 +13,7 @@ import { percentile, printTable, type BenchRow } from "./table";
 
 const REPO = path.resolve(__dirname, "..");
 const CLI = path.join(REPO, "tools", "preview", "cli.ts");
+const TSX_CLI = require.resolve("tsx/cli");
 const GENERATED = path.join(REPO, "tools", "preview", "test", "fixtures", "generated-program.ts");
 const RUNS = 3;
 const PROD_TARGET_S = 3;
@@ -29,7 +30,7 @@ interface Run {
 
 function preview(args: string[]): Run {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args, "--json"], {
+    const result = spawnSync(process.execPath, [TSX_CLI, CLI, ...args, "--json"], {
         cwd: REPO,
         encoding: "utf8",
         maxBuffer: 512 * 1024 * 1024,
