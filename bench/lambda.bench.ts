@@ -6,7 +6,7 @@
  * (or a warmed cache) with the server or with another client:
  *   main            builds the bundle, starts the children, prints the table
  *   --serve         the loopback server (lambda-src/test/support), prints its URL, exits when stdin closes
- *   --node-warm     the handler from lambda-src/dist/index.js and bare SDK calls; results over IPC
+ *   node -e NODE_WARM_SCRIPT   the handler from lambda-src/dist/index.js and bare SDK calls; results over IPC
  *   bench/lambda-boto3.py init | warm   the course's handler on Debian's python3-boto3
  */
 import * as esbuild from "esbuild";
@@ -101,38 +101,35 @@ function buildBareClientBundle(): string {
     return outfile;
 }
 
-async function nodeWarm(): Promise<void> {
-    type Sdk = typeof import("@aws-sdk/client-sagemaker-runtime") & typeof import("../lambda-src/src/client");
-    // Loaded at run time from the built bundles, not from source: these are what the function runs.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const sdk = require(buildBareClientBundle()) as Sdk;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { handler } = require(bundlePath) as typeof import("../lambda-src/src/index");
-
-    const event = { url: "https://images.example.com/dogs/beagle.jpg" };
-    const body = new TextEncoder().encode(JSON.stringify({ url: event.url, topK: 5 }));
-    const tuned = sdk.createSageMakerRuntimeClient(10_000);
-    const plain = new sdk.SageMakerRuntimeClient({});
-    const bare = (client: InstanceType<typeof sdk.SageMakerRuntimeClient>) => async () => {
-        const output = await client.send(
-            new sdk.InvokeEndpointCommand({ EndpointName: ENDPOINT_NAME, ContentType: "application/json", Accept: "application/json", Body: body }),
-        );
-        JSON.parse(new TextDecoder().decode(output.Body));
-    };
-    const subjects: Record<keyof WarmResults, () => Promise<unknown>> = {
-        handler: async () => {
-            const response = await handler(event, { awsRequestId: "bench" });
-            if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
-        },
-        bareTuned: bare(tuned),
-        bareDefault: bare(plain),
-    };
-    const results: WarmResults = { handler: [], bareTuned: [], bareDefault: [] };
-    for (const run of Object.values(subjects)) for (let i = 0; i < WARMUP; i++) await run();
-    // Interleaved call by call, in a fresh random order each time, so neither a busy moment of the machine
-    // (2 cores, shared) nor the position after another subject's call favours one subject.
-    const entries = Object.entries(subjects) as [keyof WarmResults, () => Promise<unknown>][];
-    for (let i = 0; i < SAMPLES; i++) {
+/**
+ * The warm run, as plain JavaScript for a plain `node` process: the bundles must load the way Lambda loads them,
+ * not through tsx's require hooks (which make the source-mapped function bundle measurably slower).
+ * Subjects are interleaved call by call, in a fresh random order each time, so neither a busy moment of the
+ * machine (2 cores, shared) nor the position after another subject's call favours one of them.
+ */
+const NODE_WARM_SCRIPT = `
+const [bundlePath, barePath, endpointName, warmup, samples] = process.argv.slice(1);
+const sdk = require(barePath);
+const { handler } = require(bundlePath);
+const event = { url: "https://images.example.com/dogs/beagle.jpg" };
+const body = new TextEncoder().encode(JSON.stringify({ url: event.url, topK: 5 }));
+const bare = (client) => async () => {
+    const output = await client.send(new sdk.InvokeEndpointCommand({ EndpointName: endpointName, ContentType: "application/json", Accept: "application/json", Body: body }));
+    JSON.parse(new TextDecoder().decode(output.Body));
+};
+const subjects = {
+    handler: async () => {
+        const response = await handler(event, { awsRequestId: "bench" });
+        if (response.statusCode !== 200) throw new Error("handler answered " + response.statusCode + ": " + response.body);
+    },
+    bareTuned: bare(sdk.createSageMakerRuntimeClient(10000)),
+    bareDefault: bare(new sdk.SageMakerRuntimeClient({})),
+};
+(async () => {
+    const results = { handler: [], bareTuned: [], bareDefault: [] };
+    for (const run of Object.values(subjects)) for (let i = 0; i < Number(warmup); i++) await run();
+    const entries = Object.entries(subjects);
+    for (let i = 0; i < Number(samples); i++) {
         entries.sort(() => Math.random() - 0.5);
         for (const [name, run] of entries) {
             const started = performance.now();
@@ -140,8 +137,9 @@ async function nodeWarm(): Promise<void> {
             results[name].push(performance.now() - started);
         }
     }
-    process.send?.(results, () => process.exit(0));
-}
+    process.send(results, () => process.exit(0));
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
 
 function median(samples: number[]): number {
     return percentile(samples, 50);
@@ -181,13 +179,19 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
     return { url, child };
 }
 
-function nodeWarmRun(env: NodeJS.ProcessEnv): Promise<WarmResults> {
-    // The handler's JSON log line per request goes to a discarded stdout, as in Lambda it goes to a pipe.
-    const child = spawn(process.execPath, ["--no-warnings", "--import", "tsx", __filename, "--node-warm"], { env, stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    return new Promise((resolve, reject) => {
-        child.once("message", (message) => resolve(message as WarmResults));
-        child.once("exit", (code) => reject(new Error(`node warm run exited (${code}) without results`)));
-    });
+async function nodeWarmRun(env: NodeJS.ProcessEnv): Promise<WarmResults> {
+    const bare = buildBareClientBundle();
+    try {
+        const args = [bundlePath, bare, ENDPOINT_NAME, String(WARMUP), String(SAMPLES)];
+        // The handler's JSON log line per request goes to a discarded stdout, as in Lambda it goes to a pipe.
+        const child = spawn(process.execPath, ["--no-warnings", "-e", NODE_WARM_SCRIPT, ...args], { env, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+        return await new Promise<WarmResults>((resolve, reject) => {
+            child.once("message", (message) => resolve(message as WarmResults));
+            child.once("exit", (code) => reject(new Error(`node warm run exited (${code}) without results`)));
+        });
+    } finally {
+        fs.rmSync(path.dirname(bare), { recursive: true, force: true });
+    }
 }
 
 function pass(ok: boolean): string {
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
 }
 
 const mode = process.argv[2];
-const run = mode === "--serve" ? serve : mode === "--node-warm" ? nodeWarm : main;
+const run = mode === "--serve" ? serve : main;
 run().catch((error: unknown) => {
     console.error(error);
     process.exit(1);
