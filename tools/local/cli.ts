@@ -138,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
             tempDir = await unpackModelData(options.modelData);
             modelDir = tempDir;
         } else {
-            modelDir = path.resolve(options.modelDir!);
+            modelDir = options.modelDir!;
         }
         local = await startLocal({ ...options, modelDir });
     } catch (error) {
