@@ -5,7 +5,6 @@
  * Exit status: 0 after Ctrl-C/SIGTERM, 1 when the model server dies on its own, 2 when it cannot start.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalModeError, startLocal, unpackModelData, type LocalMode } from "./local";
 
