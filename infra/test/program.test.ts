@@ -1,0 +1,312 @@
+/**
+ * The real program under Pulumi mocks, with each stack's own Pulumi.<stack>.yaml, through the same capture
+ * the offline preview uses: what would `pulumi up` create, and is every link and permission right?
+ */
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CapturedResource, captureProgram, readStackConfig, UNKNOWN } from "../../tools/preview/capture";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+const program = path.join(repoRoot, "infra", "index.ts");
+const metrics = JSON.parse(fs.readFileSync(path.join(repoRoot, "training-scripts", "metrics.json"), "utf8"));
+
+interface Statement {
+    Sid: string;
+    Effect: string;
+    Action: string[];
+    Resource: string | string[];
+    Condition?: Record<string, Record<string, unknown>>;
+}
+
+class Stack {
+    constructor(readonly resources: CapturedResource[], readonly outputs: Record<string, unknown>) {}
+
+    all(type: string): CapturedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    one(type: string, name?: string): CapturedResource {
+        const found = this.all(type).filter((r) => name === undefined || r.name === name);
+        expect(found, `${type}${name ? ` ${name}` : ""}`).to.have.length(1);
+        return found[0];
+    }
+
+    byUrn(urn: string): CapturedResource {
+        const found = this.resources.find((r) => r.urn === urn);
+        if (!found) throw new Error(`no resource ${urn}`);
+        return found;
+    }
+
+    /** The inline policy statements attached to a role. */
+    statementsOf(role: CapturedResource): Statement[] {
+        return this.all("aws:iam/rolePolicy:RolePolicy")
+            .filter((p) => p.inputs.role === role.outputs.name)
+            .flatMap((p) => (JSON.parse(p.inputs.policy as string) as { Statement: Statement[] }).Statement);
+    }
+
+    attachmentsOf(role: CapturedResource): string[] {
+        return this.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            .filter((a) => a.inputs.role === role.outputs.name)
+            .map((a) => a.inputs.policyArn as string);
+    }
+}
+
+async function capture(stack: string, overrides: Record<string, unknown> = {}, dryRun = false): Promise<Stack> {
+    const config = await readStackConfig(path.join(repoRoot, `Pulumi.${stack}.yaml`));
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) delete config[key];
+        else config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    const result = await captureProgram({ program, stack, config, dryRun });
+    return new Stack(result.resources, result.stackOutputs);
+}
+
+const resources = (list: Array<string | string[]>) => list.flat();
+
+describe("the Pulumi program under mocks", function () {
+    this.timeout(120_000);
+    let prod: Stack;
+    let dev: Stack;
+    let devPreview: Stack;
+
+    before(async () => {
+        [prod, dev, devPreview] = await Promise.all([capture("prod"), capture("dev"), capture("dev", {}, true)]);
+    });
+
+    it("prod creates every piece, one component per concern", () => {
+        for (const type of [
+            "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketObjectv2:BucketObjectv2",
+            "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", "pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult",
+            "aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws:sagemaker/endpoint:Endpoint",
+            "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy", "aws:ec2/instance:Instance",
+            "aws:lambda/function:Function", "aws:lambda/alias:Alias", "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+            "aws:cloudwatch/logGroup:LogGroup",
+        ]) {
+            prod.one(type);
+        }
+        const components = prod.resources.filter((r) => r.type.startsWith("sagemaker-classifier:")).map((r) => r.type);
+        expect(components).to.have.members([
+            "sagemaker-classifier:storage:ArtifactStore", "sagemaker-classifier:iam:SageMakerExecutionRole",
+            "sagemaker-classifier:training:SageMakerTraining", "sagemaker-classifier:training:Ec2Training",
+            "sagemaker-classifier:serving:InferenceEndpoint", "sagemaker-classifier:serving:EndpointAutoscaling",
+            "sagemaker-classifier:api:InferenceApi",
+        ]);
+        for (const r of prod.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
+            expect(prod.byUrn(r.parent as string).type, `${r.name}'s parent`).to.match(/^sagemaker-classifier:/);
+        }
+    });
+
+    it("dev deploys the existing model: no training job, no EC2 instance, the model from config", () => {
+        expect(dev.all("aws:sagemaker/trainingJob:TrainingJob")).to.be.empty;
+        expect(dev.all("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")).to.be.empty;
+        expect(dev.all("aws:ec2/instance:Instance")).to.be.empty;
+        const model = dev.one("aws:sagemaker/model:Model");
+        const container = model.inputs.primaryContainer as Record<string, unknown>;
+        expect(container.modelDataUrl).to.equal("s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model/model.tar.gz");
+    });
+
+    it("the model serves inference.py from the PyTorch inference container for the region", () => {
+        const container = prod.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
+        expect(container.image).to.equal("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker");
+        expect(container.environment).to.include({ SAGEMAKER_PROGRAM: "inference.py", SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code", SAGEMAKER_REGION: "us-east-1" });
+        const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
+        expect(prod.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(best.urn);
+    });
+
+    it("the endpoint runs ml.m5.large behind an auto-named configuration", () => {
+        const config = prod.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+        expect(config.inputs.name, "auto-named, so a change creates a new config before deleting the old").to.match(/^classifier-config-[0-9a-f]{7}$/);
+        const [variant] = config.inputs.productionVariants as Array<Record<string, unknown>>;
+        expect(variant).to.include({ variantName: "AllTraffic", instanceType: "ml.m5.large", initialInstanceCount: 1 });
+        const endpoint = prod.one("aws:sagemaker/endpoint:Endpoint");
+        expect(endpoint.inputs).to.include({ name: "sagemaker-classifier-prod", endpointConfigName: config.outputs.name });
+        expect(endpoint.options.deleteBeforeReplace ?? false).to.equal(false);
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: the scalable target names the real endpoint and variant and waits for the endpoint`, () => {
+            const s = stack === "dev" ? dev : prod;
+            const endpoint = s.one("aws:sagemaker/endpoint:Endpoint");
+            const target = s.one("aws:appautoscaling/target:Target");
+            expect(target.inputs).to.include({
+                serviceNamespace: "sagemaker",
+                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                resourceId: `endpoint/sagemaker-classifier-${stack}/variant/AllTraffic`,
+                minCapacity: 1,
+                maxCapacity: stack === "dev" ? 2 : 4,
+            });
+            expect(target.dependencies).to.include(endpoint.urn);
+            const policy = s.one("aws:appautoscaling/policy:Policy");
+            expect(policy.inputs).to.include({ policyType: "TargetTrackingScaling", resourceId: target.inputs.resourceId });
+            expect(policy.inputs.targetTrackingScalingPolicyConfiguration).to.deep.equal({
+                targetValue: 10,
+                scaleInCooldown: 30,
+                scaleOutCooldown: 30,
+                predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+            });
+        });
+    }
+
+    it("the scalable target's resource id is known at preview, so policies can link it to the endpoint", () => {
+        expect(devPreview.one("aws:appautoscaling/target:Target").inputs.resourceId).to.equal("endpoint/sagemaker-classifier-dev/variant/AllTraffic");
+    });
+
+    it("provisioned concurrency sits on the alias of a published version, never $LATEST", () => {
+        const fn = prod.one("aws:lambda/function:Function");
+        const alias = prod.one("aws:lambda/alias:Alias");
+        const pc = prod.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig");
+        expect(fn.inputs).to.include({ publish: true, runtime: "nodejs22.x", handler: "index.handler", reservedConcurrentExecutions: 20 });
+        expect(alias.inputs).to.include({ name: "live", functionName: fn.outputs.name, functionVersion: fn.outputs.version });
+        expect(alias.inputs.functionVersion).to.not.equal("$LATEST");
+        expect(pc.inputs).to.include({ functionName: fn.outputs.name, qualifier: "live", provisionedConcurrentExecutions: 3 });
+        expect(pc.propertyDependencies.qualifier).to.include(alias.urn);
+        expect(dev.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs.provisionedConcurrentExecutions).to.equal(1);
+    });
+
+    it("the Lambda is configured with the endpoint's name and ships the bundled handler", () => {
+        const fn = prod.one("aws:lambda/function:Function");
+        const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+        expect(env).to.include({ ENDPOINT_NAME: "sagemaker-classifier-prod", ALLOW_HTTP_IMAGE_URLS: "false" });
+        expect(Number(env.INVOKE_TIMEOUT_MS)).to.be.below((fn.inputs.timeout as number) * 1000);
+        const code = fn.inputs.code as Record<string, unknown>;
+        expect(code.path).to.be.a("string").and.match(/lambda-src[\\/]dist$/);
+        expect(fs.existsSync(path.join(code.path as string, "index.js"))).to.equal(true);
+        const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup");
+        expect(fn.inputs.loggingConfig).to.include({ logGroup: logGroup.outputs.name, logFormat: "JSON" });
+        expect(logGroup.inputs.retentionInDays).to.equal(90);
+    });
+
+    it("the Lambda role may invoke this one endpoint and write its own logs, nothing more", () => {
+        const fn = prod.one("aws:lambda/function:Function");
+        const role = prod.resources.find((r) => r.type === "aws:iam/role:Role" && r.outputs.arn === fn.inputs.role) as CapturedResource;
+        expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0].Principal).to.deep.equal({ Service: "lambda.amazonaws.com" });
+        expect(prod.attachmentsOf(role)).to.be.empty;
+        const statements = prod.statementsOf(role);
+        expect(statements.map((s) => [s.Action, s.Resource])).to.deep.equal([
+            [["sagemaker:InvokeEndpoint"], "arn:aws:sagemaker:us-east-1:123456789012:endpoint/sagemaker-classifier-prod"],
+            [["logs:CreateLogStream", "logs:PutLogEvents"], `${prod.one("aws:cloudwatch/logGroup:LogGroup").outputs.arn}:*`],
+        ]);
+    });
+
+    it("the SageMaker role reads the dataset and code, writes its output prefix, and uses '*' only where IAM offers no resource", () => {
+        const role = prod.one("aws:iam/role:Role", "sagemaker-role");
+        expect(prod.attachmentsOf(role), "no AmazonSageMakerFullAccess or any managed policy").to.be.empty;
+        const statements = prod.statementsOf(role);
+        const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+        const bucket = prod.one("aws:s3/bucket:Bucket").outputs.bucket;
+        expect(bySid.ReadDataset.Resource).to.equal("arn:aws:s3:::sagemaker-us-east-1-123456789012/dog-breed-classifier/dogImages/*");
+        expect(bySid.WriteAndReadOutput.Resource).to.equal(`arn:aws:s3:::${bucket}/output/sagemaker/*`);
+        expect(bySid.PullFrameworkImages.Resource).to.have.members([
+            "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-training",
+            "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference",
+        ]);
+        const wildcards = statements.filter((s) => resources([s.Resource]).includes("*"));
+        expect(wildcards.map((s) => s.Action).flat()).to.have.members(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"]);
+        for (const s of statements) expect(s.Action.every((a) => !a.includes("*")), s.Sid).to.equal(true);
+        expect(bySid.ReadDeployedModel).to.equal(undefined);
+        // dev serves an existing model: it may read that object, and no dataset.
+        const devStatements = Object.fromEntries(dev.statementsOf(dev.one("aws:iam/role:Role", "sagemaker-role")).map((s) => [s.Sid, s]));
+        expect(devStatements.ReadDeployedModel.Resource).to.equal("arn:aws:s3:::sagemaker-us-east-1-123456789012/dog-breed-classifier/model/model.tar.gz");
+        expect(devStatements.ReadDataset).to.equal(undefined);
+    });
+
+    it("tuning runs script mode over the course's search space and minimizes the test loss train.py prints", () => {
+        const tuning = prod.one("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob");
+        expect(tuning.inputs.name).to.match(/^clf-prod-[0-9a-f]{10}$/);
+        expect((tuning.inputs.name as string).length).to.be.at.most(32);
+        const config = tuning.inputs.config as Record<string, unknown>;
+        expect(config.objective).to.deep.equal({ metricName: "test:loss", type: "Minimize" });
+        expect(config.resourceLimits).to.deep.equal({ maxNumberOfTrainingJobs: 4, maxParallelTrainingJobs: 2 });
+        expect(config.parameterRanges).to.deep.equal({
+            continuousParameterRanges: [{ name: "lr", minValue: "0.001", maxValue: "0.1", scalingType: "Auto" }],
+            categoricalParameterRanges: [{ name: "batch-size", values: ["32", "64", "128", "256", "512"] }],
+        });
+        const definition = tuning.inputs.trainingJobDefinition as Record<string, Record<string, unknown>>;
+        expect(definition.algorithmSpecification).to.deep.equal({
+            trainingImage: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.6.0-cpu-py312-ubuntu22.04-sagemaker",
+            trainingInputMode: "File",
+            metricDefinitions: metrics.metricDefinitions,
+        });
+        const bucket = prod.one("aws:s3/bucket:Bucket").outputs.bucket;
+        const sourceKey = prod.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs.key;
+        expect(definition.staticHyperParameters).to.deep.equal({
+            sagemaker_program: "train.py",
+            sagemaker_submit_directory: `s3://${bucket}/${sourceKey}`,
+            sagemaker_region: "us-east-1",
+            sagemaker_container_log_level: "20",
+            epochs: "2",
+            "model-name": "resnet50",
+            pretrained: "true",
+        });
+        expect(definition.resourceConfig).to.deep.equal({ instanceType: "ml.m5.xlarge", instanceCount: 1, volumeSizeInGb: 30 });
+        const [channel] = definition.inputDataConfigs as unknown as Array<Record<string, unknown>>;
+        expect(channel.channelName).to.equal("training");
+        expect(definition.outputDataConfig).to.deep.equal({ s3OutputPath: `s3://${bucket}/output/sagemaker` });
+        const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
+        expect(best.inputs).to.include({ tuningJobName: tuning.inputs.name, region: "us-east-1", timeoutSeconds: 480 * 60 });
+    });
+
+    it("single mode runs one training job whose artifact is <output>/<job>/output/model.tar.gz", async () => {
+        const single = await capture("prod", { "sagemaker-classifier:training": { mode: "single", hyperparameters: { epochs: 1, learningRate: 0.02, batchSize: 64 } } });
+        expect(single.all("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")).to.be.empty;
+        const job = single.one("aws:sagemaker/trainingJob:TrainingJob");
+        expect(job.inputs.hyperParameters).to.include({ sagemaker_program: "train.py", epochs: "1", lr: "0.02", "batch-size": "64", "model-name": "resnet50" });
+        const bucket = single.one("aws:s3/bucket:Bucket").outputs.bucket;
+        expect(single.outputs.trainingJobName).to.equal(job.inputs.trainingJobName);
+        expect(single.outputs.modelArtifact).to.equal(`s3://${bucket}/output/sagemaker/${job.inputs.trainingJobName}/output/model.tar.gz`);
+        const container = single.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
+        expect(container.modelDataUrl).to.equal(single.outputs.modelArtifact);
+    });
+
+    it("the EC2 instance: DLAMI from SSM, IMDSv2, encrypted root, no SSH, terminates itself after training", () => {
+        const instance = prod.one("aws:ec2/instance:Instance");
+        expect(instance.inputs).to.include({ instanceType: "m5.xlarge", instanceInitiatedShutdownBehavior: "terminate", ami: "ami-0c02fb55956c7d316" });
+        expect(instance.inputs.keyName).to.equal(undefined);
+        expect(instance.inputs.metadataOptions).to.include({ httpTokens: "required" });
+        expect(instance.inputs.rootBlockDevice).to.include({ encrypted: true, volumeSize: 100 });
+        const sg = prod.one("aws:ec2/securityGroup:SecurityGroup");
+        expect(sg.inputs.ingress ?? []).to.be.empty;
+        const userData = instance.inputs.userData as string;
+        expect(userData).to.match(/^#!\/bin\/bash\nset -euo pipefail/);
+        expect(userData).to.include("ec2_train.py --config");
+        expect(userData).to.include("shutdown -h now");
+        const config = JSON.parse(/<<'TRAINING_CONFIG'\n([\s\S]*?)\nTRAINING_CONFIG/.exec(userData)?.[1] ?? "{}");
+        expect(config).to.include({ epochs: 2, lr: 0.01, "batch-size": 32, "model-name": "resnet50", pretrained: true });
+        const role = prod.one("aws:iam/role:Role", "ec2-role");
+        expect(prod.attachmentsOf(role)).to.deep.equal(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    });
+
+    it("the bucket is private, encrypted and versioned", () => {
+        expect(prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).to.include({
+            blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+        });
+        const [rule] = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules as Array<Record<string, Record<string, string>>>;
+        expect(rule.applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("aws:kms");
+        expect(prod.one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
+    });
+
+    it("outputs what a user needs: endpoint, alias ARN and how to invoke it, bucket, training job and model", () => {
+        expect(prod.outputs).to.include.keys("endpointName", "lambdaAliasArn", "invokeCommand", "bucketName", "trainingMode");
+        expect(dev.outputs).to.include({ trainingMode: "existing", modelArtifact: "s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model/model.tar.gz" });
+        expect(prod.outputs.endpointName).to.equal("sagemaker-classifier-prod");
+        expect(prod.outputs.invokeCommand).to.match(/^aws lambda invoke --function-name arn:aws:lambda:us-east-1:123456789012:function:.+:live /);
+        expect(devPreview.outputs.lambdaAliasArn, "an ARN is unknown until the alias exists").to.equal(UNKNOWN);
+    });
+
+    const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
+        ["max below min", { "sagemaker-classifier:autoscaling": { minCapacity: 3, maxCapacity: 1 } }, /autoscaling\.maxCapacity \(1\) must be at least autoscaling\.minCapacity \(3\)/],
+        ["an unknown instance type", { "sagemaker-classifier:endpoint": { instanceType: "ml.x9.large" } }, /endpoint\.instanceType must be a SageMaker instance type/],
+        ["existing mode without a model", { "sagemaker-classifier:training": { mode: "existing" } }, /training\.modelDataUrl is required when training\.mode is existing/],
+        ["a misspelt top-level key", { "sagemaker-classifier:autoscalling": { maxCapacity: 3 } }, /sagemaker-classifier:autoscalling is not a known setting/],
+    ];
+    for (const [what, overrides, message] of invalid) {
+        it(`stops before creating anything on ${what}, naming the key`, async () => {
+            const error = await capture("dev", overrides).then(() => undefined, (e: Error) => e);
+            expect(error?.message).to.match(message);
+            expect(error?.message).to.not.match(/\n\s+at /);
+        });
+    }
+});
