@@ -123,37 +123,47 @@ function resourceOptions(r: CapturedResource): analyzerPb.AnalyzerResourceOption
     return o;
 }
 
-function providerResource(r: CapturedResource, byUrn: Map<string, CapturedResource>): analyzerPb.AnalyzerProviderResource | undefined {
-    const provider = r.provider ? byUrn.get(r.provider) : undefined;
-    if (!provider) return undefined;
-    const p = new analyzerPb.AnalyzerProviderResource();
-    p.setType(provider.type);
-    p.setName(provider.name);
-    p.setUrn(provider.urn);
-    p.setProperties(toStruct(provider.inputs));
-    return p;
+/** The provider of each resource as the analyzer sees it; built once per provider, shared by its resources. */
+function providerLookup(byUrn: Map<string, CapturedResource>): (r: CapturedResource) => analyzerPb.AnalyzerProviderResource | undefined {
+    const cache = new Map<string, analyzerPb.AnalyzerProviderResource>();
+    return (r) => {
+        const provider = r.provider ? byUrn.get(r.provider) : undefined;
+        if (!provider) return undefined;
+        let p = cache.get(provider.urn);
+        if (!p) {
+            p = new analyzerPb.AnalyzerProviderResource();
+            p.setType(provider.type);
+            p.setName(provider.name);
+            p.setUrn(provider.urn);
+            p.setProperties(toStruct(provider.inputs));
+            cache.set(provider.urn, p);
+        }
+        return p;
+    };
 }
 
-function analyzeRequest(r: CapturedResource, props: Record<string, unknown>, byUrn: Map<string, CapturedResource>): analyzerPb.AnalyzeRequest {
+type ProviderLookup = ReturnType<typeof providerLookup>;
+
+function analyzeRequest(r: CapturedResource, props: Record<string, unknown>, providerOf: ProviderLookup): analyzerPb.AnalyzeRequest {
     const req = new analyzerPb.AnalyzeRequest();
     req.setType(r.type);
     req.setName(r.name);
     req.setUrn(r.urn);
     req.setProperties(toStruct(props));
     req.setOptions(resourceOptions(r));
-    const provider = providerResource(r, byUrn);
+    const provider = providerOf(r);
     if (provider) req.setProvider(provider);
     return req;
 }
 
-function stackResource(r: CapturedResource, byUrn: Map<string, CapturedResource>): analyzerPb.AnalyzerResource {
+function stackResource(r: CapturedResource, providerOf: ProviderLookup): analyzerPb.AnalyzerResource {
     const res = new analyzerPb.AnalyzerResource();
     res.setType(r.type);
     res.setName(r.name);
     res.setUrn(r.urn);
     res.setProperties(toStruct(r.outputs));
     res.setOptions(resourceOptions(r));
-    const provider = providerResource(r, byUrn);
+    const provider = providerOf(r);
     if (provider) res.setProvider(provider);
     if (r.parent) res.setParent(r.parent);
     res.setDependenciesList(r.dependencies);
@@ -245,6 +255,7 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
         }
 
         const byUrn = new Map(o.resources.map((r) => [r.urn, r]));
+        const providerOf = providerLookup(byUrn);
         const packName = info.getName();
         const packVersion = info.getVersion();
         const violations: Violation[] = [];
@@ -273,7 +284,7 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
             let props = r.inputs;
             if (remediates) {
                 try {
-                    const response = await call(client, client.remediate, analyzeRequest(r, props, byUrn));
+                    const response = await call(client, client.remediate, analyzeRequest(r, props, providerOf));
                     for (const remediation of response.getRemediationsList()) {
                         const next = remediation.getProperties();
                         if (next) props = next.toJavaScript() as Record<string, unknown>;
@@ -283,7 +294,7 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
                 }
             }
             try {
-                return (await call(client, client.analyze, analyzeRequest(r, props, byUrn))).getDiagnosticsList();
+                return (await call(client, client.analyze, analyzeRequest(r, props, providerOf))).getDiagnosticsList();
             } catch (err) {
                 throw failed(`Analyze of ${r.urn}`, err);
             }
@@ -291,7 +302,7 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
         perResource.forEach((diags, i) => collect(diags, o.resources[i].urn));
 
         const stackRequest = new analyzerPb.AnalyzeStackRequest();
-        stackRequest.setResourcesList(o.resources.map((r) => stackResource(r, byUrn)));
+        stackRequest.setResourcesList(o.resources.map((r) => stackResource(r, providerOf)));
         try {
             collect((await call(client, client.analyzeStack, stackRequest)).getDiagnosticsList(), "");
         } catch (err) {

@@ -60,7 +60,7 @@ export function toJson(report: PreviewReport): string {
                 resourceType: v.resourceType,
                 resourceName: v.resourceName,
             })),
-            summary: { ...summary, toCreate: summary.resources },
+            summary,
         },
         null,
         2,

@@ -58,7 +58,7 @@ describe("preview CLI", function () {
         const { code, stdout, stderr } = await runCli(["--stack", "test", ...simple, "--policy-pack-config", fixture("fixture-pack", "config", "strict.json"), "--json"]);
         expect(code, stderr).to.equal(1);
         const report = JSON.parse(stdout) as JsonReport;
-        expect(report.summary).to.deep.equal({ resources: 11, mandatory: 1, advisory: 2, toCreate: 11 });
+        expect(report.summary).to.deep.equal({ resources: 11, mandatory: 1, advisory: 2 });
         expect(report.resources.map((r) => r.name)).to.include.members(["preview-fixtures-test", "fixture-data-bucket", "counter", "default_7_48_0"]);
         expect(report.resources.find((r) => r.name === "counter")?.inputs).not.to.have.property("__provider");
         const violation = report.violations.find((v) => v.enforcementLevel === "mandatory");
