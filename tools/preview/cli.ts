@@ -21,8 +21,12 @@ const USAGE = `usage: npm run preview -- --stack <name> [options]
   --json                       print one JSON document instead of text
   -h, --help                   show this help`;
 
-/** A problem with the invocation or its inputs: reported in one line, exit code 2. */
-class UsageError extends Error {}
+/** A problem with the invocation or its inputs: reported in one line (plus the usage if it is about the arguments), exit code 2. */
+class UsageError extends Error {
+    constructor(message: string, readonly showUsage = false) {
+        super(message);
+    }
+}
 
 interface Options {
     stack: string;
@@ -64,12 +68,12 @@ function parseOptions(argv: string[], cwd: string): Options | "help" {
             allowPositionals: false,
         }));
     } catch (err) {
-        throw new UsageError((err as Error).message);
+        throw new UsageError((err as Error).message, true);
     }
     if (values.help) return "help";
     const stack = values.stack;
-    if (!stack) throw new UsageError("--stack <name> is required");
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack "${stack}" is not a valid stack name`);
+    if (!stack) throw new UsageError("--stack <name> is required", true);
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack "${stack}" is not a valid stack name`, true);
 
     const program = values.program ? path.resolve(cwd, values.program) : defaultProgram(cwd);
     if (!fs.existsSync(program) || !fs.statSync(program).isFile()) throw new UsageError(`program ${path.relative(cwd, program)} does not exist`);
@@ -110,7 +114,8 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
     try {
         options = parseOptions(argv, cwd);
     } catch (e) {
-        err.write(`error: ${(e as Error).message}\n\n${USAGE}\n`);
+        const usage = e instanceof UsageError && e.showUsage ? `\n${USAGE}\n` : "";
+        err.write(`error: ${(e as Error).message}\n${usage}`);
         return 2;
     }
     if (options === "help") {
