@@ -108,13 +108,16 @@ function buildBareClientBundle(): string {
  * machine (2 cores, shared) nor the position after another subject's call favours one of them.
  */
 const NODE_WARM_SCRIPT = `
-const [bundlePath, barePath, endpointName, warmup, samples] = process.argv.slice(1);
-const sdk = require(barePath);
+const [bundlePath, barePath, barePathCopy, endpointName, warmup, samples] = process.argv.slice(1);
 const { handler } = require(bundlePath);
+// One SDK copy per subject, like the handler's own inside its bundle: code shared by two subjects would run
+// twice as often, stay hotter and flatter them.
+const sdk = require(barePath);
+const sdkCopy = require(barePathCopy);
 const event = { url: "https://images.example.com/dogs/beagle.jpg" };
 const body = new TextEncoder().encode(JSON.stringify({ url: event.url, topK: 5 }));
-const bare = (client) => async () => {
-    const output = await client.send(new sdk.InvokeEndpointCommand({ EndpointName: endpointName, ContentType: "application/json", Accept: "application/json", Body: body }));
+const bare = (lib, client) => async () => {
+    const output = await client.send(new lib.InvokeEndpointCommand({ EndpointName: endpointName, ContentType: "application/json", Accept: "application/json", Body: body }));
     JSON.parse(new TextDecoder().decode(output.Body));
 };
 const subjects = {
@@ -122,8 +125,8 @@ const subjects = {
         const response = await handler(event, { awsRequestId: "bench" });
         if (response.statusCode !== 200) throw new Error("handler answered " + response.statusCode + ": " + response.body);
     },
-    bareTuned: bare(sdk.createSageMakerRuntimeClient(10000)),
-    bareDefault: bare(new sdk.SageMakerRuntimeClient({})),
+    bareTuned: bare(sdk, sdk.createSageMakerRuntimeClient(10000)),
+    bareDefault: bare(sdkCopy, new sdkCopy.SageMakerRuntimeClient({})),
 };
 (async () => {
     const results = { handler: [], bareTuned: [], bareDefault: [] };
@@ -182,7 +185,9 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
 async function nodeWarmRun(env: NodeJS.ProcessEnv): Promise<WarmResults> {
     const bare = buildBareClientBundle();
     try {
-        const args = [bundlePath, bare, ENDPOINT_NAME, String(WARMUP), String(SAMPLES)];
+        const bareCopy = path.join(path.dirname(bare), "bare-copy.js");
+        fs.copyFileSync(bare, bareCopy);
+        const args = [bundlePath, bare, bareCopy, ENDPOINT_NAME, String(WARMUP), String(SAMPLES)];
         // The handler's JSON log line per request goes to a discarded stdout, as in Lambda it goes to a pipe.
         const child = spawn(process.execPath, ["--no-warnings", "-e", NODE_WARM_SCRIPT, ...args], { env, stdio: ["ignore", "ignore", "inherit", "ipc"] });
         return await new Promise<WarmResults>((resolve, reject) => {
