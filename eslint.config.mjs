@@ -14,4 +14,9 @@ export default tseslint.config(
             eqeqeq: ["error", "always"],
         },
     },
+    {
+        // chai's property assertions (`expect(x).to.be.empty`) are expressions by design.
+        files: ["**/test/**/*.ts"],
+        rules: { "@typescript-eslint/no-unused-expressions": "off" },
+    },
 );

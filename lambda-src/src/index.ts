@@ -197,7 +197,7 @@ export function createHandler(options: HandlerOptions = {}): Handler {
                         EndpointName: config.endpointName,
                         ContentType: "application/json",
                         Accept: "application/json",
-                        Body: encoder.encode(JSON.stringify({ url: request.url.href, topK: request.topK })),
+                        Body: encoder.encode(JSON.stringify(request.topKRequested ? { url: request.url.href, topK: request.topK } : { url: request.url.href })),
                     }),
                     { abortSignal: signal },
                 ),

@@ -14,7 +14,10 @@ const ALLOWED_FIELDS = new Set(["url", "topK"]);
 export interface PredictionRequest {
     /** The image URL as the WHATWG parser normalised it: what was validated is exactly what gets fetched. */
     url: URL;
+    /** How many predictions to return: the caller's topK, else the default. */
     topK: number;
+    /** Whether the caller chose topK; if not, the endpoint applies its own default, capped at its class count. */
+    topKRequested: boolean;
 }
 
 export class RequestError extends Error {
@@ -118,7 +121,11 @@ function validatePayload(payload: Record<string, unknown>, allowHttpImageUrls: b
         const names = unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 50)));
         throw invalid("UnknownField", `unknown field${unknown.length > 1 ? "s" : ""} ${names.join(", ")}: only "url" and "topK" are accepted`);
     }
-    return { url: validateImageUrl(payload.url, allowHttpImageUrls), topK: validateTopK(payload.topK) };
+    return {
+        url: validateImageUrl(payload.url, allowHttpImageUrls),
+        topK: validateTopK(payload.topK),
+        topKRequested: payload.topK !== undefined,
+    };
 }
 
 function validateTopK(value: unknown): number {

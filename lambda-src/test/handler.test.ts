@@ -76,7 +76,8 @@ describe("lambda handler: invoking the endpoint", () => {
 
         const body = bodyOf(response) as { predictions: { index: number }[] };
         expect(body.predictions.map((p) => p.index)).to.deep.equal([9, 8, 7, 6, 5]);
-        expect(sentBody()).to.include({ topK: 5 });
+        // The endpoint picks its own default, which it caps at its number of classes.
+        expect(sentBody()).to.deep.equal({ url: "https://example.com/a.jpg" });
     });
 
     it("turns the course endpoint's raw logits into softmax top-k with breed labels", async () => {

@@ -79,6 +79,14 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
         });
     }
 
+    it("answers a request without topK with every class of a model smaller than the default top 5", async () => {
+        const answer = await ask(local.front.url, { url: `${images.url}/blue.png` });
+
+        expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+        expect(answer.body.predictions!.map((p) => p.label)).to.have.members(model.labels);
+        expect(answer.body.predictions![0].label).to.equal("blue");
+    });
+
     it("reports an unreachable image as 502 ModelError, from the model's 400", async () => {
         const answer = await ask(local.front.url, { url: images.unreachableUrl });
 
