@@ -96,7 +96,7 @@ describe("stack configuration", () => {
     it("reports every problem at once, so one edit fixes the file", () => {
         const problems = problemsOf({ training: { mode: "existing" }, autoscaling: { minCapacity: 0, scaleOutCooldownSeconds: -1 } });
         expect(problems).to.have.length(3);
-        const error = (() => { try { parseConfig({ training: { mode: "existing" } }, "dev"); } catch (e) { return e as Error; } })();
-        expect(error?.message).to.match(/^Invalid stack configuration:\n {2}- training\.modelDataUrl is required/);
+        expect(() => parseConfig({ training: { mode: "existing" } }, "dev")).to.throw(ConfigError)
+            .with.property("message").to.match(/^Invalid stack configuration:\n {2}- training\.modelDataUrl is required/);
     });
 });
