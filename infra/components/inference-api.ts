@@ -54,10 +54,11 @@ export class InferenceApi extends pulumi.ComponentResource {
                     Sid: "WriteOwnLogs",
                     Effect: "Allow",
                     Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    Resource: pulumi.interpolate`${logGroup.arn}:*`,
+                    // Built from the known name rather than logGroup.arn, so the policy is checkable at preview.
+                    Resource: pulumi.interpolate`arn:${args.context.partition}:logs:${args.context.region}:${args.context.accountId}:log-group:${args.logGroupName}:*`,
                 },
             ]),
-        }, child);
+        }, { parent: this, dependsOn: [logGroup] });
 
         const fn = new aws.lambda.Function(`${name}-function`, {
             description: "Image classification API: {\"url\": ...} -> top breeds, through the SageMaker endpoint",

@@ -189,6 +189,12 @@ describe("the Pulumi program under mocks", function () {
             [["sagemaker:InvokeEndpoint"], "arn:aws:sagemaker:us-east-1:123456789012:endpoint/sagemaker-classifier-prod"],
             [["logs:CreateLogStream", "logs:PutLogEvents"], `${prod.one("aws:cloudwatch/logGroup:LogGroup").outputs.arn}:*`],
         ]);
+        // Known already at preview, so the least-privilege policies can judge it before anything exists.
+        const previewRole = devPreview.one("aws:iam/rolePolicy:RolePolicy", "inference-api-permissions");
+        expect(JSON.parse(previewRole.inputs.policy as string).Statement.map((s: Statement) => s.Resource)).to.deep.equal([
+            "arn:aws:sagemaker:us-east-1:123456789012:endpoint/sagemaker-classifier-dev",
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/sagemaker-classifier-dev-inference-api:*",
+        ]);
     });
 
     it("the SageMaker role reads the dataset and code, writes its output prefix, and uses '*' only where IAM offers no resource", () => {

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { captureProgram, findProjectFile, projectName, readStackConfig } from "./capture";
+import { ensurePackBuilt } from "./pack-build";
 import { startPolicyPack } from "./pack-process";
 import { summarize, toJson, toText } from "./report";
 
@@ -128,6 +129,7 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
         const project = projectName(o.program);
         const config = await readStackConfig(o.configFile, project);
         const policyConfig = readPolicyConfig(o.policyConfigFile, cwd);
+        ensurePackBuilt(o.packDir, (line) => err.write(`${line}\n`));
         // The pack's start-up (ts-node with type checking) and the program run are independent: overlap them.
         const pack = startPolicyPack(o.packDir, { ...process.env, PULUMI_CONFIG: JSON.stringify(config) });
         pack.catch(() => undefined);
