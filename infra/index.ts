@@ -112,14 +112,16 @@ const api = new InferenceApi("inference-api", {
     tags,
 });
 
-export const endpointName = endpoint.endpointName;
-export const lambdaFunctionName = api.functionName;
-export const lambdaAliasArn = api.aliasArn;
-export const invokeCommand = pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`;
-export const bucketName = store.bucketName;
-export const trainingMode = training.mode;
-export const trainingJobName = sagemakerTraining?.trainingJobName;
-export const tuningObjectiveValue = sagemakerTraining?.objectiveValue;
-export const modelArtifact = modelArtifactUri;
-export const ec2InstanceId = ec2Training?.instanceId;
-export const ec2ModelArtifact = ec2Training?.modelArtifactUri;
+// Only what this stack has: an existing-model stack has no training job, a stack without EC2 no instance.
+export = {
+    endpointName: endpoint.endpointName,
+    lambdaFunctionName: api.functionName,
+    lambdaAliasArn: api.aliasArn,
+    invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`,
+    bucketName: store.bucketName,
+    trainingMode: training.mode,
+    modelArtifact: modelArtifactUri,
+    ...(sagemakerTraining ? { trainingJobName: sagemakerTraining.trainingJobName } : {}),
+    ...(sagemakerTraining?.objectiveValue ? { tuningObjectiveValue: sagemakerTraining.objectiveValue } : {}),
+    ...(ec2Training ? { ec2InstanceId: ec2Training.instanceId, ec2ModelArtifact: ec2Training.modelArtifactUri } : {}),
+};

@@ -297,6 +297,8 @@ describe("the Pulumi program under mocks", function () {
     it("outputs what a user needs: endpoint, alias ARN and how to invoke it, bucket, training job and model", () => {
         expect(prod.outputs).to.include.keys("endpointName", "lambdaAliasArn", "invokeCommand", "bucketName", "trainingMode");
         expect(dev.outputs).to.include({ trainingMode: "existing", modelArtifact: "s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model/model.tar.gz" });
+        expect(dev.outputs, "no training, no EC2: no empty outputs").to.not.have.any.keys("trainingJobName", "ec2InstanceId", "ec2ModelArtifact");
+        expect(prod.outputs).to.include.keys("ec2InstanceId", "ec2ModelArtifact");
         expect(prod.outputs.endpointName).to.equal("sagemaker-classifier-prod");
         expect(prod.outputs.invokeCommand).to.match(/^aws lambda invoke --function-name arn:aws:lambda:us-east-1:123456789012:function:.+:live /);
         expect(devPreview.outputs.lambdaAliasArn, "an ARN is unknown until the alias exists").to.equal(UNKNOWN);
