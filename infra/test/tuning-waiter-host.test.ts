@@ -1,0 +1,165 @@
+/**
+ * The tuning waiter as `pulumi up` really runs it: the provider object the program serializes (Pulumi's
+ * closure serialization), loaded in a fresh Node process the way the dynamic provider host loads it, calling
+ * a loopback server that speaks SageMaker's JSON 1.1 protocol through the real SDK. A provider that does not
+ * survive serialization fails here, not in a user's deployment.
+ */
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { captureProgram, readStackConfig } from "../../tools/preview/capture";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** Loads the serialized provider as the host does, from the project directory, and runs one call. */
+const HOST = `
+const fs = require("fs");
+const [providerFile, method, argsJson] = process.argv.slice(2);
+// The host's own loader: @pulumi/pulumi/cmd/dynamic-provider does requireFromString(props.__provider).handler().
+const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi", { paths: [process.cwd()] })] }));
+const provider = requireFromString(fs.readFileSync(providerFile, "utf8")).handler();
+provider[method](...JSON.parse(argsJson)).then(
+    (result) => process.stdout.write(JSON.stringify(result ?? null)),
+    (error) => { process.stdout.write(JSON.stringify({ error: error.message })); },
+);
+`;
+
+interface Call {
+    target: string;
+    body: Record<string, unknown>;
+    authorization: string;
+}
+
+function sageMakerServer(answers: Record<string, (body: Record<string, unknown>) => [number, unknown]>) {
+    const calls: Call[] = [];
+    const server = http.createServer((req, res) => {
+        let raw = "";
+        req.on("data", (chunk) => (raw += chunk));
+        req.on("end", () => {
+            const target = String(req.headers["x-amz-target"] ?? "");
+            const body = JSON.parse(raw || "{}") as Record<string, unknown>;
+            calls.push({ target, body, authorization: String(req.headers.authorization ?? "") });
+            const answer = answers[target];
+            const [status, payload] = answer ? answer(body) : [400, { __type: "UnknownOperationException", message: target }];
+            res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
+            res.end(JSON.stringify(payload));
+        });
+    });
+    return { server, calls };
+}
+
+describe("tuning waiter, serialized and run as the dynamic provider host runs it", function () {
+    this.timeout(120_000);
+    let workdir: string;
+    let providerFile: string;
+
+    before(async () => {
+        const config = await readStackConfig(path.join(repoRoot, "Pulumi.prod.yaml"));
+        const { resources } = await captureProgram({ program: path.join(repoRoot, "infra", "index.ts"), stack: "prod", config });
+        const waiter = resources.find((r) => r.type === "pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
+        expect(waiter?.inputs.__provider, "the program registers a serialized provider").to.be.a("string");
+        workdir = fs.mkdtempSync(path.join(os.tmpdir(), "waiter-host-"));
+        providerFile = path.join(workdir, "provider.js");
+        fs.writeFileSync(providerFile, waiter?.inputs.__provider as string);
+        fs.writeFileSync(path.join(workdir, "host.js"), HOST);
+    });
+    after(() => fs.rmSync(workdir, { recursive: true, force: true }));
+
+    async function run(method: string, args: unknown[], port: number): Promise<Record<string, unknown>> {
+        const env = {
+            PATH: process.env.PATH,
+            AWS_ENDPOINT_URL_SAGEMAKER: `http://127.0.0.1:${port}`,
+            AWS_ACCESS_KEY_ID: "AKIDLOOPBACK",
+            AWS_SECRET_ACCESS_KEY: "loopback-secret",
+            AWS_REGION: "us-east-1",
+        };
+        const stdout = await new Promise<string>((resolve, reject) =>
+            execFile(process.execPath, [path.join(workdir, "host.js"), providerFile, method, JSON.stringify(args)], { env, cwd: repoRoot }, (error, out, err) =>
+                error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+            ),
+        );
+        return JSON.parse(stdout) as Record<string, unknown>;
+    }
+
+    async function withServer<T>(answers: Parameters<typeof sageMakerServer>[0], body: (port: number, calls: Call[]) => Promise<T>): Promise<T> {
+        const { server, calls } = sageMakerServer(answers);
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            return await body((server.address() as AddressInfo).port, calls);
+        } finally {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+    }
+
+    const inputs = { tuningJobName: "clf-prod-0123456789", region: "us-east-1", timeoutSeconds: 60, pollSeconds: 1 };
+
+    it("create: waits for the tuning job and returns the best job's model, through the real SDK", async () => {
+        let describes = 0;
+        await withServer({
+            "SageMaker.DescribeHyperParameterTuningJob": () => {
+                describes++;
+                return [200, describes === 1
+                    ? { HyperParameterTuningJobName: inputs.tuningJobName, HyperParameterTuningJobStatus: "InProgress" }
+                    : {
+                        HyperParameterTuningJobName: inputs.tuningJobName,
+                        HyperParameterTuningJobStatus: "Completed",
+                        BestTrainingJob: {
+                            TrainingJobName: "clf-prod-0123456789-002-1a2b3c4d",
+                            FinalHyperParameterTuningJobObjectiveMetric: { MetricName: "test:loss", Value: 0.61 },
+                        },
+                    }];
+            },
+            "SageMaker.DescribeTrainingJob": (body) => [200, {
+                TrainingJobName: body.TrainingJobName,
+                ModelArtifacts: { S3ModelArtifacts: `s3://bucket/output/sagemaker/${body.TrainingJobName}/output/model.tar.gz` },
+            }],
+        }, async (port, calls) => {
+            const result = await run("create", [inputs], port);
+            expect(result).to.deep.include({ id: inputs.tuningJobName });
+            expect(result.outs).to.include({
+                bestTrainingJobName: "clf-prod-0123456789-002-1a2b3c4d",
+                objectiveValue: 0.61,
+                modelArtifactUri: "s3://bucket/output/sagemaker/clf-prod-0123456789-002-1a2b3c4d/output/model.tar.gz",
+            });
+            expect(calls.map((c) => c.target)).to.deep.equal([
+                "SageMaker.DescribeHyperParameterTuningJob", "SageMaker.DescribeHyperParameterTuningJob", "SageMaker.DescribeTrainingJob",
+            ]);
+            expect(calls[0].body).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
+            expect(calls[0].authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDLOOPBACK\/\d{8}\/us-east-1\/sagemaker\/aws4_request/);
+        });
+    });
+
+    it("create: surfaces SageMaker's failure reason", async () => {
+        await withServer({
+            "SageMaker.DescribeHyperParameterTuningJob": () => [200, {
+                HyperParameterTuningJobStatus: "Failed",
+                FailureReason: "ClientError: No S3 objects found under S3 URL",
+            }],
+        }, async (port) => {
+            const result = await run("create", [inputs], port);
+            expect(result.error).to.equal(`tuning job ${inputs.tuningJobName} ended with status Failed: ClientError: No S3 objects found under S3 URL`);
+        });
+    });
+
+    it("delete: stops a tuning job that is still running, and tolerates one that is gone", async () => {
+        await withServer({
+            "SageMaker.DescribeHyperParameterTuningJob": () => [200, { HyperParameterTuningJobStatus: "InProgress" }],
+            "SageMaker.StopHyperParameterTuningJob": () => [200, {}],
+        }, async (port, calls) => {
+            await run("delete", [inputs.tuningJobName, inputs], port);
+            expect(calls.map((c) => c.target)).to.deep.equal(["SageMaker.DescribeHyperParameterTuningJob", "SageMaker.StopHyperParameterTuningJob"]);
+            expect(calls[1].body).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
+        });
+        await withServer({
+            "SageMaker.DescribeHyperParameterTuningJob": () => [400, { __type: "ResourceNotFound", message: "Amazon SageMaker can't find a tuning job" }],
+        }, async (port, calls) => {
+            const result = await run("delete", [inputs.tuningJobName, inputs], port);
+            expect(result).to.equal(null);
+            expect(calls.map((c) => c.target)).to.deep.equal(["SageMaker.DescribeHyperParameterTuningJob"]);
+        });
+    });
+});
