@@ -39,6 +39,7 @@ import os
 import socket
 import ssl
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple, Union
@@ -168,46 +169,117 @@ def check_address(address: IPAddress, allowed_networks: Sequence[IPNetwork], url
         raise BlockedAddressError(f"refusing to fetch {url}: {address} is a private or reserved address")
 
 
+class _Deadline:
+    """One deadline for a whole fetch: DNS, connect, TLS handshake, headers and body of every redirect hop.
+
+    A socket timeout bounds each recv, not the response, so a server sending one byte just inside it could hold
+    a fetch open indefinitely. At the deadline a timer thread shuts down the socket currently in use, which
+    fails whatever read or handshake is blocked on it; `expired` then tells that failure apart from others.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.at = time.monotonic() + timeout
+        self.expired = False
+        self._sock: Optional[socket.socket] = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(timeout, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self, url: str) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0 or self.expired:
+            raise self.error(url)
+        return left
+
+    def error(self, url: str) -> ImageFetchError:
+        return ImageFetchError(f"fetching {url} timed out: no complete response within {self.timeout:g} s")
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                self._shutdown()
+
+    def unwatch(self) -> None:
+        # Under the lock, so the timer never shuts down a socket that is being closed (its fd could be reused).
+        with self._lock:
+            self._sock = None
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is None:
+            return
+        try:
+            # socket.socket's own shutdown, not SSLSocket's, which would also drop the TLS state another thread
+            # is using; shutting down the descriptor is enough to wake that thread.
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed by the peer
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to an already checked address while the Host header keeps the URL's host name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, address: str, timeout: float, deadline: _Deadline) -> None:
         super().__init__(host, port, timeout=timeout)
         self._address = address
+        self._deadline = deadline
 
     def connect(self) -> None:
+        # The connect itself is bounded by the socket timeout (what was left of the deadline); from here on,
+        # by the deadline's timer.
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self._deadline.watch(self.sock)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As _PinnedHTTPConnection, with certificate and SNI checked against the URL's host name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, address: str, timeout: float, deadline: _Deadline) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
         self._address = address
+        self._deadline = deadline
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        # Handshake after the TLS socket is watched, so the deadline covers it too.
+        tls = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+        self.sock = tls
+        self._deadline.watch(tls)
+        tls.do_handshake()
 
 
-def _resolve(host: str, port: int, url: str) -> List[IPAddress]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise ImageFetchError(f"cannot resolve host of {url}: {error}") from None
+def _resolve(host: str, port: int, url: str, deadline: _Deadline) -> List[IPAddress]:
+    """getaddrinfo cannot be interrupted, so it runs on its own thread and the fetch stops waiting at the deadline."""
+    outcome: dict = {}
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=lookup, name="image-fetch-dns", daemon=True)
+    thread.start()
+    thread.join(deadline.remaining(url))
+    if thread.is_alive():
+        raise deadline.error(url)
+    if "error" in outcome:
+        raise ImageFetchError(f"cannot resolve host of {url}: {outcome['error']}") from None
     # Drop an IPv6 zone ("%eth0"); ip_address() does not take it.
-    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in outcome["infos"]))
 
 
-def _remaining(deadline: float, url: str) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise ImageFetchError(f"fetching {url} timed out")
-    return left
-
-
-def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: float) -> http.client.HTTPConnection:
+def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: _Deadline) -> http.client.HTTPConnection:
     if len(url) > MAX_URL_LENGTH:
         raise ImageFetchError(f"image URL longer than {MAX_URL_LENGTH} characters")
     try:
@@ -224,7 +296,7 @@ def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: flo
     if parts.username is not None or parts.password is not None:
         raise ImageFetchError(f"refusing to fetch {url}: URLs with credentials are not accepted")
     port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(parts.hostname, port, url)
+    addresses = _resolve(parts.hostname, port, url, deadline)
     if not addresses:
         raise ImageFetchError(f"cannot resolve host of {url}")
     for address in addresses:
@@ -232,22 +304,19 @@ def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: flo
     address = addresses[0]
     if scheme == "http" and not any(_unmapped(address) in network for network in allowed_networks):
         raise ImageFetchError(f"refusing to fetch {url}: only https URLs are accepted")
-    timeout = _remaining(deadline, url)
+    timeout = deadline.remaining(url)
     if scheme == "https":
-        return _PinnedHTTPSConnection(parts.hostname, port, str(address), timeout)
-    return _PinnedHTTPConnection(parts.hostname, port, str(address), timeout)
+        return _PinnedHTTPSConnection(parts.hostname, port, str(address), timeout, deadline)
+    return _PinnedHTTPConnection(parts.hostname, port, str(address), timeout, deadline)
 
 
-def _read_limited(response: http.client.HTTPResponse, conn: http.client.HTTPConnection, url: str,
-                  max_bytes: int, deadline: float) -> bytes:
+def _read_limited(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
     declared = response.getheader("Content-Length")
     if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
         raise ImageTooLargeError(f"image at {url} is {int(declared)} bytes; the limit is {max_bytes}")
     chunks: List[bytes] = []
     size = 0
     while True:
-        if conn.sock is not None:
-            conn.sock.settimeout(_remaining(deadline, url))
         chunk = response.read(min(65536, max_bytes + 1 - size))
         if not chunk:
             break
@@ -277,39 +346,56 @@ def fetch_image(
     """
     if allowed_networks is None:
         allowed_networks = allowed_networks_from_env()
-    deadline = time.monotonic() + timeout
-    current = url
-    for _ in range(max_redirects + 1):
-        conn = _open_checked(current, allowed_networks, deadline)
-        try:
+    deadline = _Deadline(timeout)
+    try:
+        current = url
+        for _ in range(max_redirects + 1):
+            conn = _open_checked(current, allowed_networks, deadline)
             try:
-                conn.request("GET", _request_target(current),
-                             headers={"Accept": ", ".join(FETCHED_IMAGE_TYPES), "User-Agent": "image-classifier/1"})
-                response = conn.getresponse()
-                if response.status in (301, 302, 303, 307, 308):
-                    location = response.getheader("Location")
-                    if not location:
-                        raise ImageFetchError(f"{current} answered {response.status} without a Location header")
-                    current = urljoin(current, location.strip())
-                    continue
-                if response.status != 200:
-                    raise ImageFetchError(f"{current} answered HTTP {response.status}")
-                content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-                if content_type not in FETCHED_IMAGE_TYPES:
-                    raise ImageFetchError(
-                        f"{current} returned content type {content_type or 'none'!r}, "
-                        f"expected one of {', '.join(FETCHED_IMAGE_TYPES)}"
-                    )
-                return _read_limited(response, conn, current, max_bytes, deadline)
-            except (socket.timeout, TimeoutError):
-                raise ImageFetchError(f"fetching {current} timed out") from None
-            except ssl.SSLError as error:
-                raise ImageFetchError(f"TLS error fetching {current}: {error}") from None
-            except (OSError, http.client.HTTPException) as error:
-                raise ImageFetchError(f"fetching {current} failed: {error}") from None
-        finally:
-            conn.close()
-    raise ImageFetchError(f"{url} redirected more than {max_redirects} times")
+                try:
+                    conn.request("GET", _request_target(current),
+                                 headers={"Accept": ", ".join(FETCHED_IMAGE_TYPES), "User-Agent": "image-classifier/1"})
+                    response = conn.getresponse()
+                    if response.status in (301, 302, 303, 307, 308):
+                        location = response.getheader("Location")
+                        if not location:
+                            raise ImageFetchError(f"{current} answered {response.status} without a Location header")
+                        current = urljoin(current, location.strip())
+                        continue
+                    if response.status != 200:
+                        raise ImageFetchError(f"{current} answered HTTP {response.status}")
+                    content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+                    if content_type not in FETCHED_IMAGE_TYPES:
+                        raise ImageFetchError(
+                            f"{current} returned content type {content_type or 'none'!r}, "
+                            f"expected one of {', '.join(FETCHED_IMAGE_TYPES)}"
+                        )
+                    data = _read_limited(response, current, max_bytes)
+                    # A socket shut down at the deadline reads as end of stream: the body may be cut short.
+                    if deadline.expired:
+                        raise deadline.error(current)
+                    return data
+                except InvalidRequestError:
+                    # Headers cut short by the deadline's shutdown parse as a complete, wrong response.
+                    if deadline.expired:
+                        raise deadline.error(current) from None
+                    raise
+                except (socket.timeout, TimeoutError):
+                    raise deadline.error(current) from None
+                except ssl.SSLError as error:
+                    if deadline.expired:
+                        raise deadline.error(current) from None
+                    raise ImageFetchError(f"TLS error fetching {current}: {error}") from None
+                except (OSError, http.client.HTTPException) as error:
+                    if deadline.expired:
+                        raise deadline.error(current) from None
+                    raise ImageFetchError(f"fetching {current} failed: {error}") from None
+            finally:
+                deadline.unwatch()
+                conn.close()
+        raise ImageFetchError(f"{url} redirected more than {max_redirects} times")
+    finally:
+        deadline.cancel()
 
 
 def decode_image(data: bytes) -> Image.Image:

@@ -6,6 +6,7 @@ import datetime
 import importlib.util
 import ipaddress
 import json
+import socket
 import ssl
 import sys
 import threading
@@ -75,6 +76,7 @@ def routes() -> Dict[str, Callable[[], Route]]:
         "/redirect-metadata": lambda: (301, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
         "/redirect-file": lambda: (302, {"Location": "file:///etc/passwd"}, b""),
         "/redirect-loop": lambda: (302, {"Location": "/redirect-loop"}, b""),
+        "/slow-redirect": lambda: (302, {"Location": "/slow-redirect"}, b""),
         "/declared-big": lambda: (200, {"Content-Type": "image/jpeg", "Content-Length": str(BIG)}, b""),
         "/streamed-big": lambda: (200, {"Content-Type": "image/png"}, b"\0" * BIG),
         "/bomb.png": lambda: (200, {"Content-Type": "image/png"}, bomb),
@@ -89,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         if self.path == "/slow":
             time.sleep(2)  # longer than the test's fetch timeout
+        elif self.path == "/slow-redirect":
+            time.sleep(0.3)
         route = self.table.get(self.path)
         if route is None:
             self.send_error(404)
@@ -324,6 +328,79 @@ def test_slow_server_times_out(inference: ModuleType, http_port: int, allow_priv
     with pytest.raises(inference.ImageFetchError, match="timed out"):
         inference.fetch_image(f"http://127.0.0.1:{http_port}/slow", timeout=0.5)
     assert time.monotonic() - started < 1.9
+
+
+DRIBBLE_SECONDS = 0.1
+DRIBBLE_BYTES = 80  # 8 s of dribbling: far past the fetch deadline, and every byte well inside a per-read timeout
+
+
+@pytest.fixture
+def dribbling_server() -> Iterator[Callable[[bytes, bytes], int]]:
+    """A raw TCP server that answers one connection with `prefix` at once, then `dribble` a byte at a time.
+
+    Each byte arrives well within any per-read socket timeout, so only a deadline on the whole fetch stops it.
+    """
+    listeners: list = []
+    threads: list = []
+
+    def start(prefix: bytes, dribble: bytes) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def answer() -> None:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed by the teardown
+            with connection:
+                connection.recv(65536)  # the request, or the TLS ClientHello
+                try:
+                    connection.sendall(prefix)
+                    for byte in dribble:
+                        connection.sendall(bytes([byte]))
+                        time.sleep(DRIBBLE_SECONDS)
+                except OSError:
+                    pass  # the client gave up, as it should
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        threads.append(thread)
+        return listener.getsockname()[1]
+
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+IMAGE_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
+
+
+@pytest.mark.parametrize("scheme, prefix, dribble", [
+    # The status line and then one header byte at a time: the reviewer's case, held a 1 s fetch for 13 s.
+    ("http", b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a" * DRIBBLE_BYTES),
+    # Complete headers, then a body without Content-Length: a socket shut down at the deadline reads as end of
+    # stream, so this also checks the cut-short body is not returned as the image.
+    ("http", IMAGE_HEADERS + b"Connection: close\r\n\r\n\xff\xd8", b"\0" * DRIBBLE_BYTES),
+    # A TLS record header announcing a 16 KiB handshake message, then its bytes one at a time.
+    ("https", b"\x16\x03\x03\x40\x00", b"\0" * DRIBBLE_BYTES),
+], ids=["headers", "body", "tls-handshake"])
+def test_one_deadline_covers_a_dribbling_server(inference: ModuleType, dribbling_server, scheme: str, prefix: bytes,
+                                                dribble: bytes) -> None:
+    port = dribbling_server(prefix, dribble)
+    url = f"{scheme}://127.0.0.1:{port}/dog.jpg"
+    started = time.monotonic()
+    with pytest.raises(inference.ImageFetchError, match=r"timed out: no complete response within 0.4 s"):
+        inference.fetch_image(url, allowed_networks=inference.PRIVATE_NETWORKS, timeout=0.4)
+    # The server would keep going for DRIBBLE_BYTES * DRIBBLE_SECONDS = 8 s.
+    assert time.monotonic() - started < 1.5
+
+
+def test_the_deadline_spans_redirect_hops(inference: ModuleType, http_port: int, allow_private: None) -> None:
+    # Each hop answers in 0.3 s, inside a per-hop budget of 0.5 s, but the second hop ends past the deadline.
+    started = time.monotonic()
+    with pytest.raises(inference.ImageFetchError, match="timed out"):
+        inference.fetch_image(f"http://127.0.0.1:{http_port}/slow-redirect", timeout=0.5)
+    assert time.monotonic() - started < 1.5
 
 
 def test_unsupported_content_type(inference: ModuleType) -> None:
