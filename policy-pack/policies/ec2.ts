@@ -6,6 +6,11 @@ function subject(type: string, name: string): string {
     return `${type.split(":").pop()} '${name}'`;
 }
 
+/** An instance launched from a launch template (named by id or name, possibly unknown during preview). */
+function fromLaunchTemplate(type: string, props: unknown): boolean {
+    return type === T.instance && get(props, "launchTemplate") !== undefined;
+}
+
 export const ec2Imdsv2Required: ResourceValidationPolicy = {
     name: "ec2-imdsv2-required",
     description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens \"required\") or disable the metadata endpoint.",
@@ -16,7 +21,9 @@ export const ec2Imdsv2Required: ResourceValidationPolicy = {
         const tokens = str(args.props, "metadataOptions.httpTokens");
         const endpoint = str(args.props, "metadataOptions.httpEndpoint");
         if (tokens === UNKNOWN || endpoint === UNKNOWN) unchecked.add(`metadataOptions of ${args.name}`);
-        else if (tokens !== "required" && endpoint !== "disabled") {
+        else if (tokens === undefined && endpoint === undefined && fromLaunchTemplate(args.type, args.props)) {
+            // EC2 takes the metadata options the instance leaves unset from its launch template, which this policy checks on its own.
+        } else if (tokens !== "required" && endpoint !== "disabled") {
             reportViolation(
                 `${subject(args.type, args.name)} allows IMDSv1 (metadataOptions.httpTokens is ${tokens ?? "unset, which defaults to optional"}), ` +
                     "letting SSRF reach the instance role's credentials. Set metadataOptions: { httpTokens: \"required\" }.",
@@ -34,7 +41,9 @@ export const ec2EncryptedVolumes: ResourceValidationPolicy = {
         const unchecked = new Unchecked();
         const devices: [string, unknown][] = [];
         if (args.type === T.instance) {
-            devices.push(["rootBlockDevice.encrypted", bool(args.props, "rootBlockDevice.encrypted")]);
+            const root = bool(args.props, "rootBlockDevice.encrypted");
+            // Unset, the root volume is encrypted as the launch template's mapping says; the template is checked on its own.
+            if (root !== undefined || !fromLaunchTemplate(args.type, args.props)) devices.push(["rootBlockDevice.encrypted", root]);
             devices.push(...collect(args.props, "ebsBlockDevices[].encrypted").map(([p, v]) => [p, v === UNKNOWN ? v : bool({ v }, "v")] as [string, unknown]));
         } else if (args.type === T.launchTemplate) {
             const mappings = list(args.props, "blockDeviceMappings");

@@ -36,6 +36,18 @@ interface Config {
 
 type Kind = keyof Config;
 
+/**
+ * Where a tuning job's training definition (the single `trainingJobDefinition` and each of
+ * `trainingJobDefinitions`, which share one type in @pulumi/aws) names instance types: a homogeneous
+ * cluster, heterogeneous instance groups, or the tuning resource config's type and its alternatives.
+ */
+const trainingDefinitionPaths = [
+    "resourceConfig.instanceType",
+    "resourceConfig.instanceGroups[].instanceType",
+    "hyperParameterTuningResourceConfig.instanceType",
+    "hyperParameterTuningResourceConfig.instanceConfigs[].instanceType",
+];
+
 /** Paths of instance types per resource type; "[]" marks an array to fan out over. */
 const paths: Record<string, { kind: Kind; path: string }[]> = {
     [T.endpointConfiguration]: [
@@ -46,13 +58,9 @@ const paths: Record<string, { kind: Kind; path: string }[]> = {
         { kind: "trainingInstanceTypes", path: "resourceConfig.instanceType" },
         { kind: "trainingInstanceTypes", path: "resourceConfig.instanceGroups[].instanceType" },
     ],
-    [T.tuningJob]: [
-        { kind: "trainingInstanceTypes", path: "trainingJobDefinition.resourceConfig.instanceType" },
-        { kind: "trainingInstanceTypes", path: "trainingJobDefinition.hyperParameterTuningResourceConfig.instanceType" },
-        { kind: "trainingInstanceTypes", path: "trainingJobDefinition.hyperParameterTuningResourceConfig.instanceConfigs[].instanceType" },
-        { kind: "trainingInstanceTypes", path: "trainingJobDefinitions[].resourceConfig.instanceType" },
-        { kind: "trainingInstanceTypes", path: "trainingJobDefinitions[].hyperParameterTuningResourceConfig.instanceType" },
-    ],
+    [T.tuningJob]: ["trainingJobDefinition.", "trainingJobDefinitions[]."].flatMap((definition) =>
+        trainingDefinitionPaths.map((path) => ({ kind: "trainingInstanceTypes" as const, path: definition + path })),
+    ),
     [T.instance]: [{ kind: "ec2InstanceTypes", path: "instanceType" }],
     [T.launchTemplate]: [{ kind: "ec2InstanceTypes", path: "instanceType" }],
 };

@@ -43,6 +43,33 @@ describe("allowed-instance-types", () => {
         expect((await validateResource(policy, job)).violations[0].message).to.include("ml.g5.48xlarge");
     });
 
+    it("checks every instance type a tuning or training job can name: instance groups and tuning instance configs", async () => {
+        const tuning = (definition: Record<string, unknown>, plural: boolean): Spec => ({
+            type: "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob",
+            name: "tuning",
+            props: plural ? { trainingJobDefinitions: [{ roleArn: "r" }, definition] } : { trainingJobDefinition: definition },
+        });
+        const group = (type: string) => ({ instanceGroupName: "g", instanceCount: 4, instanceType: type });
+        const definitions: [Record<string, unknown>, string][] = [
+            [{ resourceConfig: { instanceGroups: [group("ml.m5.xlarge"), group("ml.p4d.24xlarge")] } }, "resourceConfig.instanceGroups[1].instanceType"],
+            [{ hyperParameterTuningResourceConfig: { instanceConfigs: [{ instanceCount: 4, instanceType: "ml.p4d.24xlarge", volumeSizeInGb: 30 }] } }, "hyperParameterTuningResourceConfig.instanceConfigs[0].instanceType"],
+            [{ hyperParameterTuningResourceConfig: { instanceType: "ml.p4d.24xlarge" } }, "hyperParameterTuningResourceConfig.instanceType"],
+            [{ resourceConfig: { instanceType: "ml.p4d.24xlarge" } }, "resourceConfig.instanceType"],
+        ];
+        for (const [definition, where] of definitions) {
+            const single = await validateResource(policy, tuning(definition, false), prodTypes);
+            expect(single.violations.map((v) => v.message), where).to.have.length(1);
+            expect(single.violations[0].message).to.include(`ml.p4d.24xlarge at trainingJobDefinition.${where}`);
+            const plural = await validateResource(policy, tuning(definition, true), prodTypes);
+            expect(plural.violations.map((v) => v.message), `plural ${where}`).to.have.length(1);
+            expect(plural.violations[0].message).to.include(`ml.p4d.24xlarge at trainingJobDefinitions[1].${where}`);
+        }
+        const allowed = await validateResource(policy, tuning({ resourceConfig: { instanceGroups: [group("ml.m5.xlarge")] } }, true), prodTypes);
+        expect(allowed.violations).to.deep.equal([]);
+        const job: Spec = { type: "aws:sagemaker/trainingJob:TrainingJob", name: "train", props: { resourceConfig: { instanceGroups: [group("ml.p4d.24xlarge")] } } };
+        expect((await validateResource(policy, job, prodTypes)).violations[0].message).to.include("ml.p4d.24xlarge at resourceConfig.instanceGroups[0].instanceType");
+    });
+
     it("reports an unknown instance type", async () => {
         const out = await validateResource(policy, instance({ instanceType: U }));
         expect(out.violations).to.deep.equal([]);
@@ -58,6 +85,25 @@ describe("ec2 policies", () => {
         expect(unset.violations[0].message).to.include("defaults to optional");
         const template: Spec = { type: "aws:ec2/launchTemplate:LaunchTemplate", name: "lt", props: { metadataOptions: { httpTokens: "optional" } } };
         expect((await validateResource(ec2Imdsv2Required, template)).violations).to.have.length(1);
+    });
+
+    it("an instance launched from a launch template defers what it leaves unset to the template, and is judged on what it sets", async () => {
+        const fromTemplate = (props: Record<string, unknown>): Spec => ({
+            type: "aws:ec2/instance:Instance",
+            name: "from-template",
+            props: { ami: "ami-1", launchTemplate: { id: "lt-0123456789abcdef0", version: "$Latest" }, ...props },
+        });
+        for (const launchTemplate of [{ id: "lt-0123456789abcdef0", version: "$Latest" }, { name: U }, U]) {
+            const bare = fromTemplate({ launchTemplate });
+            expect((await validateResource(ec2Imdsv2Required, bare)).violations, JSON.stringify(launchTemplate)).to.deep.equal([]);
+            expect((await validateResource(ec2EncryptedVolumes, bare)).violations, JSON.stringify(launchTemplate)).to.deep.equal([]);
+        }
+        const optional = await validateResource(ec2Imdsv2Required, fromTemplate({ metadataOptions: { httpTokens: "optional" } }));
+        expect(optional.violations[0].message).to.include("httpTokens is optional");
+        const unencrypted = await validateResource(ec2EncryptedVolumes, fromTemplate({ rootBlockDevice: { encrypted: false } }));
+        expect(unencrypted.violations[0].message).to.include("rootBlockDevice.encrypted is false");
+        const ebs = await validateResource(ec2EncryptedVolumes, fromTemplate({ ebsBlockDevices: [{ deviceName: "/dev/sdf" }] }));
+        expect(ebs.violations[0].message).to.include("ebsBlockDevices[0].encrypted is unset");
     });
 
     it("ec2-encrypted-volumes passes encrypted devices and rejects each unencrypted one", async () => {
