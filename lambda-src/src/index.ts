@@ -57,6 +57,28 @@ const UNAVAILABLE = new Set(["ServiceUnavailable", "ValidationError"]);
 const UPSTREAM_FAULT = new Set(["InternalFailure", "InternalDependencyException"]);
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
 
+// A 4xx from the model container means it refused the caller's input: the image URL was refused, unreachable or
+// not an image, the image too large, or topK above the model's classes. Not these, which the caller cannot cause:
+// the handler always sends the same Content-Type (415) and Accept (406), and 429 is the container's load.
+const NOT_THE_CALLERS_INPUT = new Set([406, 415, 429]);
+const IMAGE_REJECTED =
+    "the endpoint could not use the image at this URL: it must be a reachable public https JPEG or PNG within the size limits " +
+    "(and topK, if given, at most the model's number of classes)";
+const IMAGE_TOO_LARGE = "the image at this URL is too large for the endpoint: send a smaller JPEG or PNG";
+
+/**
+ * A ModelError by the model container's own status (OriginalStatusCode). The body gets a fixed message: the
+ * container's text can quote internals (paths, addresses it resolved, stack traces) and goes to the log only.
+ */
+function modelFailure(originalStatus: unknown): Failure {
+    if (typeof originalStatus === "number" && originalStatus >= 400 && originalStatus < 500 && !NOT_THE_CALLERS_INPUT.has(originalStatus)) {
+        return originalStatus === 413
+            ? { statusCode: 413, code: "ImageRejected", message: IMAGE_TOO_LARGE }
+            : { statusCode: 400, code: "ImageRejected", message: IMAGE_REJECTED };
+    }
+    return { statusCode: 502, code: "ModelError", message: "the model failed while classifying the image" };
+}
+
 /**
  * Maps whatever the invocation threw to the answer the caller sees. Upstream messages never reach the body:
  * they can hold the account id, ARNs or, for ModelError, the model container's stack trace.
@@ -70,7 +92,7 @@ function classify(error: unknown, timedOut: boolean, timeoutMs: number): Failure
         return { statusCode: 502, code: "BadModelResponse", message: "the model's answer could not be read" };
     }
     if (name === "ModelError") {
-        return { statusCode: 502, code: "ModelError", message: "the model failed to classify the image (is the URL a reachable JPEG or PNG?)" };
+        return modelFailure((error as { OriginalStatusCode?: unknown }).OriginalStatusCode);
     }
     if (name !== undefined && THROTTLING.has(name)) {
         return { statusCode: 503, code: "Throttled", message: "the model is busy, retry shortly", headers: { "Retry-After": "1" } };

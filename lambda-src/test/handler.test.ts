@@ -122,6 +122,9 @@ describe("lambda handler: invoking the endpoint", () => {
             "API Gateway REST (v1)": { resource: "/predict", httpMethod: "POST", headers: { "Content-Type": "application/json; charset=utf-8" }, requestContext: { stage: "prod" }, body, isBase64Encoded: false },
             "API Gateway HTTP API (v2)": { version: "2.0", routeKey: "POST /predict", headers: {}, requestContext: { http: { method: "POST" } }, body, isBase64Encoded: false },
             "Function URL, base64 body": { version: "2.0", routeKey: "$default", headers: { "content-type": "application/json" }, requestContext: { http: { method: "POST" } }, body: Buffer.from(body).toString("base64"), isBase64Encoded: true },
+            // What `curl -d '{"url": ...}'` sends without -H 'Content-Type: application/json'.
+            "Function URL, curl -d (form-urlencoded)": { version: "2.0", routeKey: "$default", headers: { "content-type": "application/x-www-form-urlencoded" }, requestContext: { http: { method: "POST" } }, body: Buffer.from(body).toString("base64"), isBase64Encoded: true },
+            "API Gateway REST (v1), text/plain": { resource: "/predict", httpMethod: "POST", headers: { "Content-Type": "text/plain;charset=UTF-8" }, requestContext: { stage: "prod" }, body, isBase64Encoded: false },
         };
         for (const [name, event] of Object.entries(events)) {
             it(`reads the body of ${name}`, async () => {
@@ -142,6 +145,12 @@ describe("lambda handler: invoking the endpoint", () => {
                 error: new ModelError({ $metadata: { httpStatusCode: 424 }, message: `Received server error (500) from primary. See ${arn}`, OriginalStatusCode: 500, OriginalMessage: 'Traceback (most recent call last):\n  File "inference.py"', LogStreamArn: arn }),
                 status: 502,
                 code: "ModelError",
+            },
+            {
+                name: "ModelError from the model's 400",
+                error: new ModelError({ $metadata: { httpStatusCode: 424 }, message: `Received client error (400) from primary. See ${arn}`, OriginalStatusCode: 400, OriginalMessage: "refusing to fetch https://x.example.com/a.jpg: 10.0.0.1 is a private or reserved address", LogStreamArn: arn }),
+                status: 400,
+                code: "ImageRejected",
             },
             { name: "ThrottlingException", error: new SageMakerRuntimeServiceException({ name: "ThrottlingException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "Rate exceeded" }), status: 503, code: "Throttled", retryAfter: "1" },
             { name: "ModelNotReadyException", error: new ModelNotReadyException({ $metadata: { httpStatusCode: 429 }, message: "model not ready" }), status: 503, code: "Throttled", retryAfter: "1" },
@@ -174,6 +183,34 @@ describe("lambda handler: invoking the endpoint", () => {
                 expect(logs[0].errorName).to.equal(testCase.error.name);
             });
         }
+
+        describe("ModelError by the model container's own status", () => {
+            const rejected = "the endpoint could not use the image at this URL: it must be a reachable public https JPEG or PNG within the size limits (and topK, if given, at most the model's number of classes)";
+            const cases: [string, number | undefined, number, string, string][] = [
+                ["400 (not an image, URL refused, topK over the classes)", 400, 400, "ImageRejected", rejected],
+                ["404", 404, 400, "ImageRejected", rejected],
+                ["413 (image too large)", 413, 413, "ImageRejected", "the image at this URL is too large for the endpoint: send a smaller JPEG or PNG"],
+                ["415 (the handler's own Content-Type refused)", 415, 502, "ModelError", "the model failed while classifying the image"],
+                ["406 (the handler's own Accept refused)", 406, 502, "ModelError", "the model failed while classifying the image"],
+                ["429 (the container's load)", 429, 502, "ModelError", "the model failed while classifying the image"],
+                ["500", 500, 502, "ModelError", "the model failed while classifying the image"],
+                ["503", 503, 502, "ModelError", "the model failed while classifying the image"],
+                ["missing", undefined, 502, "ModelError", "the model failed while classifying the image"],
+            ];
+            for (const [name, original, status, code, message] of cases) {
+                it(`original status ${name} -> ${status} ${code} with a fixed message`, async () => {
+                    const upstream = "Image.open failed on /opt/ml/model/code/inference.py for http://10.0.0.7/secret";
+                    sagemaker.on(InvokeEndpointCommand).rejects(new ModelError({ $metadata: { httpStatusCode: 424 }, message: upstream, OriginalStatusCode: original, OriginalMessage: upstream }));
+                    const { handler, logs } = setup();
+
+                    const response = await handler({ url: "https://example.com/a.jpg" });
+
+                    expect(response.statusCode).to.equal(status);
+                    expect(bodyOf(response).error).to.deep.equal({ code, message });
+                    expect(logs[0]).to.include({ statusCode: status, errorCode: code, originalStatusCode: original, level: status >= 500 ? "error" : "warn" });
+                });
+            }
+        });
 
         it("logs the model's original status and message for a ModelError", async () => {
             sagemaker.on(InvokeEndpointCommand).rejects(new ModelError({ $metadata: { httpStatusCode: 424 }, message: "model failed", OriginalStatusCode: 400, OriginalMessage: "cannot identify image file" }));

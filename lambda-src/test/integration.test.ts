@@ -132,6 +132,25 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(logs[0]).to.include({ errorName: "ModelError", upstreamStatus: 424, originalStatusCode: 500 });
     });
 
+    for (const [original, status] of [
+        [400, 400],
+        [413, 413],
+    ] as const) {
+        it(`ModelError (424) from the model's ${original} -> ${status} ImageRejected, the model's text only in the log`, async () => {
+            const refusal = "refusing to fetch https://img.example.com/a.jpg: 10.1.2.3 is a private or reserved address";
+            server.respondWith(() => replies.modelError(original, refusal, ENDPOINT));
+            const { handler, logs } = handlerFor();
+
+            const response = await handler({ url: "https://img.example.com/a.jpg" });
+
+            expect(response.statusCode).to.equal(status);
+            expect(bodyOf(response).error?.code).to.equal("ImageRejected");
+            expect(response.body).not.to.match(/refusing|10\.1\.2\.3|arn:aws|123456789012/);
+            expect(server.invocations, "a refused image is not retried").to.have.length(1);
+            expect(logs[0]).to.include({ level: "warn", errorName: "ModelError", upstreamStatus: 424, originalStatusCode: original, originalMessage: refusal });
+        });
+    }
+
     it("ValidationError for an unknown endpoint (400) -> 503 ModelUnavailable, account id kept out of the body", async () => {
         const response = await handlerFor({ ENDPOINT_NAME: "no-such-endpoint" }).handler({ url: "https://example.com/a.jpg" });
         expect(response.statusCode).to.equal(503);

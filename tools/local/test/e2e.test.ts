@@ -87,31 +87,58 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
         expect(answer.body.predictions![0].label).to.equal("blue");
     });
 
-    it("reports an unreachable image as 502 ModelError, from the model's 400", async () => {
+    const REJECTED = {
+        code: "ImageRejected",
+        message:
+            "the endpoint could not use the image at this URL: it must be a reachable public https JPEG or PNG within the size limits " +
+            "(and topK, if given, at most the model's number of classes)",
+    };
+
+    it("reports an unreachable image as 400 ImageRejected, from the model's 400, its text only in the log", async () => {
         const answer = await ask(local.front.url, { url: images.unreachableUrl });
 
-        expect(answer.status).to.equal(502);
-        expect(answer.body.error).to.deep.equal({ code: "ModelError", message: "the model failed to classify the image (is the URL a reachable JPEG or PNG?)" });
-        expect(logs[0]).to.include({ errorName: "ModelError", upstreamStatus: 424, originalStatusCode: 400 });
+        expect(answer.status).to.equal(400);
+        expect(answer.body.error).to.deep.equal(REJECTED);
+        expect(logs[0]).to.include({ level: "warn", errorName: "ModelError", upstreamStatus: 424, originalStatusCode: 400 });
         expect(String(logs[0].originalMessage)).to.contain("failed");
     });
 
-    it("reports a URL that is not an image as 502 ModelError, naming the content type in the log", async () => {
+    it("reports a URL that is not an image as 400 ImageRejected, naming the content type in the log", async () => {
         const answer = await ask(local.front.url, { url: `${images.url}/page.html` });
 
-        expect(answer.status).to.equal(502);
-        expect(answer.body.error?.code).to.equal("ModelError");
+        expect(answer.status).to.equal(400);
+        expect(answer.body.error).to.deep.equal(REJECTED);
         expect(logs[0]).to.include({ originalStatusCode: 400 });
         expect(String(logs[0].originalMessage)).to.contain("content type 'text/html'");
     });
 
-    it("reports a model refusing the request (topK above its 3 classes) as 502 ModelError", async () => {
+    it("reports a model refusing the request (topK above its 3 classes) as 400 ImageRejected", async () => {
         const answer = await ask(local.front.url, { url: `${images.url}/red.png`, topK: 10 });
 
-        expect(answer.status).to.equal(502);
-        expect(answer.body.error?.code).to.equal("ModelError");
+        expect(answer.status).to.equal(400);
+        expect(answer.body.error).to.deep.equal(REJECTED);
         expect(logs[0]).to.include({ originalStatusCode: 400 });
         expect(String(logs[0].originalMessage)).to.contain("exceeds the number of classes (3)");
+    });
+
+    it("reports an image over the model's size limit as 413 ImageRejected", async () => {
+        const answer = await ask(local.front.url, { url: `${images.url}/huge.png` });
+
+        expect(answer.status).to.equal(413);
+        expect(answer.body.error).to.deep.equal({ code: "ImageRejected", message: "the image at this URL is too large for the endpoint: send a smaller JPEG or PNG" });
+        expect(logs[0]).to.include({ originalStatusCode: 413 });
+    });
+
+    it("reads a JSON body sent the way plain `curl -d` sends it (form-urlencoded)", async () => {
+        const response = await fetch(`${local.front.url}/`, {
+            method: "POST",
+            headers: { "Content-Type": "application/x-www-form-urlencoded" },
+            body: JSON.stringify({ url: `${images.url}/blue.png`, topK: 1 }),
+        });
+        const body = (await response.json()) as Answer["body"];
+
+        expect(response.status, JSON.stringify(body)).to.equal(200);
+        expect(body.predictions!.map((p) => p.label)).to.deep.equal(["blue"]);
     });
 
     it("keeps bad requests away from the model: a loopback literal is refused by the handler with 400", async () => {
@@ -153,7 +180,7 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
             const answer = await ask(second.front.url, { url: `${images.url}/red.png` });
 
             expect(answer.status).to.equal(502);
-            expect(answer.body.error?.code).to.equal("ModelError");
+            expect(answer.body.error).to.deep.equal({ code: "ModelError", message: "the model failed while classifying the image" });
             expect(brokenLogs[0]).to.include({ errorName: "ModelError", originalStatusCode: 500 });
             expect(String(brokenLogs[0].originalMessage)).to.contain("forward pass exploded");
         } finally {

@@ -85,7 +85,10 @@ async function freePort(address: string): Promise<number> {
     return port;
 }
 
-/** Serves /<label>.png from samplesDir, and /page.html (a 200 that is not an image). */
+/** Over inference.py's MAX_IMAGE_BYTES (10 MiB). */
+const HUGE_IMAGE_BYTES = 11 * 1024 * 1024;
+
+/** Serves /<label>.png from samplesDir, /page.html (a 200 that is not an image) and /huge.png (too large). */
 export async function startImageHost(samplesDir: string): Promise<ImageHost> {
     const { name, address } = await loopbackHostName();
     const files = new Map(fs.readdirSync(samplesDir).map((file) => [`/${file}`, fs.readFileSync(path.join(samplesDir, file))]));
@@ -94,6 +97,9 @@ export async function startImageHost(samplesDir: string): Promise<ImageHost> {
         if (body) {
             res.writeHead(200, { "Content-Type": "image/png", "Content-Length": body.length });
             res.end(body);
+        } else if (req.url === "/huge.png") {
+            res.writeHead(200, { "Content-Type": "image/png", "Content-Length": HUGE_IMAGE_BYTES });
+            res.end(Buffer.alloc(HUGE_IMAGE_BYTES));
         } else if (req.url === "/page.html") {
             res.writeHead(200, { "Content-Type": "text/html" });
             res.end("<html><body>not an image</body></html>");
