@@ -73,6 +73,17 @@ function header(event: Record<string, unknown>, name: string): string | undefine
     return undefined;
 }
 
+/** Content types whose body is still read when it is a JSON object; any other non-JSON type is refused outright. */
+const LOOSE_MEDIA_TYPES = new Set(["text/plain", "application/x-www-form-urlencoded"]);
+
+function unsupportedMediaType(contentType: string, problem: string): RequestError {
+    return new RequestError(
+        415,
+        "UnsupportedMediaType",
+        `send a JSON object like {"url": "https://..."} with Content-Type application/json; got "${contentType.slice(0, 100)}"${problem}`,
+    );
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -81,9 +92,15 @@ function parseHttpBody(event: Record<string, unknown>): Record<string, unknown> 
     if (method !== undefined && method.toUpperCase() !== "POST") {
         throw new RequestError(405, "MethodNotAllowed", `method ${method} is not allowed: send POST with a JSON body`, { Allow: "POST" });
     }
+    // Set when the body is read as JSON despite its Content-Type: `curl -d` labels data form-urlencoded unless told.
+    let looseType: string | undefined;
     const contentType = header(event, "content-type");
-    if (contentType !== undefined && contentType.split(";")[0].trim().toLowerCase() !== "application/json") {
-        throw new RequestError(415, "UnsupportedMediaType", `Content-Type must be application/json, got "${contentType.slice(0, 100)}"`);
+    if (contentType !== undefined) {
+        const mediaType = contentType.split(";")[0].trim().toLowerCase();
+        if (mediaType !== "application/json") {
+            if (!LOOSE_MEDIA_TYPES.has(mediaType)) throw unsupportedMediaType(contentType, "");
+            looseType = contentType;
+        }
     }
     const body = event.body;
     if (body === undefined || body === null || body === "") throw invalid("MissingBody", 'the request has no body: send {"url": "https://..."}');
@@ -109,9 +126,13 @@ function parseHttpBody(event: Record<string, unknown>): Record<string, unknown> 
     try {
         parsed = JSON.parse(text);
     } catch {
+        if (looseType !== undefined) throw unsupportedMediaType(looseType, " and a body that is not JSON");
         throw invalid("InvalidJson", "the request body is not valid JSON");
     }
-    if (!isRecord(parsed)) throw invalid("InvalidRequest", 'the request body must be a JSON object like {"url": "https://..."}');
+    if (!isRecord(parsed)) {
+        if (looseType !== undefined) throw unsupportedMediaType(looseType, " and a body that is not a JSON object");
+        throw invalid("InvalidRequest", 'the request body must be a JSON object like {"url": "https://..."}');
+    }
     return parsed;
 }
 
