@@ -38,9 +38,29 @@ export function readConfig<C extends object>(
     return merged as C;
 }
 
-/** Throws a config error when a lower bound exceeds its upper bound. */
-export function requireOrdered(policyName: string, lowKey: string, low: number, highKey: string, high: number): void {
-    if (low > high) {
-        throw new Error(`policy config ${policyName}: ${lowKey} (${low}) is greater than ${highKey} (${high})`);
+/**
+ * Schema keyword on a numeric property naming the property it may not exceed ("minTargetValue" ->
+ * "maxTargetValue"). JSON Schema cannot compare two properties; validators ignore unknown keywords, so
+ * the Pulumi CLI accepts the schema, and a tool that knows the keyword (the offline preview) rejects a
+ * bad config before it reaches the pack.
+ */
+export const NOT_GREATER_THAN = "x-notGreaterThan";
+
+/** One message per lower bound above its upper bound, naming the policy and both properties. */
+export function misorderedBounds(policyName: string, schema: PolicyConfigSchema, config: object): string[] {
+    const values = config as Record<string, unknown>;
+    const problems: string[] = [];
+    for (const [low, spec] of Object.entries(schema.properties)) {
+        const high = typeof spec === "object" ? (spec as Record<string, unknown>)[NOT_GREATER_THAN] : undefined;
+        if (typeof high !== "string") continue;
+        const lowValue = values[low];
+        const highValue = values[high];
+        if (typeof lowValue === "number" && typeof highValue === "number" && lowValue > highValue) {
+            problems.push(
+                `policy config ${policyName}: ${low} (${lowValue}) is greater than ${high} (${highValue}), so no value can satisfy the policy. ` +
+                    `Set ${low} <= ${high} in the stack's policy config.`,
+            );
+        }
     }
+    return problems;
 }

@@ -102,28 +102,46 @@ export function collect(props: unknown, path: string): [string, unknown][] {
     );
 }
 
-/** Collects what a policy could not check during preview, and reports it once at the end. */
+function summary(items: string[]): string {
+    const shown = items.slice(0, 10);
+    const more = items.length - shown.length;
+    return shown.join("; ") + (more > 0 ? `; and ${more} more` : "");
+}
+
+/**
+ * Collects what a policy could not check, and reports it once at the end: values unknown during preview,
+ * and questions the stack cannot answer at all (e.g. the permissions of a role defined elsewhere).
+ */
 export class Unchecked {
-    private readonly items: string[] = [];
+    private readonly unknown: string[] = [];
+    private readonly undecided: string[] = [];
 
+    /** A value unknown until the resources are created. */
     add(what: string): void {
-        this.items.push(what);
+        this.unknown.push(what);
     }
 
-    get size(): number {
-        return this.items.length;
+    /** Something the policy cannot decide from this stack; `what` says what and why, and how to make it decidable. */
+    undecidable(what: string): void {
+        this.undecided.push(what);
     }
 
-    /** Throws the collected list as an UnknownValueError so the analyzer reports it as advisory. */
+    /**
+     * Throws the collected list as an UnknownValueError: the analyzer reports it as an advisory diagnostic
+     * instead of a violation, so nothing unchecked passes silently and nothing is failed on a guess.
+     */
     finish(): void {
-        if (this.items.length === 0) return;
-        const shown = this.items.slice(0, 10);
-        const more = this.items.length - shown.length;
-        const detail = shown.join("; ") + (more > 0 ? `; and ${more} more` : "");
+        if (this.unknown.length === 0 && this.undecided.length === 0) return;
+        const parts: string[] = [];
+        if (this.undecided.length > 0) parts.push(`${summary(this.undecided)}.`);
+        if (this.unknown.length > 0) {
+            parts.push(
+                `could not be fully checked because these values are unknown until the resources are created: ${summary(this.unknown)}. ` +
+                    "The policy checks them again once they are resolved during `pulumi up`.",
+            );
+        }
         const error = new UnknownValueError(unknownValue, []);
-        error.message =
-            `could not be fully checked because these values are unknown until the resources are created: ${detail}. ` +
-            "The policy checks them again once they are resolved during `pulumi up`.";
+        error.message = parts.join(" ");
         throw error;
     }
 }

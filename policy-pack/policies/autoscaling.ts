@@ -1,5 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { readConfig, requireOrdered } from "../lib/config";
+import { misorderedBounds, NOT_GREATER_THAN, readConfig } from "../lib/config";
 import { label, link, StackIndex, T } from "../lib/stack";
 import { get, list, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
 
@@ -7,11 +7,11 @@ const name = "sagemaker-endpoint-autoscaling";
 
 const configSchema = {
     properties: {
-        minCapacityFloor: { type: "integer" as const, minimum: 1, description: "Least minCapacity of a variant's scalable target.", default: 1 },
+        minCapacityFloor: { type: "integer" as const, minimum: 1, description: "Least minCapacity of a variant's scalable target.", default: 1, [NOT_GREATER_THAN]: "maxCapacityCeiling" },
         maxCapacityCeiling: { type: "integer" as const, minimum: 1, description: "Most maxCapacity of a variant's scalable target (cost bound).", default: 4 },
-        minTargetValue: { type: "number" as const, description: "Least target SageMakerVariantInvocationsPerInstance.", default: 10 },
+        minTargetValue: { type: "number" as const, description: "Least target SageMakerVariantInvocationsPerInstance.", default: 10, [NOT_GREATER_THAN]: "maxTargetValue" },
         maxTargetValue: { type: "number" as const, description: "Most target SageMakerVariantInvocationsPerInstance.", default: 10 },
-        minCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Least scale-in/scale-out cooldown.", default: 30 },
+        minCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Least scale-in/scale-out cooldown.", default: 30, [NOT_GREATER_THAN]: "maxCooldownSeconds" },
         maxCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Most scale-in/scale-out cooldown.", default: 30 },
     },
 };
@@ -47,9 +47,8 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
     configSchema,
     validateStack: (args, reportViolation) => {
         const config = readConfig<Config>(name, configSchema, args.getConfig());
-        requireOrdered(name, "minCapacityFloor", config.minCapacityFloor, "maxCapacityCeiling", config.maxCapacityCeiling);
-        requireOrdered(name, "minTargetValue", config.minTargetValue, "maxTargetValue", config.maxTargetValue);
-        requireOrdered(name, "minCooldownSeconds", config.minCooldownSeconds, "maxCooldownSeconds", config.maxCooldownSeconds);
+        const misordered = misorderedBounds(name, configSchema, config);
+        if (misordered.length > 0) return misordered.forEach((problem) => reportViolation(problem));
         const index = new StackIndex(args.resources);
         const endpoints = index.of(T.endpoint);
         if (endpoints.length === 0) return;

@@ -1,6 +1,6 @@
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { readConfig, requireOrdered } from "../lib/config";
-import { matchesPattern } from "../lib/iam";
+import { misorderedBounds, NOT_GREATER_THAN, readConfig } from "../lib/config";
+import { globMatch, isAwsManagedPolicyArn, managedPolicyName, matchesPattern } from "../lib/iam";
 import { functionRole, RoleGraph } from "../lib/roles";
 import { label, link, StackIndex, T } from "../lib/stack";
 import { bool, get, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
@@ -14,6 +14,7 @@ const pcSchema = {
             minimum: 1,
             description: "Least provisioned concurrency for a function that invokes a SageMaker endpoint.",
             default: 3,
+            [NOT_GREATER_THAN]: "maxProvisionedConcurrency",
         },
         maxProvisionedConcurrency: {
             type: "integer" as const,
@@ -35,36 +36,74 @@ function functionKeys(value: string): string[] {
     return match ? [value, match[1]] : [value];
 }
 
-type Invokes = "yes" | "no" | "unknown";
+/** Environment variables that by convention carry the name of the endpoint a function calls. */
+const endpointVariable = /(^|_)ENDPOINT_NAME$/i;
+const endpointArn = /^arn:[a-z-]+:sagemaker:[a-z0-9-]+:\d{12}:endpoint\//;
+/** Managed policies that grant sagemaker:InvokeEndpoint by their name: SageMaker's own, and those granting every action. */
+const invokingManagedPolicies = ["*SageMaker*", "AdministratorAccess", "PowerUserAccess"];
+/** AWS managed Lambda execution policies: logs, X-Ray, VPC interfaces and event-source reads, no SageMaker action. */
+const executionManagedPolicies = new Set([
+    "AWSLambdaBasicExecutionRole",
+    "AWSLambdaVPCAccessExecutionRole",
+    "AWSLambdaSQSQueueExecutionRole",
+    "AWSLambdaKinesisExecutionRole",
+    "AWSLambdaDynamoDBExecutionRole",
+    "AWSXRayDaemonWriteAccess",
+    "CloudWatchLambdaInsightsExecutionRolePolicy",
+]);
+
+type Invokes =
+    | { kind: "yes" | "no" }
+    /** `pending`: values unknown during preview; `undecidable`: what the stack does not say at all. */
+    | { kind: "unknown"; pending: string[]; undecidable: string[] };
 
 /** Whether a function calls a SageMaker endpoint: by its environment or by what its role may do. */
 function invokesEndpoint(index: StackIndex, graph: RoleGraph, fn: PolicyResource, endpointNames: Set<string>): Invokes {
+    const yes = { kind: "yes" } as const;
     const variables = get(fn.props, "environment.variables");
     if (variables !== null && typeof variables === "object") {
-        for (const value of Object.values(variables as Record<string, unknown>)) {
-            if (typeof value === "string" && endpointNames.has(value)) return "yes";
+        for (const [key, value] of Object.entries(variables as Record<string, unknown>)) {
+            if (endpointVariable.test(key)) return yes;
+            if (typeof value === "string" && (endpointNames.has(value) || endpointArn.test(value))) return yes;
         }
     }
     const envDeps = [...(fn.propertyDependencies?.environment ?? []), ...(fn.dependencies ?? [])];
-    if (envDeps.some((d) => d.type === T.endpoint)) return "yes";
-    let unknown = variables === UNKNOWN;
+    if (envDeps.some((d) => d.type === T.endpoint)) return yes;
+    const pending: string[] = [];
+    const undecidable: string[] = [];
+    if (variables === UNKNOWN) pending.push("its environment");
     const role = functionRole(index, fn);
     if (role.kind === "linked") {
         for (const target of role.targets) {
-            for (const { parsed } of graph.permissions(target).documents) {
-                if (parsed.kind === "unknown") unknown = true;
+            const perms = graph.permissions(target);
+            for (const { source, parsed } of perms.documents) {
+                if (parsed.kind === "unknown") pending.push(`the policy document of ${source}`);
                 if (parsed.kind !== "known") continue;
                 for (const s of parsed.statements) {
                     if (s.effect !== "Allow") continue;
-                    if (s.unknownKeys.includes("Action") || s.unknownKeys.includes("*")) unknown = true;
-                    if ((s.actions ?? []).some((a) => matchesPattern("sagemaker:InvokeEndpoint", a))) return "yes";
+                    if (s.unknownKeys.includes("Action") || s.unknownKeys.includes("NotAction") || s.unknownKeys.includes("*")) {
+                        pending.push(`the actions of ${s.label} in ${source}`);
+                    }
+                    if ((s.actions ?? []).some((a) => matchesPattern("sagemaker:InvokeEndpoint", a))) return yes;
+                    if (s.notActions !== undefined && !s.notActions.some((a) => matchesPattern("sagemaker:InvokeEndpoint", a))) return yes;
                 }
             }
+            for (const { arn, via } of perms.opaqueManaged) {
+                const policyName = managedPolicyName(arn);
+                if (invokingManagedPolicies.some((pattern) => globMatch(policyName, pattern))) return yes;
+                if (isAwsManagedPolicyArn(arn) && executionManagedPolicies.has(policyName)) continue;
+                undecidable.push(`managed policy ${policyName} (${arn}), attached to ${label(target)} by ${via}, has no document in this stack`);
+            }
+            pending.push(...perms.unresolved);
         }
+    } else if (role.kind === "external") {
+        undecidable.push(`its execution role ${role.value} is not defined in this stack, so its permissions cannot be read`);
     } else if (role.kind === "unlinked") {
-        unknown = true;
+        pending.push("its execution role");
+    } else {
+        undecidable.push("it has no execution role");
     }
-    return unknown ? "unknown" : "no";
+    return pending.length + undecidable.length > 0 ? { kind: "unknown", pending, undecidable } : { kind: "no" };
 }
 
 export const lambdaProvisionedConcurrency: StackValidationPolicy = {
@@ -76,7 +115,8 @@ export const lambdaProvisionedConcurrency: StackValidationPolicy = {
     configSchema: pcSchema,
     validateStack: (args, reportViolation) => {
         const config = readConfig<PcConfig>(pcName, pcSchema, args.getConfig());
-        requireOrdered(pcName, "minProvisionedConcurrency", config.minProvisionedConcurrency, "maxProvisionedConcurrency", config.maxProvisionedConcurrency);
+        const misordered = misorderedBounds(pcName, pcSchema, config);
+        if (misordered.length > 0) return misordered.forEach((problem) => reportViolation(problem));
         const index = new StackIndex(args.resources);
         const functions = index.of(T.lambdaFunction);
         if (functions.length === 0) return;
@@ -100,9 +140,17 @@ export const lambdaProvisionedConcurrency: StackValidationPolicy = {
 
         for (const fn of functions) {
             const invokes = invokesEndpoint(index, graph, fn, endpointNames);
-            if (invokes === "no") continue;
-            if (invokes === "unknown") {
-                unchecked.add(`whether ${label(fn)} invokes a SageMaker endpoint (its role's policy or environment is unknown)`);
+            if (invokes.kind === "no") continue;
+            if (invokes.kind === "unknown") {
+                if (invokes.undecidable.length > 0) {
+                    unchecked.undecidable(
+                        `could not determine whether ${label(fn)} invokes a SageMaker endpoint: ${[...invokes.undecidable, ...invokes.pending].join("; ")}. ` +
+                            "If it does, it needs a ProvisionedConcurrencyConfig; name the endpoint in its environment (ENDPOINT_NAME) or define its role " +
+                            "and policies in this stack so this policy can tell",
+                    );
+                } else {
+                    unchecked.add(`whether ${label(fn)} invokes a SageMaker endpoint (${invokes.pending.join("; ")})`);
+                }
                 continue;
             }
             const configs = configsByFunction.get(fn) ?? [];
@@ -168,9 +216,13 @@ function checkQualifier(
     if (typeof qualifier === "string" && /^\d+$/.test(qualifier)) return;
     let aliases: PolicyResource[];
     if (typeof qualifier === "string") {
-        aliases = index.find(T.lambdaAlias, qualifier, ["name"]);
+        // Alias names are unique per function only: keep the aliases of this function.
+        const named = index.find(T.lambdaAlias, qualifier, ["name"]);
+        aliases = named.filter((alias) => aliasFunction(index, alias, fn) === "this");
         if (aliases.length === 0) {
-            unchecked.add(`alias '${qualifier}' used by ${label(pcc)} is not defined in this stack`);
+            const unlinked = named.filter((alias) => aliasFunction(index, alias, fn) === "unknown");
+            if (unlinked.length > 0) unchecked.add(`the function of ${unlinked.map(label).join(", ")} (alias '${qualifier}' used by ${label(pcc)})`);
+            else unchecked.undecidable(`alias '${qualifier}' of ${label(fn)}, used by ${label(pcc)}, is not defined in this stack, so the version it points at cannot be checked`);
             return;
         }
     } else {
@@ -192,6 +244,13 @@ function checkQualifier(
             else unchecked.add(`functionVersion of ${label(alias)}`);
         }
     }
+}
+
+/** Whether an alias belongs to `fn`, by its functionName (a name or ARN) or the function it was computed from. */
+function aliasFunction(index: StackIndex, alias: PolicyResource, fn: PolicyResource): "this" | "other" | "unknown" {
+    const target = link(index, alias, "functionName", T.lambdaFunction, functionKeys);
+    if (target.kind === "linked") return target.targets.includes(fn) ? "this" : "other";
+    return target.kind === "unlinked" ? "unknown" : "other";
 }
 
 function checkPublished(fn: PolicyResource, latest: (why: string) => void, unchecked: Unchecked): void {

@@ -123,4 +123,17 @@ describe("sagemaker-endpoint-autoscaling", () => {
         expect(out.violations).to.deep.equal([]);
         expect(out.unchecked).to.include("targetValue of Policy 'endpoint-scaling'");
     });
+
+    it("reports each lower bound above its upper bound as one clear violation, instead of throwing from the pack", async () => {
+        const config = { ...prodConfig, minTargetValue: 20, minCooldownSeconds: 60 };
+        const out = await validateStack(policy, projectStack("prod"), config);
+        expect(out.violations.map((v) => v.message)).to.deep.equal([
+            "policy config sagemaker-endpoint-autoscaling: minTargetValue (20) is greater than maxTargetValue (10), so no value can satisfy the policy. " +
+                "Set minTargetValue <= maxTargetValue in the stack's policy config.",
+            "policy config sagemaker-endpoint-autoscaling: minCooldownSeconds (60) is greater than maxCooldownSeconds (30), so no value can satisfy the policy. " +
+                "Set minCooldownSeconds <= maxCooldownSeconds in the stack's policy config.",
+        ]);
+        const floor = await validateStack(policy, projectStack("prod"), { ...prodConfig, minCapacityFloor: 5 });
+        expect(floor.violations[0].message).to.include("minCapacityFloor (5) is greater than maxCapacityCeiling (4)");
+    });
 });

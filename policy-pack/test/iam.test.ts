@@ -137,6 +137,21 @@ describe("iam-no-wildcard-permissions", () => {
         expect(out.violations[0].message).to.include("not valid JSON");
     });
 
+    it("reports a Policy, RolePolicy, UserPolicy or GroupPolicy without a document as unchecked, never as a pass", async () => {
+        const types = ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"];
+        for (const type of types) {
+            for (const policyDoc of [undefined, ""]) {
+                const out = await validateResource(policy, { type, name: "p", props: policyDoc === undefined ? { role: "r" } : { role: "r", policy: policyDoc } });
+                const shortType = type.split(":").pop();
+                expect(out.violations, `${shortType} ${JSON.stringify(policyDoc)}`).to.deep.equal([]);
+                expect(out.unchecked, `${shortType} ${JSON.stringify(policyDoc)}`).to.include(`policy of ${shortType} 'p' is missing or empty`);
+                expect(out.unchecked).not.to.include("unknown until the resources are created");
+            }
+        }
+        const roleWithoutInline = await validateResource(policy, { type: "aws:iam/role:Role", name: "r", props: { name: "r", inlinePolicies: [{}] } });
+        expect(roleWithoutInline).to.deep.equal({ violations: [] });
+    });
+
     it("checks the known parts of a partly unknown document and reports the rest", async () => {
         const out = await validateResource(policy, rolePolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sagemaker:*"], Resource: [U] }] }));
         expect(out.violations).to.have.length(1);

@@ -3,8 +3,9 @@ import { lambdaFunctionUrlIamAuth, lambdaNoPublicInvoke, lambdaProvisionedConcur
 import dev from "../config/dev.json";
 import prod from "../config/prod.json";
 import { projectStack, spec } from "./fixtures";
-import { U, validateResource, validateStack } from "./harness";
+import { Spec, U, urnOf, validateResource, validateStack } from "./harness";
 
+const fullAccess = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess";
 const pcDev = dev["lambda-provisioned-concurrency"];
 const pcProd = prod["lambda-provisioned-concurrency"];
 
@@ -99,10 +100,82 @@ describe("lambda-provisioned-concurrency", () => {
         expect(out.unchecked).to.include("provisionedConcurrentExecutions of ProvisionedConcurrencyConfig 'inference-warm'");
     });
 
-    it("rejects min above max in config with a message naming both keys", async () => {
-        let error: Error | undefined;
-        await validateStack(policy, projectStack("prod"), { minProvisionedConcurrency: 5, maxProvisionedConcurrency: 3 }).catch((e: Error) => (error = e));
-        expect(error?.message).to.include("minProvisionedConcurrency (5) is greater than maxProvisionedConcurrency (3)");
+    it("reports min above max in config as one clear violation naming both keys, without evaluating or throwing", async () => {
+        const out = await validateStack(policy, projectStack("prod"), { minProvisionedConcurrency: 5, maxProvisionedConcurrency: 3 });
+        expect(out.violations).to.have.length(1);
+        expect(out.violations[0].message).to.match(/^policy config lambda-provisioned-concurrency: minProvisionedConcurrency \(5\) is greater than maxProvisionedConcurrency \(3\)/);
+        expect(out.violations[0].urn).to.equal(undefined);
+    });
+
+    describe("functions whose endpoint calls the stack cannot prove or rule out", () => {
+        const role = { type: "aws:iam/role:Role", name: "r", props: { name: "r" } };
+        const fn = (props: Record<string, unknown>) => ({ type: "aws:lambda/function:Function", name: "f", props: { name: "f", role: "r", ...props } });
+        const attach = (arn: string) => ({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: `a-${arn.split("/").pop()}`, props: { role: "r", policyArn: arn } });
+
+        it("reports a function with a role defined outside the stack instead of passing it", async () => {
+            const out = await validateStack(policy, [fn({ role: "arn:aws:iam::123456789012:role/existing-lambda-role" })], pcProd);
+            expect(out.violations).to.deep.equal([]);
+            expect(out.unchecked).to.include("could not determine whether Function 'f' invokes a SageMaker endpoint")
+                .and.include("arn:aws:iam::123456789012:role/existing-lambda-role is not defined in this stack");
+        });
+
+        it("reports a function whose only permissions are managed policies without documents", async () => {
+            const out = await validateStack(policy, [role, attach("arn:aws:iam::123456789012:policy/team-lambda-policy"), fn({})], pcProd);
+            expect(out.violations).to.deep.equal([]);
+            expect(out.unchecked).to.include("managed policy team-lambda-policy").and.include("has no document in this stack");
+        });
+
+        it("rules out AWS's Lambda execution policies, which grant no SageMaker action", async () => {
+            const out = await validateStack(policy, [role, attach("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), fn({})], pcProd);
+            expect(out).to.deep.equal({ violations: [] });
+        });
+
+        it("requires provisioned concurrency when the environment names an endpoint or the role has a SageMaker or all-actions managed policy", async () => {
+            const external = "arn:aws:iam::123456789012:role/existing-lambda-role";
+            const cases: [string, Spec[]][] = [
+                ["ENDPOINT_NAME", [fn({ role: external, environment: { variables: { ENDPOINT_NAME: "classifier-prod" } } })]],
+                ["a SAGEMAKER_ENDPOINT_NAME set from an unknown value", [fn({ role: external, environment: { variables: { SAGEMAKER_ENDPOINT_NAME: U } } })]],
+                ["an endpoint ARN", [fn({ role: external, environment: { variables: { TARGET: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/classifier" } } })]],
+                ["an endpoint's name in the stack", [{ type: "aws:sagemaker/endpoint:Endpoint", name: "ep", props: { name: "classifier-prod" } }, fn({ role: external, environment: { variables: { TARGET: "classifier-prod" } } })]],
+                ["AmazonSageMakerFullAccess", [role, attach(fullAccess), fn({})]],
+                ["AdministratorAccess in managedPolicyArns", [{ ...role, props: { name: "r", managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } }, fn({})]],
+            ];
+            for (const [what, specs] of cases) {
+                const out = await validateStack(policy, specs, pcProd);
+                expect(out.violations.map((v) => v.message), what).to.have.length(1);
+                expect(out.violations[0].message, what).to.include("Function 'f' invokes a SageMaker endpoint but has no aws.lambda.ProvisionedConcurrencyConfig");
+            }
+        });
+    });
+
+    it("matches an alias to the function it belongs to when two functions have an alias of the same name", async () => {
+        const invokeRole = {
+            type: "aws:iam/role:Role",
+            name: "r",
+            props: { name: "r", inlinePolicies: [{ name: "i", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e" }] }) }] },
+        };
+        const stack = (secondVersion: string): Spec[] => [
+            invokeRole,
+            { type: "aws:lambda/function:Function", name: "f1", props: { name: "f1", role: "r", publish: true } },
+            { type: "aws:lambda/function:Function", name: "f2", props: { name: "f2", role: "r", publish: true } },
+            { type: "aws:lambda/alias:Alias", name: "a1", props: { name: "live", functionName: "f1", functionVersion: "1" } },
+            { type: "aws:lambda/alias:Alias", name: "a2", props: { name: "live", functionName: "arn:aws:lambda:us-east-1:123456789012:function:f2", functionVersion: secondVersion } },
+            { type: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", name: "p1", props: { functionName: "f1", qualifier: "live", provisionedConcurrentExecutions: 3 } },
+            { type: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", name: "p2", props: { functionName: "f2", qualifier: "live", provisionedConcurrentExecutions: 3 } },
+        ];
+        const out = await validateStack(policy, stack("$LATEST"), pcProd);
+        expect(out.violations.map((v) => v.message)).to.have.length(1);
+        expect(out.violations[0].message).to.include("ProvisionedConcurrencyConfig 'p2' for Function 'f2' uses alias Alias 'a2', which points at $LATEST");
+        expect(out.violations[0].urn).to.equal(urnOf("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "p2"));
+        expect(await validateStack(policy, stack("2"), pcProd)).to.deep.equal({ violations: [] });
+    });
+
+    it("reports an alias name that no alias of the function has", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference-live").props.functionName = "some-other-function";
+        const out = await validateStack(policy, specs, pcProd);
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("alias 'live' of Function 'inference'").and.include("is not defined in this stack");
     });
 });
 

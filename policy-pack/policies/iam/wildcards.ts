@@ -48,11 +48,12 @@ export const iamNoWildcardPermissions: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema,
     validateResource: async (args, reportViolation) => {
-        const documents: { where: string; value: unknown }[] = [];
+        // `required`: a document the resource cannot exist without, so a missing one is reported, not skipped.
+        const documents: { where: string; value: unknown; required: boolean }[] = [];
         const unchecked = new Unchecked();
         const prop = documentProps[args.type];
         if (prop) {
-            documents.push({ where: prop, value: get(args.props, prop) });
+            documents.push({ where: prop, value: get(args.props, prop), required: true });
         } else if (args.type === T.role) {
             const inline = list(args.props, "inlinePolicies");
             if (inline === UNKNOWN) unchecked.add(`inlinePolicies of role ${args.name}`);
@@ -62,6 +63,8 @@ export const iamNoWildcardPermissions: ResourceValidationPolicy = {
                     documents.push({
                         where: `inlinePolicies[${i}]${typeof policyName === "string" ? ` (${policyName})` : ""}`,
                         value: entry === UNKNOWN ? UNKNOWN : get(entry, "policy"),
+                        // An inline policy block without a document is how a role declares it has none.
+                        required: false,
                     });
                 });
         } else {
@@ -69,12 +72,20 @@ export const iamNoWildcardPermissions: ResourceValidationPolicy = {
         }
         const config = readConfig<Config>(name, configSchema, args.getConfig());
         const subject = `${args.type.split(":").pop()} '${args.name}'`;
-        for (const { where, value } of documents) {
+        for (const { where, value, required } of documents) {
             if (value === UNKNOWN) {
                 unchecked.add(`${where} of ${subject}`);
                 continue;
             }
-            if (value === undefined || value === "") continue;
+            if (value === undefined || value === null || value === "") {
+                if (required) {
+                    unchecked.undecidable(
+                        `${where} of ${subject} is missing or empty, so there is no policy document to check; ` +
+                            `set ${where} to the document (a JSON string, e.g. aws.iam.getPolicyDocumentOutput(...).json, or an object)`,
+                    );
+                }
+                continue;
+            }
             const parsed = parsePolicyDocument(value);
             if (parsed.kind === "unknown") {
                 unchecked.add(`${where} of ${subject}`);
