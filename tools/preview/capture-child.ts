@@ -75,7 +75,8 @@ async function main(): Promise<void> {
         return exported instanceof Function ? await (exported as () => unknown)() : exported;
     });
     await settings.waitForRPCs();
-    report({ ok: true, resources: monitor.resources, stackOutputs: monitor.stackOutputs });
+    if (monitor.invokeErrors.length > 0) report({ ok: false, error: monitor.invokeErrors.join("; ") });
+    else report({ ok: true, resources: monitor.resources, stackOutputs: monitor.stackOutputs });
 }
 
 main().catch((err: unknown) => report({ ok: false, error: errorMessage(err) }));

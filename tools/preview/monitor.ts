@@ -65,6 +65,11 @@ interface AliasMessage {
 export class EngineMonitor {
     readonly resources: CapturedResource[] = [];
     stackOutputs: Wire = {};
+    /**
+     * Invokes that failed. The engine reports a failed invoke as an error of the run; the SDK alone may
+     * not (an output-returning invoke's failure stalls whatever awaits it), so the run checks this list.
+     */
+    readonly invokeErrors: string[] = [];
     private readonly byUrn = new Map<string, CapturedResource>();
     private readonly defaultProviders = new Map<string, string>();
 
@@ -220,8 +225,8 @@ export class EngineMonitor {
     }
 
     invoke(req: { getTok(): string; getArgs(): StructLike | undefined }, callback: Callback): void {
+        const token = req.getTok();
         try {
-            const token = req.getTok();
             const args = req.getArgs()?.toJavaScript() ?? {};
             let result: Wire;
             if (token === "pulumi:pulumi:getResource") {
@@ -235,6 +240,7 @@ export class EngineMonitor {
             response.setReturn(this.proto.Struct.fromJavaScript(result));
             callback(null, response);
         } catch (err) {
+            this.invokeErrors.push(`invoke of ${token} failed: ${(err as Error).message}`);
             callback(err);
         }
     }

@@ -4,6 +4,7 @@
  * uses. Values are in the engine's wire form (the same plain JSON a Struct carries).
  */
 import { createHash } from "node:crypto";
+import { getPolicyDocument } from "./policy-document";
 
 /** The engine's marker for a value that is not known until the resource exists. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -192,78 +193,104 @@ export function plannedState(
 
 const AMI_ID = "ami-0c02fb55956c7d316";
 
-/** Answers of the data-source invokes, as the AWS provider shapes them. */
-export function invoke(token: string, args: Wire, region: string): Wire {
-    switch (token) {
-        case "aws:index/getCallerIdentity:getCallerIdentity":
-            return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/preview`, userId: "AIDAPREVIEWUSER000000", id: ACCOUNT_ID };
-        case "aws:index/getRegion:getRegion": {
-            const name = str(args.region ?? args.name, region);
-            return { name, region: name, id: name, description: name, endpoint: `ec2.${name}.amazonaws.com` };
-        }
-        case "aws:index/getPartition:getPartition":
-            return { partition: "aws", id: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
-        case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-            const names = ["a", "b", "c"].map((z) => region + z);
-            return { ...args, id: region, names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), groupNames: [region] };
-        }
-        case "aws:ssm/getParameter:getParameter": {
-            const name = str(args.name, "parameter");
-            const value = /ami/i.test(name) ? AMI_ID : "preview-value";
-            return {
-                ...args,
-                id: name,
-                name,
-                arn: `arn:aws:ssm:${region}:${ACCOUNT_ID}:parameter${name.startsWith("/") ? "" : "/"}${name}`,
-                type: "String",
-                value,
-                insecureValue: value,
-                version: 1,
-                withDecryption: args.withDecryption ?? true,
-            };
-        }
-        case "aws:ec2/getAmi:getAmi":
-            return {
-                ...args,
-                id: AMI_ID,
-                imageId: AMI_ID,
-                arn: `arn:aws:ec2:${region}::image/${AMI_ID}`,
-                architecture: "x86_64",
-                name: "al2023-ami-2023.6.20250101.0-kernel-6.1-x86_64",
-                ownerId: "137112412989",
-                rootDeviceName: "/dev/xvda",
-                rootDeviceType: "ebs",
-                virtualizationType: "hvm",
-                state: "available",
-            };
-        case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
-            // The provider's table maps the PyTorch/TensorFlow deep learning containers to AWS's DLC
-            // account in the commercial regions.
-            const imageRegion = str(args.region, region);
-            const dnsSuffix = str(args.dnsSuffix, "amazonaws.com");
-            const repositoryName = str(args.repositoryName, "repository");
-            const imageTag = str(args.imageTag, "1");
-            const registryId = "763104351884";
-            return {
-                ...args,
-                id: registryId,
-                registryId,
-                region: imageRegion,
-                dnsSuffix,
-                repositoryName,
-                imageTag,
-                registryPath: `${registryId}.dkr.ecr.${imageRegion}.${dnsSuffix}/${repositoryName}:${imageTag}`,
-            };
-        }
-        case "aws:ec2/getSubnet:getSubnet": {
-            const id = str(args.id, "subnet-0a1b2c3d4e5f60718");
-            return { ...args, id, vpcId: "vpc-0a1b2c3d4e5f60718", availabilityZone: `${region}a`, cidrBlock: "10.0.1.0/24", arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:subnet/${id}`, ownerId: ACCOUNT_ID };
-        }
-        case "aws:ec2/getVpc:getVpc": {
-            const id = str(args.id, "vpc-0a1b2c3d4e5f60718");
-            return { ...args, id, cidrBlock: "10.0.0.0/16", default: args.default ?? true, arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:vpc/${id}`, ownerId: ACCOUNT_ID };
-        }
-        default:
-            return args;
+type InvokeHandler = (args: Wire, region: string) => Wire;
+
+const SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** A secret argument arrives wrapped; the provider sees its value. */
+function revealed(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(revealed);
+    if (value !== null && typeof value === "object") {
+        const record = value as Wire;
+        if (record[SIGNATURE_KEY] === SECRET_SIGNATURE) return revealed(record.value);
+        return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, revealed(v)]));
     }
+    return value;
+}
+
+/** Answers of the data-source invokes, as the AWS provider shapes them. */
+const INVOKES: Record<string, InvokeHandler> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/preview`, userId: "AIDAPREVIEWUSER000000", id: ACCOUNT_ID }),
+    "aws:index/getRegion:getRegion": (args, region) => {
+        const name = str(args.region ?? args.name, region);
+        return { name, region: name, id: name, description: name, endpoint: `ec2.${name}.amazonaws.com` };
+    },
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", id: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (args, region) => {
+        const names = ["a", "b", "c"].map((z) => region + z);
+        return { ...args, id: region, names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), groupNames: [region] };
+    },
+    "aws:ssm/getParameter:getParameter": (args, region) => {
+        const name = str(args.name, "parameter");
+        const value = /ami/i.test(name) ? AMI_ID : "preview-value";
+        return {
+            ...args,
+            id: name,
+            name,
+            arn: `arn:aws:ssm:${region}:${ACCOUNT_ID}:parameter${name.startsWith("/") ? "" : "/"}${name}`,
+            type: "String",
+            value,
+            insecureValue: value,
+            version: 1,
+            withDecryption: args.withDecryption ?? true,
+        };
+    },
+    "aws:ec2/getAmi:getAmi": (args, region) => ({
+        ...args,
+        id: AMI_ID,
+        imageId: AMI_ID,
+        arn: `arn:aws:ec2:${region}::image/${AMI_ID}`,
+        architecture: "x86_64",
+        name: "al2023-ami-2023.6.20250101.0-kernel-6.1-x86_64",
+        ownerId: "137112412989",
+        rootDeviceName: "/dev/xvda",
+        rootDeviceType: "ebs",
+        virtualizationType: "hvm",
+        state: "available",
+    }),
+    "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": (args, region) => {
+        // The provider's table maps the PyTorch/TensorFlow deep learning containers to AWS's DLC
+        // account in the commercial regions.
+        const imageRegion = str(args.region, region);
+        const dnsSuffix = str(args.dnsSuffix, "amazonaws.com");
+        const repositoryName = str(args.repositoryName, "repository");
+        const imageTag = str(args.imageTag, "1");
+        const registryId = "763104351884";
+        return {
+            ...args,
+            id: registryId,
+            registryId,
+            region: imageRegion,
+            dnsSuffix,
+            repositoryName,
+            imageTag,
+            registryPath: `${registryId}.dkr.ecr.${imageRegion}.${dnsSuffix}/${repositoryName}:${imageTag}`,
+        };
+    },
+    "aws:ec2/getSubnet:getSubnet": (args, region) => {
+        const id = str(args.id, "subnet-0a1b2c3d4e5f60718");
+        return { ...args, id, vpcId: "vpc-0a1b2c3d4e5f60718", availabilityZone: `${region}a`, cidrBlock: "10.0.1.0/24", arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:subnet/${id}`, ownerId: ACCOUNT_ID };
+    },
+    "aws:ec2/getVpc:getVpc": (args, region) => {
+        const id = str(args.id, "vpc-0a1b2c3d4e5f60718");
+        return { ...args, id, cidrBlock: "10.0.0.0/16", default: args.default ?? true, arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:vpc/${id}`, ownerId: ACCOUNT_ID };
+    },
+    "aws:iam/getPolicyDocument:getPolicyDocument": (args) => getPolicyDocument(revealed(args) as Wire),
+};
+
+/**
+ * The answer of a data-source invoke. An invoke this preview cannot answer is an error naming it: echoing
+ * the arguments back would give the program a result without the data source's outputs, which would reach
+ * the policies as missing values and pass unchecked.
+ */
+export function invoke(token: string, args: Wire, region: string): Wire {
+    const handler = INVOKES[token];
+    if (!handler) {
+        throw new Error(
+            `the offline preview has no answer for this data source (it answers ${Object.keys(INVOKES).join(", ")}); ` +
+                "pass the value in as stack config instead, or teach tools/preview/provider.ts the data source",
+        );
+    }
+    return handler(args, region);
 }
