@@ -13,7 +13,7 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import type { CapturedResource } from "./capture";
 import { ENFORCEMENT_LEVELS, resolvePolicyConfig, type EnforcementLevel, type PolicyDescription, type ResolvedPolicyConfig } from "./policy-config";
-import { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
+import { PolicyPackError, startPolicyPack, withoutStackFrames, type RunningPack } from "./pack-process";
 
 export type { EnforcementLevel, PolicyDescription } from "./policy-config";
 export { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
@@ -228,8 +228,16 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
         "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
         "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
     });
-    const failed = (what: string, err: unknown) =>
-        new PolicyPackError(`policy pack ${o.packDir}: ${what} failed: ${(err as grpc.ServiceError).details ?? (err as Error).message}`, pack.log());
+    const failed = (what: string, err: unknown) => {
+        // @pulumi/policy sends a failed policy's error with its stack trace: keep the message lines only.
+        const details = (err as grpc.ServiceError).details ?? (err as Error).message;
+        const summary = withoutStackFrames(details)
+            .split("\n")
+            .map((line) => line.trim().replace(/^Error: /, ""))
+            .filter((line) => line !== "")
+            .join(" ");
+        return new PolicyPackError(`policy pack ${o.packDir}: ${what} failed: ${summary}`, pack.log(), details);
+    };
     try {
         let info: analyzerPb.AnalyzerInfo;
         try {

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { captureProgram, findProjectFile, projectName, readStackConfig } from "./capture";
 import { ensurePackBuilt } from "./pack-build";
-import { startPolicyPack } from "./pack-process";
+import { PolicyPackError, startPolicyPack } from "./pack-process";
 import { summarize, toJson, toText } from "./report";
 
 const USAGE = `usage: npm run preview -- --stack <name> [options]
@@ -20,6 +20,7 @@ const USAGE = `usage: npm run preview -- --stack <name> [options]
   --policy-pack <dir>          policy pack directory (default: policy-pack)
   --policy-pack-config <file>  policy config file (default: <policy pack>/config/<name>.json)
   --json                       print one JSON document instead of text
+  --verbose                    when the policy pack fails, also print its full log with stack traces
   -h, --help                   show this help`;
 
 /** A problem with the invocation or its inputs: reported in one line (plus the usage if it is about the arguments), exit code 2. */
@@ -36,6 +37,7 @@ interface Options {
     packDir: string;
     policyConfigFile: string;
     json: boolean;
+    verbose: boolean;
 }
 
 /** The project's program: Pulumi.yaml's `main` (a file, or a directory holding index.ts/index.js). */
@@ -63,6 +65,7 @@ function parseOptions(argv: string[], cwd: string): Options | "help" {
                 "policy-pack": { type: "string" },
                 "policy-pack-config": { type: "string" },
                 json: { type: "boolean" },
+                verbose: { type: "boolean" },
                 help: { type: "boolean", short: "h" },
             },
             strict: true,
@@ -97,7 +100,7 @@ function parseOptions(argv: string[], cwd: string): Options | "help" {
     if (!fs.existsSync(policyConfigFile)) {
         throw new UsageError(`policy config file ${path.relative(cwd, policyConfigFile)} does not exist (pass --policy-pack-config <file>)`);
     }
-    return { stack, program, configFile, packDir, policyConfigFile, json: values.json === true };
+    return { stack, program, configFile, packDir, policyConfigFile, json: values.json === true, verbose: values.verbose === true };
 }
 
 function readPolicyConfig(file: string, cwd: string): unknown {
@@ -161,6 +164,7 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
         return summarize(report).mandatory > 0 ? 1 : 0;
     } catch (e) {
         err.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+        if (o.verbose && e instanceof PolicyPackError && e.fullLog) err.write(`--- policy pack log (--verbose) ---\n${e.fullLog}\n`);
         return 2;
     }
 }

@@ -8,11 +8,29 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { trackChild } from "./processes";
 
-/** A policy pack that could not be started or that failed while analyzing; carries the pack's own log. */
+/** Text without the stack frames ("    at f (file:1:2)") Node.js writes under an error. */
+export function withoutStackFrames(text: string): string {
+    return text
+        .split("\n")
+        .filter((line) => !/^\s+at\s/.test(line))
+        .join("\n")
+        .trim();
+}
+
+/**
+ * A policy pack that could not be started or that failed while analyzing. The message carries the pack's
+ * own log without stack frames: they locate a bug in the pack, which is for its author (`fullLog`, printed
+ * by --verbose), not for the person previewing a stack.
+ */
 export class PolicyPackError extends Error {
-    constructor(message: string, readonly log: string) {
-        super(log.trim() ? `${message}\n--- policy pack output ---\n${log.trim()}` : message);
+    /** The error's details and the pack's log as the pack wrote them, stack frames included. */
+    readonly fullLog: string;
+
+    constructor(message: string, readonly log: string, details = "") {
+        const shown = withoutStackFrames(log);
+        super(shown ? `${message}\n--- policy pack output ---\n${shown}` : message);
         this.name = "PolicyPackError";
+        this.fullLog = [details.trim(), log.trim()].filter((part) => part !== "").join("\n");
     }
 }
 

@@ -46,6 +46,32 @@ function describeAjvError(policy: string, err: ErrorObject): string {
 }
 
 /**
+ * The schema keyword by which a pack declares that a numeric property may not exceed another
+ * ("minTargetValue": {..., "x-notGreaterThan": "maxTargetValue"}). JSON Schema cannot compare two
+ * properties and its validators ignore unknown keywords, so the CLI accepts such a schema; checking it
+ * here rejects an unsatisfiable config before the pack is configured.
+ */
+export const NOT_GREATER_THAN = "x-notGreaterThan";
+
+function misorderedBounds(policy: PolicyDescription, properties: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    const schema = policy.configSchema?.properties ?? {};
+    for (const [low, spec] of Object.entries(schema)) {
+        const high = spec !== null && typeof spec === "object" ? (spec as Record<string, unknown>)[NOT_GREATER_THAN] : undefined;
+        if (high === undefined) continue;
+        if (typeof high !== "string" || !(high in schema)) {
+            throw new Error(`policy "${policy.name}" has an invalid configSchema: ${low}.${NOT_GREATER_THAN} must name another config property, not ${JSON.stringify(high)}`);
+        }
+        const lowValue = properties[low];
+        const highValue = properties[high];
+        if (typeof lowValue === "number" && typeof highValue === "number" && lowValue > highValue) {
+            problems.push(`policy "${policy.name}": config property "${low}" (${lowValue}) is greater than "${high}" (${highValue}); set ${low} <= ${high}`);
+        }
+    }
+    return problems;
+}
+
+/**
  * Resolves each policy's enforcement level and properties from the config file's JSON, the pack's
  * initial config and the policies' defaults. `source` names the file in error messages.
  */
@@ -104,6 +130,8 @@ export function resolvePolicyConfig(
             const problems = (validate.errors ?? []).map((e) => describeAjvError(policy.name, e));
             throw new Error(`${source}: ${problems.join("; ")}`);
         }
+        const misordered = misorderedBounds(policy, properties);
+        if (misordered.length > 0) throw new Error(`${source}: ${misordered.join("; ")}`);
         resolved[policy.name] = {
             enforcementLevel: fromFile?.enforcementLevel ?? allLevel ?? policy.initialConfig?.enforcementLevel ?? policy.enforcementLevel,
             properties,

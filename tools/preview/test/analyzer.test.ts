@@ -47,6 +47,33 @@ describe("preview: policy config validation", () => {
     });
 });
 
+describe("preview: bounds a pack declares with x-notGreaterThan", () => {
+    const bounded = (minSpec: Record<string, unknown>): PolicyDescription[] => [
+        {
+            name: "bounded",
+            description: "",
+            enforcementLevel: "mandatory",
+            type: "stack",
+            configSchema: { properties: { low: { type: "number", default: 1, ...minSpec }, high: { type: "number", default: 5 } }, required: [] },
+        },
+    ];
+
+    it("rejects a lower bound above its upper bound, after defaults, naming the policy and both properties", () => {
+        const policies = bounded({ "x-notGreaterThan": "high" });
+        expect(() => resolvePolicyConfig(policies, { bounded: { low: 6 } }, "cfg.json")).to.throw(
+            'cfg.json: policy "bounded": config property "low" (6) is greater than "high" (5); set low <= high',
+        );
+        expect(() => resolvePolicyConfig(policies, { bounded: { high: 0 } }, "cfg.json")).to.throw('"low" (1) is greater than "high" (0)');
+        expect(resolvePolicyConfig(policies, { bounded: { low: 5 } }, "cfg.json").bounded.properties).to.deep.equal({ low: 5, high: 5 });
+    });
+
+    it("rejects a schema whose bound names no property", () => {
+        expect(() => resolvePolicyConfig(bounded({ "x-notGreaterThan": "hihg" }), {}, "cfg.json")).to.throw(
+            'policy "bounded" has an invalid configSchema: low.x-notGreaterThan must name another config property, not "hihg"',
+        );
+    });
+});
+
 describe("preview: runPolicyPack against a real policy pack process", function () {
     this.timeout(120_000);
     let resources: CapturedResource[];

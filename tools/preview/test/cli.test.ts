@@ -101,6 +101,34 @@ describe("preview CLI", function () {
             expect(stderr).to.include('policy "bucket-name-prefix": config property "maxLength" must be <= 63');
         });
 
+        it("a policy config whose lower bound exceeds its upper bound, in one line, before the pack is configured", async () => {
+            const config = fixture("fixture-pack", "config", "misordered.json");
+            const { code, stderr, stdout } = await runCli(["--stack", "test", ...simple, "--policy-pack-config", config]);
+            expect(code).to.equal(2);
+            expect(stdout).to.equal("");
+            expect(stderr).to.equal(`error: ${config}: policy "bucket-count": config property "minBuckets" (5) is greater than "maxBuckets" (2); set minBuckets <= maxBuckets\n`);
+        });
+
+        it("the project's pack with minTargetValue above prod's maxTargetValue, naming the policy and both properties", async () => {
+            const config = fixture("misordered-bounds.json");
+            const { code, stderr } = await runCli(["--stack", "prod", "--policy-pack-config", config]);
+            expect(code).to.equal(2);
+            expect(stderr.trim().split("\n")).to.deep.equal([
+                `error: ${config}: policy "sagemaker-endpoint-autoscaling": config property "minTargetValue" (20) is greater than "maxTargetValue" (10); set minTargetValue <= maxTargetValue`,
+            ]);
+        });
+
+        it("a policy that fails during analysis: its message without the pack's stack frames, which --verbose adds", async () => {
+            const args = ["--stack", "test", ...simple, "--policy-pack-config", fixture("fixture-pack", "config", "failing.json")];
+            const { code, stderr } = await runCli(args);
+            expect(code).to.equal(2);
+            expect(stderr).to.include("AnalyzeStack failed: Error validating resource with policy 'fails-on-request'").and.include("fixture-pack: the policy failed as requested");
+            expect(stderr).not.to.match(/^\s+at /m);
+            const verbose = await runCli([...args, "--verbose"]);
+            expect(verbose.code).to.equal(2);
+            expect(verbose.stderr).to.include("--- policy pack log (--verbose) ---").and.match(/^\s+at .*index\.ts:\d+:\d+\)$/m);
+        });
+
         it("a program that throws", async () => {
             const { code, stderr } = await runCli(["--stack", "test", "--program", fixture("throwing-program.ts"), "--policy-pack", fixture("fixture-pack")]);
             expect(code).to.equal(2);
@@ -112,6 +140,7 @@ describe("preview CLI", function () {
             const { code, stderr } = await runCli(["--stack", "test", "--program", fixture("simple-program.ts"), "--policy-pack", fixture("broken-pack"), "--policy-pack-config", fixture("fixture-pack", "config", "test.json")]);
             expect(code).to.equal(2);
             expect(stderr).to.include("failed to start").and.include("broken-pack: the policies could not be loaded");
+            expect(stderr).not.to.match(/^\s+at /m);
         });
     });
 
