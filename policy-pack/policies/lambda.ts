@@ -133,6 +133,7 @@ export const lambdaProvisionedConcurrency: StackValidationPolicy = {
             if (target.kind === "linked") for (const fn of target.targets) configsByFunction.set(fn, [...(configsByFunction.get(fn) ?? []), pcc]);
             else if (target.kind !== "external") unlinkedConfigs.push(pcc);
         }
+        const aliases = aliasesByFunction(index);
         const want =
             config.minProvisionedConcurrency === config.maxProvisionedConcurrency
                 ? `${config.minProvisionedConcurrency}`
@@ -167,7 +168,7 @@ export const lambdaProvisionedConcurrency: StackValidationPolicy = {
             let total = 0;
             let totalKnown = true;
             for (const pcc of configs) {
-                checkQualifier(index, fn, pcc, reportViolation, unchecked);
+                checkQualifier(aliases, fn, pcc, reportViolation, unchecked);
                 const count = num(pcc.props, "provisionedConcurrentExecutions");
                 if (count === UNKNOWN) {
                     unchecked.add(`provisionedConcurrentExecutions of ${label(pcc)}`);
@@ -197,8 +198,28 @@ export const lambdaProvisionedConcurrency: StackValidationPolicy = {
     },
 };
 
+interface AliasIndex {
+    byFunction: Map<PolicyResource, PolicyResource[]>;
+    /** Aliases whose function is unknown during preview and not linked by a dependency. */
+    unlinked: PolicyResource[];
+}
+
+/**
+ * Each function's aliases, by the alias's functionName (a name or ARN) or the function it was computed
+ * from. Alias names are unique per function only, so an alias is always looked up through its function.
+ */
+function aliasesByFunction(index: StackIndex): AliasIndex {
+    const aliases: AliasIndex = { byFunction: new Map(), unlinked: [] };
+    for (const alias of index.of(T.lambdaAlias)) {
+        const target = link(index, alias, "functionName", T.lambdaFunction, functionKeys);
+        if (target.kind === "linked") for (const fn of target.targets) aliases.byFunction.set(fn, [...(aliases.byFunction.get(fn) ?? []), alias]);
+        else if (target.kind === "unlinked") aliases.unlinked.push(alias);
+    }
+    return aliases;
+}
+
 function checkQualifier(
-    index: StackIndex,
+    aliasIndex: AliasIndex,
     fn: PolicyResource,
     pcc: PolicyResource,
     reportViolation: (message: string, urn?: string) => void,
@@ -216,11 +237,10 @@ function checkQualifier(
     if (typeof qualifier === "string" && /^\d+$/.test(qualifier)) return;
     let aliases: PolicyResource[];
     if (typeof qualifier === "string") {
-        // Alias names are unique per function only: keep the aliases of this function.
-        const named = index.find(T.lambdaAlias, qualifier, ["name"]);
-        aliases = named.filter((alias) => aliasFunction(index, alias, fn) === "this");
+        const named = (alias: PolicyResource) => str(alias.props, "name") === qualifier;
+        aliases = (aliasIndex.byFunction.get(fn) ?? []).filter(named);
         if (aliases.length === 0) {
-            const unlinked = named.filter((alias) => aliasFunction(index, alias, fn) === "unknown");
+            const unlinked = aliasIndex.unlinked.filter(named);
             if (unlinked.length > 0) unchecked.add(`the function of ${unlinked.map(label).join(", ")} (alias '${qualifier}' used by ${label(pcc)})`);
             else unchecked.undecidable(`alias '${qualifier}' of ${label(fn)}, used by ${label(pcc)}, is not defined in this stack, so the version it points at cannot be checked`);
             return;
@@ -244,13 +264,6 @@ function checkQualifier(
             else unchecked.add(`functionVersion of ${label(alias)}`);
         }
     }
-}
-
-/** Whether an alias belongs to `fn`, by its functionName (a name or ARN) or the function it was computed from. */
-function aliasFunction(index: StackIndex, alias: PolicyResource, fn: PolicyResource): "this" | "other" | "unknown" {
-    const target = link(index, alias, "functionName", T.lambdaFunction, functionKeys);
-    if (target.kind === "linked") return target.targets.includes(fn) ? "this" : "other";
-    return target.kind === "unlinked" ? "unknown" : "other";
 }
 
 function checkPublished(fn: PolicyResource, latest: (why: string) => void, unchecked: Unchecked): void {
