@@ -69,7 +69,20 @@ export const ec2EncryptedVolumes: ResourceValidationPolicy = {
     },
 };
 
-const openCidrs = new Set(["0.0.0.0/0", "::/0"]);
+/**
+ * A block so wide it means "the internet": any IPv4 prefix shorter than /8 or IPv6 prefix shorter than /16,
+ * however it is spelt (`::0/0`, `0.0.0.0/1` + `128.0.0.0/1` split in two, ...).
+ */
+const WIDEST_IPV4_PREFIX = 8;
+const WIDEST_IPV6_PREFIX = 16;
+
+export function isInternetWide(cidr: string): boolean {
+    const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
+    if (!match) return false;
+    const prefix = Number(match[2]);
+    if (match[1].includes(":")) return prefix < WIDEST_IPV6_PREFIX && prefix <= 128;
+    return /^\d{1,3}(\.\d{1,3}){3}$/.test(match[1]) && prefix < WIDEST_IPV4_PREFIX;
+}
 
 function portText(from: unknown, to: unknown, protocol: unknown): string {
     if (protocol === "-1" || protocol === "all") return "all ports";
@@ -84,7 +97,7 @@ function coversSsh(from: unknown, to: unknown, protocol: unknown): boolean {
 
 export const ec2NoPublicIngress: ResourceValidationPolicy = {
     name: "ec2-no-public-ingress",
-    description: "No security group ingress from 0.0.0.0/0 or ::/0, on SSH or any other port.",
+    description: "No security group ingress from 0.0.0.0/0 or ::/0 (or any IPv4 block wider than /8, IPv6 wider than /16), on SSH or any other port.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const unchecked = new Unchecked();
@@ -111,7 +124,7 @@ export const ec2NoPublicIngress: ResourceValidationPolicy = {
         }
         for (const rule of rules) {
             if (rule.cidrs.includes(UNKNOWN)) unchecked.add(`CIDR blocks of ${rule.where} in ${args.name}`);
-            const open = rule.cidrs.filter((c): c is string => typeof c === "string" && openCidrs.has(c));
+            const open = rule.cidrs.filter((c): c is string => typeof c === "string" && isInternetWide(c));
             if (open.length === 0) continue;
             const ports = portText(rule.from, rule.to, rule.protocol);
             const ssh = coversSsh(rule.from, rule.to, rule.protocol) ? " including SSH (22)" : "";

@@ -117,6 +117,17 @@ describe("ec2 policies", () => {
         expect((await validateResource(ec2EncryptedVolumes, template)).violations).to.have.length(1);
     });
 
+    it("ec2-no-public-ingress sees the internet however it is spelt: ::0/0, or 0.0.0.0/0 split into halves", async () => {
+        const sg = (ingress: unknown[]): Spec => ({ type: "aws:ec2/securityGroup:SecurityGroup", name: "sg", props: { ingress } });
+        const split = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }]));
+        expect(split.violations).to.have.length(1);
+        expect(split.violations[0]).to.contain("0.0.0.0/1 and 128.0.0.0/1");
+        const v6 = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::0/0"] }]));
+        expect(v6.violations).to.have.length(1);
+        const narrow = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["203.0.113.0/24", "10.0.0.0/8"], ipv6CidrBlocks: ["2001:db8::/32"] }]));
+        expect(narrow.violations).to.deep.equal([]);
+    });
+
     it("ec2-no-public-ingress rejects 0.0.0.0/0 and ::/0 on SSH or any port", async () => {
         const sg = (ingress: unknown[]): Spec => ({ type: "aws:ec2/securityGroup:SecurityGroup", name: "sg", props: { ingress } });
         expect((await validateResource(ec2NoPublicIngress, spec(projectStack("prod"), "ec2-sg"))).violations).to.deep.equal([]);
