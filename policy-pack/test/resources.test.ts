@@ -121,7 +121,7 @@ describe("ec2 policies", () => {
         const sg = (ingress: unknown[]): Spec => ({ type: "aws:ec2/securityGroup:SecurityGroup", name: "sg", props: { ingress } });
         const split = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }]));
         expect(split.violations).to.have.length(1);
-        expect(split.violations[0]).to.contain("0.0.0.0/1 and 128.0.0.0/1");
+        expect(split.violations[0].message).to.contain("0.0.0.0/1 and 128.0.0.0/1");
         const v6 = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::0/0"] }]));
         expect(v6.violations).to.have.length(1);
         const narrow = await validateResource(ec2NoPublicIngress, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["203.0.113.0/24", "10.0.0.0/8"], ipv6CidrBlocks: ["2001:db8::/32"] }]));
