@@ -373,7 +373,8 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     const api: ApiConfig = {
         memoryMb: apiSection.integer("memoryMb", 512, { min: 128, max: 10240 }),
         timeoutSeconds: apiSection.integer("timeoutSeconds", 30, { min: 1, max: 900 }),
-        invokeTimeoutMs: apiSection.integer("invokeTimeoutMs", 20000, { min: 100, max: 900000 }),
+        // SageMaker ends an invocation after 60 s, and the handler refuses a longer deadline.
+        invokeTimeoutMs: apiSection.integer("invokeTimeoutMs", 20000, { min: 100, max: 60000 }),
         provisionedConcurrency: apiSection.integer("provisionedConcurrency", 3, { min: 1, max: 1000 }),
         reservedConcurrency: apiSection.integer("reservedConcurrency", 10, { min: 1, max: 1000 }),
         logRetentionDays: 14,

@@ -83,6 +83,7 @@ describe("stack configuration", () => {
         ["a log retention CloudWatch does not offer", { ...existing, api: { logRetentionDays: 10 } }, /api\.logRetentionDays must be one of 1, 3, 5, 7, 14/],
         ["an initial count outside the scaling range", { ...existing, endpoint: { initialInstanceCount: 5 }, autoscaling: { maxCapacity: 2 } }, /endpoint\.initialInstanceCount \(5\) must be within/],
         ["an invoke timeout longer than the function's", { ...existing, api: { timeoutSeconds: 10, invokeTimeoutMs: 10000 } }, /api\.invokeTimeoutMs \(10000\) must be below api\.timeoutSeconds/],
+        ["an invoke deadline beyond SageMaker's 60 s", { ...existing, api: { timeoutSeconds: 120, invokeTimeoutMs: 90000 } }, /api\.invokeTimeoutMs must be an integer from 100 to 60000, got 90000/],
         ["a KMS key that is not an ARN", { ...existing, endpoint: { kmsKeyArn: "alias/my-key" } }, /endpoint\.kmsKeyArn must be a KMS key ARN/],
         ["a section that is not an object", { ...existing, autoscaling: 4 }, /autoscaling must be an object/],
     ];
