@@ -29,6 +29,17 @@ function bodyOf(response: HttpResponse): { predictions?: { label: string; index:
     return JSON.parse(response.body) as ReturnType<typeof bodyOf>;
 }
 
+/** Runs a command with extra environment variables to completion and collects what it printed. */
+async function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    return { code, stdout, stderr };
+}
+
 describe("lambda handler: real SDK against the loopback SageMaker Runtime server", function () {
     let server: SageMakerRuntimeServer;
     const saved: Partial<Record<(typeof SDK_VARIABLES)[number], string>> = {};
@@ -239,15 +250,7 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
             "except c.exceptions.ModelError as e:",
             "    print(e.response['Error']['Code'], e.response['OriginalStatusCode'], e.response['ResponseMetadata']['HTTPStatusCode'])",
         ].join("\n");
-        const child = spawn("/usr/bin/python3", ["-c", script], {
-            env: { ...process.env, AWS_DEFAULT_REGION: TEST_REGION, HOME: __dirname },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+        const { code, stdout, stderr } = await runProcess("/usr/bin/python3", ["-c", script], { AWS_DEFAULT_REGION: TEST_REGION, HOME: __dirname });
 
         expect(code, stderr).to.equal(0);
         expect(stdout.trim().split("\n")).to.deep.equal(['{"predictions":[]}', "ModelError 400 424"]);
@@ -262,15 +265,10 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
             const { handler } = require(${JSON.stringify(path.join(dist, "index.js"))});
             handler({ url: "https://example.com/dist.jpg", topK: 1 }, { awsRequestId: "dist-1" })
                 .then((response) => process.stderr.write("RESPONSE " + JSON.stringify(response) + "\\n"));`;
-        const child = spawn(process.execPath, ["--no-warnings", "--enable-source-maps", "-e", script], {
-            env: { ...process.env, ENDPOINT_NAME: ENDPOINT, NODE_OPTIONS: "" },
-            stdio: ["ignore", "pipe", "pipe"],
+        const { code, stdout, stderr } = await runProcess(process.execPath, ["--no-warnings", "--enable-source-maps", "-e", script], {
+            ENDPOINT_NAME: ENDPOINT,
+            NODE_OPTIONS: "",
         });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
 
         expect(code, stderr).to.equal(0);
         const response = JSON.parse(stderr.split("RESPONSE ")[1]) as HttpResponse;
