@@ -8,7 +8,7 @@ cheap smoke runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import torch
 from torch import nn
@@ -35,23 +35,16 @@ def _freeze(model: nn.Module) -> None:
         parameter.requires_grad = False
 
 
-def _resnet50(num_classes: int, pretrained: bool) -> nn.Module:
-    weights = models.ResNet50_Weights.IMAGENET1K_V1 if pretrained else None
-    model = models.resnet50(weights=weights)
-    # Only a pretrained backbone is worth freezing; a random one has to learn along with the head.
-    if pretrained:
-        _freeze(model)
-    model.fc = _head(2048, num_classes)
-    return model
-
-
-def _resnet18(num_classes: int, pretrained: bool) -> nn.Module:
-    weights = models.ResNet18_Weights.IMAGENET1K_V1 if pretrained else None
-    model = models.resnet18(weights=weights)
-    if pretrained:
-        _freeze(model)
-    model.fc = _head(512, num_classes)
-    return model
+def _resnet(backbone: Callable[..., nn.Module], weights: Any, features: int) -> Callable[[int, bool], nn.Module]:
+    """A builder for a torchvision ResNet whose final layer becomes the course's head."""
+    def build(num_classes: int, pretrained: bool) -> nn.Module:
+        model = backbone(weights=weights if pretrained else None)
+        # Only a pretrained backbone is worth freezing; a random one has to learn along with the head.
+        if pretrained:
+            _freeze(model)
+        model.fc = _head(features, num_classes)
+        return model
+    return build
 
 
 class TinyCNN(nn.Module):
@@ -79,8 +72,8 @@ def _tiny_cnn(num_classes: int, pretrained: bool) -> nn.Module:
 
 
 MODELS: Dict[str, ModelSpec] = {
-    "resnet50": ModelSpec("resnet50", 224, _resnet50),
-    "resnet18": ModelSpec("resnet18", 224, _resnet18),
+    "resnet50": ModelSpec("resnet50", 224, _resnet(models.resnet50, models.ResNet50_Weights.IMAGENET1K_V1, 2048)),
+    "resnet18": ModelSpec("resnet18", 224, _resnet(models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1, 512)),
     "tiny-cnn": ModelSpec("tiny-cnn", 64, _tiny_cnn),
 }
 DEFAULT_MODEL = "resnet50"
