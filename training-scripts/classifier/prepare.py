@@ -68,14 +68,13 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def worker_count(env: Optional[dict] = None) -> int:
+def worker_count(env: dict, cpus: int) -> int:
     """Model-server workers sharing this instance; TorchServe's default is one per vCPU."""
-    env = os.environ if env is None else env
     for name in WORKER_COUNT_ENVS:
         value = str(env.get(name, "")).strip()
         if value.isdigit() and int(value) > 0:
             return int(value)
-    return available_cpus()
+    return cpus
 
 
 def serving_threads(env: Optional[dict] = None, cpus: Optional[int] = None) -> int:
@@ -87,7 +86,7 @@ def serving_threads(env: Optional[dict] = None, cpus: Optional[int] = None) -> i
             raise ValueError(f"{TORCH_THREADS_ENV} must be a positive integer, got {explicit!r}")
         return int(explicit)
     cpus = available_cpus() if cpus is None else cpus
-    return max(1, cpus // worker_count(env))
+    return max(1, cpus // worker_count(env, cpus))
 
 
 def set_threads(threads: int) -> None:
@@ -103,7 +102,8 @@ def set_threads(threads: int) -> None:
 
 def torchscript_optimise(model: nn.Module, example: torch.Tensor) -> nn.Module:
     with torch.inference_mode(False), torch.no_grad():
-        traced = torch.jit.trace(model, example)
+        # check_trace would run the model twice more; the caller checks the result against eager itself.
+        traced = torch.jit.trace(model, example, check_trace=False)
         frozen = torch.jit.freeze(traced.eval())
         return torch.jit.optimize_for_inference(frozen)
 
@@ -131,7 +131,7 @@ def prepare_model(
     """Prepares `loaded` for serving; `optimise=None` keeps the eager model (still threaded and warmed up)."""
     set_threads(threads)
     model = loaded.model.eval()
-    device = next(model.parameters()).device
+    device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -141,9 +141,12 @@ def prepare_model(
     if optimise is not None:
         try:
             candidate = optimise(model, _example(loaded.config, 1, device, memory_format, seed=0))
-            # Checked on an input it was not traced on, at a batch size it was not traced at: tracing records one
-            # path through the code, and a model whose path depends on its input or shape would be wrong here.
-            difference = _max_difference(candidate, model, _example(loaded.config, 2, device, memory_format, seed=1))
+            # Checked on inputs it was not traced on (one of them of the opposite sign), at batch sizes it was not
+            # traced at: a trace records one path through the code, so a model whose path depends on its input
+            # or its shape is caught here rather than answering wrongly.
+            check = _example(loaded.config, 2, device, memory_format, seed=1)
+            difference = max(_max_difference(candidate, model, check),
+                             _max_difference(candidate, model, -torch.cat([check, check[:1]])))
             if not difference <= LOGIT_TOLERANCE:
                 raise ValueError(f"its logits differ from eager by {difference:.3g} (tolerance {LOGIT_TOLERANCE:g})")
             forward, method = candidate, "torchscript"
