@@ -5,7 +5,7 @@ import {
     SageMakerClient,
     StopHyperParameterTuningJobCommand,
 } from "@aws-sdk/client-sagemaker";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { Clock, TuningJobWaiterProvider, TuningWaiterInputs, TuningWaiterOutputs } from "../components/tuning-waiter";
 
@@ -37,7 +37,11 @@ const bestJob = {
 } as Partial<DescribeHyperParameterTuningJobCommandOutput>;
 
 describe("tuning job waiter (dynamic provider)", () => {
-    const sagemaker = mockClient(SageMakerClient);
+    // Mocking patches every SageMakerClient in the process: only while this suite runs, so that suites using
+    // the real client against a loopback server are left alone.
+    let sagemaker: AwsClientStub<SageMakerClient>;
+    before(() => (sagemaker = mockClient(SageMakerClient)));
+    after(() => sagemaker.restore());
     let regions: string[];
     let clock: ReturnType<typeof fakeClock>;
     let provider: TuningJobWaiterProvider;
