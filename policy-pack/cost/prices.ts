@@ -73,6 +73,7 @@ export class MissingPriceError extends Error {
 /** Prices for one region, recording every lookup. */
 export class PriceBook {
     private readonly used = new Map<string, UsedPrice>();
+    private readonly missing = new Set<string>();
 
     constructor(
         readonly region: string,
@@ -91,11 +92,17 @@ export class PriceBook {
     get(key: string): UsedPrice {
         const price = this.prices[this.region]?.[key];
         if (!price) {
+            this.missing.add(key);
             throw new MissingPriceError(this.region, key, this.prices[this.region] ? undefined : Object.keys(this.prices));
         }
         const used = { ...price, key, region: this.region };
         this.used.set(key, used);
         return used;
+    }
+
+    /** Keys looked up but not in the book. */
+    missingKeys(): string[] {
+        return [...this.missing].sort();
     }
 
     /** Every price looked up so far, by key. */
