@@ -10,6 +10,7 @@ import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CONTRACT_FILE } from "../infra/contract";
 
 const repoRoot = path.resolve(__dirname, "..");
 const srcDir = path.join(__dirname, "src");
@@ -46,13 +47,18 @@ function listSources(dir: string): string[] {
         .sort();
 }
 
+/** Everything the bundle is made of: the handler's sources and the contract they import from outside src/. */
+function bundledSources(): string[] {
+    return [...listSources(srcDir), path.join(repoRoot, "infra", "contract.ts"), path.join(repoRoot, CONTRACT_FILE)];
+}
+
 function computeStamp(): string {
     const hash = createHash("sha256");
     hash.update(JSON.stringify(BUILD_OPTIONS));
     hash.update(esbuild.version);
     hash.update(fs.readFileSync(path.join(repoRoot, "package-lock.json")));
     hash.update(fs.readFileSync(__filename));
-    for (const file of listSources(srcDir)) {
+    for (const file of bundledSources()) {
         hash.update(path.relative(repoRoot, file));
         hash.update(fs.readFileSync(file));
     }
@@ -98,7 +104,7 @@ export function buildLambdaBundle(): BundleInfo {
 function isStale(stamp: string): boolean {
     if (!fs.existsSync(`${outfile}.map`) || readStamp() !== stamp) return true;
     const builtAt = fs.statSync(outfile).mtimeMs;
-    return listSources(srcDir).some((file) => fs.statSync(file).mtimeMs > builtAt);
+    return bundledSources().some((file) => fs.statSync(file).mtimeMs > builtAt);
 }
 
 /**

@@ -55,6 +55,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from classifier.artifacts import LoadedModel, load_model_dir  # noqa: E402
+from classifier.contract import DEFAULT_TOP_K, MAX_URL_LENGTH  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,7 @@ log = logging.getLogger(__name__)
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 MAX_REDIRECTS = 3
-MAX_URL_LENGTH = 2048
 FETCH_TIMEOUT_SECONDS = 10.0
-DEFAULT_TOP_K = 5
 ALLOW_PRIVATE_ENV = "IMAGE_FETCH_ALLOW_PRIVATE"
 
 JSON_TYPE = "application/json"
