@@ -76,6 +76,16 @@ def non_negative_int(value: str) -> int:
     return number
 
 
+def positive_float(value: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+    return number
+
+
 # The course's spellings (`--learning_rate`, `--batch_size`) and their variants, accepted besides the wire names.
 ALIASES: Dict[str, Tuple[str, ...]] = {
     "learningRate": ("--learning_rate", "--learning-rate"),
