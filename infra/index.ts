@@ -37,7 +37,7 @@ const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemak
 
 const trainingImage = pytorchImage("training", config.images.pytorchTrainingTag, context.partition, {});
 const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
-const dataset = config.dataS3Uri ? parseS3Uri(config.dataS3Uri) : undefined;
+const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;
 
 const sagemakerRole = new SageMakerExecutionRole("sagemaker", {
@@ -63,7 +63,7 @@ if (training.mode === "existing") {
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
         region: context.region,
-        datasetUri: config.dataS3Uri as string,
+        datasetUri: config.data.s3Uri as string,
         sourceUri: store.sourceUri,
         sourceSha256: store.sourceSha256,
         outputUri: sagemakerOutputUri,

@@ -17,6 +17,8 @@ const srcDir = path.join(__dirname, "src");
 const distDir = path.join(__dirname, "dist");
 const outfile = path.join(distDir, "index.js");
 const STAMP_PREFIX = "/*! lambda-bundle-stamp ";
+/** Files outside src/ that the bundle imports: a change to them must rebuild it too. */
+const SHARED_INPUTS = ["training-scripts/classifier/address_policy.json", "infra/contract.ts", CONTRACT_FILE].map((file) => path.join(repoRoot, file));
 
 // Paths are relative to the repository so the bundle, its source map and the stamp are the same on every
 // machine: a rebuild from a fresh clone must not look like a code change to Pulumi.
@@ -47,18 +49,13 @@ function listSources(dir: string): string[] {
         .sort();
 }
 
-/** Everything the bundle is made of: the handler's sources and the contract they import from outside src/. */
-function bundledSources(): string[] {
-    return [...listSources(srcDir), path.join(repoRoot, "infra", "contract.ts"), path.join(repoRoot, CONTRACT_FILE)];
-}
-
 function computeStamp(): string {
     const hash = createHash("sha256");
     hash.update(JSON.stringify(BUILD_OPTIONS));
     hash.update(esbuild.version);
     hash.update(fs.readFileSync(path.join(repoRoot, "package-lock.json")));
     hash.update(fs.readFileSync(__filename));
-    for (const file of bundledSources()) {
+    for (const file of [...listSources(srcDir), ...SHARED_INPUTS]) {
         hash.update(path.relative(repoRoot, file));
         hash.update(fs.readFileSync(file));
     }
@@ -104,7 +101,7 @@ export function buildLambdaBundle(): BundleInfo {
 function isStale(stamp: string): boolean {
     if (!fs.existsSync(`${outfile}.map`) || readStamp() !== stamp) return true;
     const builtAt = fs.statSync(outfile).mtimeMs;
-    return bundledSources().some((file) => fs.statSync(file).mtimeMs > builtAt);
+    return [...listSources(srcDir), ...SHARED_INPUTS].some((file) => fs.statSync(file).mtimeMs > builtAt);
 }
 
 /**

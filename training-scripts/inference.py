@@ -34,7 +34,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from classifier.artifacts import LoadedModel, load_model_dir  # noqa: E402
+from classifier.artifacts import load_model_dir  # noqa: E402
 from classifier.contract import DEFAULT_TOP_K  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 from classifier.image_fetch import MAX_IMAGE_BYTES, fetch_image  # noqa: E402
@@ -42,6 +42,7 @@ from classifier.request_errors import (  # noqa: E402,F401  (the error classes a
     BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidImageError, InvalidRequestError,
     UnsupportedAcceptError, UnsupportedContentTypeError,
 )
+from classifier.prepare import ServingModel, prepare_model, serving_threads  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,13 @@ def _parse_top_k(value: Any, source: str) -> int:
     return value
 
 
-def model_fn(model_dir: str) -> LoadedModel:
+def model_fn(model_dir: str) -> ServingModel:
+    """Loads the model directory and prepares it for serving (classifier/prepare.py): TorchScript, torch threads
+    for this worker's share of the vCPUs, and a warm-up, or the eager model if preparing it fails."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load_model_dir(model_dir, device)
     log.info("loaded %s with %d classes from %s", loaded.config.model_name, loaded.config.num_classes, model_dir)
-    return loaded
+    return prepare_model(loaded, threads=serving_threads())
 
 
 def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[str] = JSON_TYPE) -> ImageRequest:
@@ -140,13 +143,21 @@ def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[
     )
 
 
-def predict_fn(input_data: ImageRequest, model: LoadedModel) -> Prediction:
+def predict_fn(input_data: Union[ImageRequest, List[ImageRequest]],
+               model: ServingModel) -> Union[Prediction, List[Prediction]]:
+    """One request, or a list of them in one forward pass (a batch gets a list of predictions, in order)."""
+    requests = input_data if isinstance(input_data, list) else [input_data]
+    if not requests:
+        return []
     config = model.config
-    tensor = eval_transform(config.image_size, config.mean, config.std)(input_data.image).unsqueeze(0)
-    device = next(model.model.parameters()).device
+    transform = eval_transform(config.image_size, config.mean, config.std)
+    batch = torch.stack([transform(request.image) for request in requests])
+    batch = batch.to(model.device).contiguous(memory_format=model.memory_format)
     with torch.inference_mode():
-        probabilities = torch.softmax(model.model(tensor.to(device)), dim=1)[0].cpu().tolist()
-    return Prediction(probabilities=probabilities, class_names=model.class_names, top_k=input_data.top_k)
+        probabilities = torch.softmax(model.forward(batch).float(), dim=1).cpu().tolist()
+    predictions = [Prediction(probabilities=row, class_names=model.class_names, top_k=request.top_k)
+                   for row, request in zip(probabilities, requests)]
+    return predictions if isinstance(input_data, list) else predictions[0]
 
 
 def output_fn(prediction: Prediction, accept: Optional[str] = JSON_TYPE) -> str:

@@ -20,7 +20,6 @@ export interface InferenceEndpointArgs {
 
 export class InferenceEndpoint extends pulumi.ComponentResource {
     readonly endpointName: pulumi.Output<string>;
-    readonly endpointArn: pulumi.Output<string>;
     readonly variantName: string;
     readonly modelName: pulumi.Output<string>;
 
@@ -62,9 +61,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
         }, { parent: this });
 
         this.endpointName = endpoint.name;
-        this.endpointArn = endpoint.arn;
         this.variantName = args.endpoint.variantName;
         this.modelName = model.name;
-        this.registerOutputs({ endpointName: this.endpointName, endpointArn: this.endpointArn });
+        this.registerOutputs({ endpointName: this.endpointName });
     }
 }

@@ -43,7 +43,7 @@ def test_a_course_model_gets_the_course_classes() -> None:
 def test_course_model_pth_alone_serves(course_model_dir: Path) -> None:
     loaded = inference.model_fn(str(course_model_dir))
     assert loaded.config.model_name == "resnet50" and loaded.config.image_size == 224
-    assert not loaded.model.training
+    assert loaded.preparation.method == "torchscript", loaded.preparation.fallback_reason
     request = inference.input_fn(image_bytes(colour_image((120, 90, 60), 3, 64), "JPEG"), "image/jpeg")
     response = json.loads(inference.output_fn(inference.predict_fn(request, loaded), "application/json"))
     predictions = response["predictions"]
