@@ -26,11 +26,11 @@ import time
 from typing import List, Optional, Sequence, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
+from .contract import MAX_URL_LENGTH
 from .request_errors import BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidRequestError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 3
-MAX_URL_LENGTH = 2048
 FETCH_TIMEOUT_SECONDS = 10.0
 ALLOW_PRIVATE_ENV = "IMAGE_FETCH_ALLOW_PRIVATE"
 FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
