@@ -35,6 +35,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from classifier.artifacts import load_model_dir  # noqa: E402
+from classifier.contract import DEFAULT_TOP_K  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 from classifier.image_fetch import MAX_IMAGE_BYTES, fetch_image  # noqa: E402
 from classifier.request_errors import (  # noqa: E402,F401  (the error classes are part of this module's interface)
@@ -51,7 +52,6 @@ MAX_JPEG_SCANS = 32
 JPEG_DRAFT_SIZE = (1024, 1024)
 MAX_PNG_TEXT_CHUNK_BYTES = 64 * 1024
 MAX_PNG_TEXT_BYTES = 256 * 1024
-DEFAULT_TOP_K = 5
 
 JSON_TYPE = "application/json"
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png")
