@@ -6,17 +6,13 @@ export interface AwsContext {
     accountId: pulumi.Output<string>;
     region: pulumi.Output<string>;
     partition: pulumi.Output<string>;
-    /** `amazonaws.com`, or `amazonaws.com.cn` in the China partition. */
-    dnsSuffix: pulumi.Output<string>;
 }
 
 export function lookupAwsContext(): AwsContext {
     const identity = aws.getCallerIdentityOutput();
-    const partition = aws.getPartitionOutput();
     return {
         accountId: identity.accountId,
         region: aws.getRegionOutput().region,
-        partition: partition.partition,
-        dnsSuffix: partition.dnsSuffix,
+        partition: aws.getPartitionOutput().partition,
     };
 }

@@ -13,7 +13,7 @@ export interface ContainerImage {
 
 const REGISTRY_PATH = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)[:@]/;
 
-export function repositoryArnOf(registryPath: string, partition: string): string {
+function repositoryArnOf(registryPath: string, partition: string): string {
     const match = REGISTRY_PATH.exec(registryPath);
     if (!match) throw new Error(`unexpected container image URI ${registryPath}: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`);
     const [, account, region, repository] = match;

@@ -8,7 +8,7 @@ import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
 import { loadConfig, parseS3Uri } from "./config";
 import { pytorchImage } from "./images";
-import { readTrainingMetrics } from "./metrics";
+import { TRAINING_METRICS } from "./contract";
 import { EndpointAutoscaling } from "./components/autoscaling";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
@@ -37,7 +37,7 @@ const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemak
 
 const trainingImage = pytorchImage("training", config.images.pytorchTrainingTag, context.partition, {});
 const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
-const dataset = config.dataS3Uri ? parseS3Uri(config.dataS3Uri) : undefined;
+const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;
 
 const sagemakerRole = new SageMakerExecutionRole("sagemaker", {
@@ -59,11 +59,11 @@ if (training.mode === "existing") {
     sagemakerTraining = new SageMakerTraining("sagemaker", {
         jobPrefix: `clf-${config.environment}`,
         training: { ...training, mode: training.mode },
-        metrics: readTrainingMetrics(trainingScriptsDir),
+        metrics: TRAINING_METRICS,
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
         region: context.region,
-        datasetUri: config.dataS3Uri as string,
+        datasetUri: config.data.s3Uri as string,
         sourceUri: store.sourceUri,
         sourceSha256: store.sourceSha256,
         outputUri: sagemakerOutputUri,

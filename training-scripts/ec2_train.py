@@ -23,24 +23,30 @@ class ConfigFileError(ValueError):
     """The config file is missing, not JSON, or has an unknown key or bad value; the message names it."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Train the image classifier on an EC2 instance.", allow_abbrev=False)
+class OptionRecordingParser(argparse.ArgumentParser):
+    """Remembers every long option it is given, so the config file's keys can be checked against them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.options: Dict[str, argparse.Action] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        for option in action.option_strings:
+            if option.startswith("--") and option not in ("--help", "--config"):
+                self.options[option[2:].replace("_", "-")] = action
+        return action
+
+
+def build_parser() -> OptionRecordingParser:
+    parser = OptionRecordingParser(description="Train the image classifier on an EC2 instance.", allow_abbrev=False)
     parser.add_argument("--config", help="JSON file with the same keys as the options below")
     add_hyperparameters(parser)
     add_paths(parser)
     return parser
 
 
-def _actions_by_key(parser: argparse.ArgumentParser) -> Dict[str, argparse.Action]:
-    actions: Dict[str, argparse.Action] = {}
-    for action in parser._actions:  # argparse offers no public listing of its options
-        for option in action.option_strings:
-            if option.startswith("--") and option not in ("--help", "--config"):
-                actions[option[2:].replace("_", "-")] = action
-    return actions
-
-
-def read_config_file(path: str, parser: argparse.ArgumentParser) -> Dict[str, Any]:
+def read_config_file(path: str, parser: OptionRecordingParser) -> Dict[str, Any]:
     """Returns argparse defaults (dest -> checked value) from the file."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -53,7 +59,7 @@ def read_config_file(path: str, parser: argparse.ArgumentParser) -> Dict[str, An
         raise ConfigFileError(f"config file {path} is not valid JSON: {error}") from None
     if not isinstance(raw, dict):
         raise ConfigFileError(f"config file {path} must hold a JSON object")
-    actions = _actions_by_key(parser)
+    actions = parser.options
     values: Dict[str, Any] = {}
     for key, value in raw.items():
         action = actions.get(str(key).replace("_", "-"))

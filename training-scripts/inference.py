@@ -8,42 +8,22 @@ Response (application/json):
     Top-k comes from the request's "topK", else an Accept parameter (`application/json; topk=3`), else 5
     (capped at the number of classes).
 
-Fetching a URL is the one place a caller makes the endpoint open a connection, so `fetch_image` treats
-it as hostile: https only; the host is resolved once, every address checked, and the connection made to
-that checked address (no second lookup to rebind); loopback, private (RFC 1918, unique-local),
-link-local, multicast, reserved and unspecified addresses are refused, the instance metadata addresses
-above all; each redirect is re-checked the same way, at most MAX_REDIRECTS of them; one deadline covers
-the whole fetch; bodies stop at MAX_IMAGE_BYTES; the response must declare an image content type; the
-decoded image may not exceed MAX_IMAGE_PIXELS (checked from the header, before decoding). Proxy
-environment variables are not consulted.
+The URL is fetched by `classifier.image_fetch` (its docstring has the rules: https only, every address checked,
+redirects re-checked, one deadline, a size limit); the decoded image may not exceed MAX_IMAGE_PIXELS (checked
+from the header, before decoding).
 
-Local testing: IMAGE_FETCH_ALLOW_PRIVATE=true allows loopback and private networks (127.0.0.0/8, ::1,
-10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and, for those addresses only, plain http, so a test
-server on http://127.0.0.1 works. Link-local addresses, the metadata service among them, stay refused.
-Never set it on an endpoint.
-
-Errors subclass `InvalidRequestError` (a ValueError) when the caller's input is at fault and carry the
-HTTP status to answer with in `status_code`: 400, or 415 (`UnsupportedContentTypeError`), 406
-(`UnsupportedAcceptError`), 413 (`ImageTooLargeError`). In the SageMaker container they also derive from
-the toolkit's BaseInferenceToolkitError, so the endpoint answers with that status; anything else is a
-server error (500).
+Client errors are the `classifier.request_errors` classes, carrying the HTTP status to answer with; anything
+else is a server error (500).
 """
 from __future__ import annotations
 
-import http.client
 import io
-import ipaddress
 import json
 import logging
 import os
-import socket
-import ssl
 import sys
-import threading
-import time
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Tuple, Union
-from urllib.parse import urljoin, urlsplit
+from typing import Any, List, Optional, Tuple, Union
 
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -54,81 +34,23 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from classifier.artifacts import LoadedModel, load_model_dir  # noqa: E402
+from classifier.artifacts import load_model_dir  # noqa: E402
+from classifier.contract import DEFAULT_TOP_K  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
+from classifier.image_fetch import MAX_IMAGE_BYTES, fetch_image  # noqa: E402
+from classifier.request_errors import (  # noqa: E402,F401  (the error classes are part of this module's interface)
+    BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidImageError, InvalidRequestError,
+    UnsupportedAcceptError, UnsupportedContentTypeError,
+)
+from classifier.prepare import ServingModel, prepare_model, serving_threads  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
-MAX_REDIRECTS = 3
-MAX_URL_LENGTH = 2048
-FETCH_TIMEOUT_SECONDS = 10.0
-DEFAULT_TOP_K = 5
-ALLOW_PRIVATE_ENV = "IMAGE_FETCH_ALLOW_PRIVATE"
 
 JSON_TYPE = "application/json"
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png")
-FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
 DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
-
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-
-PRIVATE_NETWORKS: Tuple[IPNetwork, ...] = tuple(
-    ipaddress.ip_network(network)
-    for network in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-)
-# EC2 instance metadata (IPv4 and IPv6) and the ECS task metadata endpoint.
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(address) for address in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2")
-)
-
-
-try:
-    # Inside the SageMaker inference container: the toolkit answers with the status code of errors
-    # derived from this class, and with 500 for anything else.
-    from sagemaker_inference.errors import BaseInferenceToolkitError as _ToolkitError
-except ImportError:
-    _ToolkitError = Exception
-
-
-class InvalidRequestError(ValueError, _ToolkitError):
-    """The request is at fault (client error); `status_code` is the HTTP status to answer with."""
-
-    status_code = 400
-    phrase = "Bad Request"
-
-    def __init__(self, message: str) -> None:
-        ValueError.__init__(self, message)
-        self.message = message
-
-
-class UnsupportedContentTypeError(InvalidRequestError):
-    status_code = 415
-    phrase = "Unsupported Media Type"
-
-
-class UnsupportedAcceptError(InvalidRequestError):
-    status_code = 406
-    phrase = "Not Acceptable"
-
-
-class ImageFetchError(InvalidRequestError):
-    """The image URL was refused or could not be fetched."""
-
-
-class BlockedAddressError(ImageFetchError):
-    pass
-
-
-class ImageTooLargeError(InvalidRequestError):
-    status_code = 413
-    phrase = "Payload Too Large"
-
-
-class InvalidImageError(InvalidRequestError):
-    pass
 
 
 @dataclass
@@ -142,260 +64,6 @@ class Prediction:
     probabilities: List[float]
     class_names: List[str]
     top_k: Optional[int]
-
-
-def allowed_networks_from_env() -> Tuple[IPNetwork, ...]:
-    return PRIVATE_NETWORKS if os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() == "true" else ()
-
-
-def _unmapped(address: IPAddress) -> IPAddress:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def check_address(address: IPAddress, allowed_networks: Sequence[IPNetwork], url: str) -> None:
-    """Raises BlockedAddressError unless `address` is public or inside an explicitly allowed network."""
-    address = _unmapped(address)
-    if address in METADATA_ADDRESSES:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is the instance metadata address")
-    if address.is_link_local:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a link-local address")
-    if any(address in network for network in allowed_networks):
-        return
-    if address.is_loopback:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a loopback address")
-    if address.is_private or not address.is_global or address.is_multicast:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a private or reserved address")
-
-
-class _Deadline:
-    """One deadline for a whole fetch: DNS, connect, TLS handshake, headers and body of every redirect hop.
-
-    A socket timeout bounds each recv, not the response, so a server sending one byte just inside it could hold
-    a fetch open indefinitely. At the deadline a timer thread shuts down the socket currently in use, which
-    fails whatever read or handshake is blocked on it; `expired` then tells that failure apart from others.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.at = time.monotonic() + timeout
-        self.expired = False
-        self._sock: Optional[socket.socket] = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(timeout, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def remaining(self, url: str) -> float:
-        left = self.at - time.monotonic()
-        if left <= 0 or self.expired:
-            raise self.error(url)
-        return left
-
-    def error(self, url: str) -> ImageFetchError:
-        return ImageFetchError(f"fetching {url} timed out: no complete response within {self.timeout:g} s")
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            if self.expired:
-                self._shutdown()
-
-    def unwatch(self) -> None:
-        # Under the lock, so the timer never shuts down a socket that is being closed (its fd could be reused).
-        with self._lock:
-            self._sock = None
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self._sock is None:
-            return
-        try:
-            # socket.socket's own shutdown, not SSLSocket's, which would also drop the TLS state another thread
-            # is using; shutting down the descriptor is enough to wake that thread.
-            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed by the peer
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to an already checked address while the Host header keeps the URL's host name."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float, deadline: _Deadline) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        # The connect itself is bounded by the socket timeout (what was left of the deadline); from here on,
-        # by the deadline's timer.
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-        self._deadline.watch(self.sock)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """As _PinnedHTTPConnection, with certificate and SNI checked against the URL's host name."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float, deadline: _Deadline) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        # Handshake after the TLS socket is watched, so the deadline covers it too.
-        tls = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
-        self.sock = tls
-        self._deadline.watch(tls)
-        tls.do_handshake()
-
-
-def _resolve(host: str, port: int, url: str, deadline: _Deadline) -> List[IPAddress]:
-    """getaddrinfo cannot be interrupted, so it runs on its own thread and the fetch stops waiting at the deadline."""
-    outcome: dict = {}
-
-    def lookup() -> None:
-        try:
-            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as error:
-            outcome["error"] = error
-
-    thread = threading.Thread(target=lookup, name="image-fetch-dns", daemon=True)
-    thread.start()
-    thread.join(deadline.remaining(url))
-    if thread.is_alive():
-        raise deadline.error(url)
-    if "error" in outcome:
-        raise ImageFetchError(f"cannot resolve host of {url}: {outcome['error']}") from None
-    # Drop an IPv6 zone ("%eth0"); ip_address() does not take it.
-    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in outcome["infos"]))
-
-
-def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: _Deadline) -> http.client.HTTPConnection:
-    if len(url) > MAX_URL_LENGTH:
-        raise ImageFetchError(f"image URL longer than {MAX_URL_LENGTH} characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise ImageFetchError(f"invalid image URL {url!r}: {error}") from None
-    scheme = parts.scheme.lower()
-    # Plain http is only ever allowed to opted-in local networks; without the opt-in, refuse it up front.
-    if scheme != "https" and not (scheme == "http" and allowed_networks):
-        raise ImageFetchError(f"refusing to fetch {url}: only https URLs are accepted")
-    if not parts.hostname:
-        raise ImageFetchError(f"invalid image URL {url!r}: no host")
-    if parts.username is not None or parts.password is not None:
-        raise ImageFetchError(f"refusing to fetch {url}: URLs with credentials are not accepted")
-    port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(parts.hostname, port, url, deadline)
-    if not addresses:
-        raise ImageFetchError(f"cannot resolve host of {url}")
-    for address in addresses:
-        check_address(address, allowed_networks, url)
-    address = addresses[0]
-    if scheme == "http" and not any(_unmapped(address) in network for network in allowed_networks):
-        raise ImageFetchError(f"refusing to fetch {url}: only https URLs are accepted")
-    timeout = deadline.remaining(url)
-    if scheme == "https":
-        return _PinnedHTTPSConnection(parts.hostname, port, str(address), timeout, deadline)
-    return _PinnedHTTPConnection(parts.hostname, port, str(address), timeout, deadline)
-
-
-def _read_limited(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
-    declared = response.getheader("Content-Length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
-        raise ImageTooLargeError(f"image at {url} is {int(declared)} bytes; the limit is {max_bytes}")
-    chunks: List[bytes] = []
-    size = 0
-    while True:
-        chunk = response.read(min(65536, max_bytes + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > max_bytes:
-            raise ImageTooLargeError(f"image at {url} exceeds the limit of {max_bytes} bytes")
-    return b"".join(chunks)
-
-
-def _request_target(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def fetch_image(
-    url: str,
-    *,
-    allowed_networks: Optional[Sequence[IPNetwork]] = None,
-    timeout: float = FETCH_TIMEOUT_SECONDS,
-    max_bytes: int = MAX_IMAGE_BYTES,
-    max_redirects: int = MAX_REDIRECTS,
-) -> bytes:
-    """Fetches image bytes from `url` under the rules in the module docstring.
-
-    `allowed_networks` defaults to what IMAGE_FETCH_ALLOW_PRIVATE grants (nothing unless it is "true").
-    """
-    if allowed_networks is None:
-        allowed_networks = allowed_networks_from_env()
-    deadline = _Deadline(timeout)
-    try:
-        current = url
-        for _ in range(max_redirects + 1):
-            conn = _open_checked(current, allowed_networks, deadline)
-            try:
-                try:
-                    conn.request("GET", _request_target(current),
-                                 headers={"Accept": ", ".join(FETCHED_IMAGE_TYPES), "User-Agent": "image-classifier/1"})
-                    response = conn.getresponse()
-                    if response.status in (301, 302, 303, 307, 308):
-                        location = response.getheader("Location")
-                        if not location:
-                            raise ImageFetchError(f"{current} answered {response.status} without a Location header")
-                        current = urljoin(current, location.strip())
-                        continue
-                    if response.status != 200:
-                        raise ImageFetchError(f"{current} answered HTTP {response.status}")
-                    content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-                    if content_type not in FETCHED_IMAGE_TYPES:
-                        raise ImageFetchError(
-                            f"{current} returned content type {content_type or 'none'!r}, "
-                            f"expected one of {', '.join(FETCHED_IMAGE_TYPES)}"
-                        )
-                    data = _read_limited(response, current, max_bytes)
-                    # A socket shut down at the deadline reads as end of stream: the body may be cut short.
-                    if deadline.expired:
-                        raise deadline.error(current)
-                    return data
-                except InvalidRequestError:
-                    # Headers cut short by the deadline's shutdown parse as a complete, wrong response.
-                    if deadline.expired:
-                        raise deadline.error(current) from None
-                    raise
-                except (socket.timeout, TimeoutError):
-                    raise deadline.error(current) from None
-                except ssl.SSLError as error:
-                    if deadline.expired:
-                        raise deadline.error(current) from None
-                    raise ImageFetchError(f"TLS error fetching {current}: {error}") from None
-                except (OSError, http.client.HTTPException) as error:
-                    if deadline.expired:
-                        raise deadline.error(current) from None
-                    raise ImageFetchError(f"fetching {current} failed: {error}") from None
-            finally:
-                deadline.unwatch()
-                conn.close()
-        raise ImageFetchError(f"{url} redirected more than {max_redirects} times")
-    finally:
-        deadline.cancel()
 
 
 def decode_image(data: bytes) -> Image.Image:
@@ -443,11 +111,13 @@ def _parse_top_k(value: Any, source: str) -> int:
     return value
 
 
-def model_fn(model_dir: str) -> LoadedModel:
+def model_fn(model_dir: str) -> ServingModel:
+    """Loads the model directory and prepares it for serving (classifier/prepare.py): TorchScript, torch threads
+    for this worker's share of the vCPUs, and a warm-up, or the eager model if preparing it fails."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load_model_dir(model_dir, device)
     log.info("loaded %s with %d classes from %s", loaded.config.model_name, loaded.config.num_classes, model_dir)
-    return loaded
+    return prepare_model(loaded, threads=serving_threads())
 
 
 def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[str] = JSON_TYPE) -> ImageRequest:
@@ -473,13 +143,21 @@ def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[
     )
 
 
-def predict_fn(input_data: ImageRequest, model: LoadedModel) -> Prediction:
+def predict_fn(input_data: Union[ImageRequest, List[ImageRequest]],
+               model: ServingModel) -> Union[Prediction, List[Prediction]]:
+    """One request, or a list of them in one forward pass (a batch gets a list of predictions, in order)."""
+    requests = input_data if isinstance(input_data, list) else [input_data]
+    if not requests:
+        return []
     config = model.config
-    tensor = eval_transform(config.image_size, config.mean, config.std)(input_data.image).unsqueeze(0)
-    device = next(model.model.parameters()).device
+    transform = eval_transform(config.image_size, config.mean, config.std)
+    batch = torch.stack([transform(request.image) for request in requests])
+    batch = batch.to(model.device).contiguous(memory_format=model.memory_format)
     with torch.inference_mode():
-        probabilities = torch.softmax(model.model(tensor.to(device)), dim=1)[0].cpu().tolist()
-    return Prediction(probabilities=probabilities, class_names=model.class_names, top_k=input_data.top_k)
+        probabilities = torch.softmax(model.forward(batch).float(), dim=1).cpu().tolist()
+    predictions = [Prediction(probabilities=row, class_names=model.class_names, top_k=request.top_k)
+                   for row, request in zip(probabilities, requests)]
+    return predictions if isinstance(input_data, list) else predictions[0]
 
 
 def output_fn(prediction: Prediction, accept: Optional[str] = JSON_TYPE) -> str:

@@ -1,5 +1,5 @@
 """Makes a model.tar.gz deployable on the SageMaker PyTorch inference container, as the SageMaker Python SDK's
-repack step does: adds code/ (inference.py, the classifier package, requirements.txt) next to the weights.
+repack step does: adds code/ (inference.py, the classifier package, contract.json, requirements.txt) next to the weights.
 
 A model trained in the course holds only model.pth; the endpoint of this project loads code/inference.py
 from the archive, so such a model must be repacked once before `training.mode: existing` can serve it:
@@ -26,18 +26,41 @@ class RepackError(ValueError):
     """The input archive is missing, unreadable, unsafe or holds no loadable model; the message says which."""
 
 
+def _refuse_links_then_data_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    # A model archive needs no links; the "data" filter refuses everything else unsafe (paths outside the
+    # destination, absolute paths, device files) and drops special permission bits.
+    if not (member.isfile() or member.isdir()):
+        raise RepackError(f"refusing entry {member.name!r} (links and paths outside the archive are not allowed)")
+    return tarfile.data_filter(member, destination)  # type: ignore[attr-defined]
+
+
+def _check_members_by_hand(tar: tarfile.TarFile, root: str) -> None:
+    """For Pythons without extraction filters (PEP 706: before 3.8.17, 3.9.17, 3.10.12, 3.11.4): the same refusals."""
+    for member in tar.getmembers():
+        target = os.path.realpath(os.path.join(root, member.name))
+        if not (member.isfile() or member.isdir()) or os.path.commonpath([root, target]) != root:
+            raise RepackError(f"refusing entry {member.name!r} (links and paths outside the archive are not allowed)")
+
+
 def safe_extract(archive: str, destination: str) -> None:
     """Extracts regular files and directories only, and none outside the destination."""
     root = os.path.realpath(destination)
     try:
         with tarfile.open(archive, "r:*") as tar:
-            members = tar.getmembers()
-            for member in members:
-                target = os.path.realpath(os.path.join(root, member.name))
-                if not (member.isfile() or member.isdir()) or os.path.commonpath([root, target]) != root:
-                    raise RepackError(f"{archive}: refusing entry {member.name!r} (links and paths outside the archive are not allowed)")
-            tar.extractall(root, members=members)
-    except (tarfile.TarError, OSError) as error:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(root, filter=_refuse_links_then_data_filter)
+            else:
+                _check_members_by_hand(tar, root)
+                tar.extractall(root)
+    except RepackError as error:
+        raise RepackError(f"{archive}: {error}") from None
+    except tarfile.TarError as error:
+        # FilterError is a TarError; name the entry it refused.
+        member = getattr(error, "tarinfo", None)
+        if member is not None:
+            raise RepackError(f"{archive}: refusing entry {member.name!r} ({error})") from None
+        raise RepackError(f"{archive} is not a readable .tar.gz archive: {error}") from None
+    except OSError as error:
         raise RepackError(f"{archive} is not a readable .tar.gz archive: {error}") from None
 
 

@@ -1,6 +1,7 @@
 """Local hosting for a model directory: the SageMaker hosting container contract plus the Runtime API path.
 
     python3 serve_local.py --model-dir <dir> [--host 127.0.0.1] [--port 8080] [--endpoint-name local-endpoint]
+                           [--torch-threads N] [--batch-size N --max-batch-delay-ms MS]
 
 Container contract (what SageMaker itself calls inside the container):
     GET  /ping          200 {"status": "Healthy"} once the model is loaded
@@ -17,9 +18,15 @@ pointed at the wrong service or signing the wrong body.
 
 The handlers come from <model-dir>/code/inference.py when the directory carries one (as the SageMaker
 PyTorch container does), else from the inference.py next to this file (a course-style dir with only
-model.pth). The model is loaded once, before the first invocation is answered (/ping says 503 until then). Requests are served by a thread
-each; the forward passes take turns on one lock so that each gets every torch thread instead of fighting
-for two cores. SIGINT/SIGTERM stop accepting, let requests in flight finish (bounded) and exit 0.
+model.pth). The model is loaded once, before the first invocation is answered (/ping says 503 until then).
+Requests are served by a thread each; the forward passes take turns on one lock so that each gets every
+torch thread instead of fighting for two cores. SIGINT/SIGTERM stop accepting, let requests in flight
+finish (bounded) and exit 0.
+
+With --batch-size N (and --max-batch-delay-ms), requests waiting for the forward pass are batched as
+TorchServe batches them and predict_fn gets a list (the shipped inference.py takes both). The SageMaker
+PyTorch container's stock handler does not do this: it calls input_fn/predict_fn/output_fn once per
+request even when SAGEMAKER_TS_BATCH_SIZE > 1, so this mode measures what a batching handler would gain.
 
 On startup the port is bound first, so a busy port is reported at once rather than after torch loads; the
 ready line `{"event": "ready", "url": ...}` goes to stdout, logs go to stderr. Exit status 2 means the
@@ -34,6 +41,7 @@ import importlib.util
 import json
 import logging
 import os
+import queue
 import re
 import signal
 import socket
@@ -44,10 +52,14 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
 SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
+# Read from the contract file, not through the classifier package: importing that here would make it the one
+# a model directory's own code/inference.py imports, instead of the code/classifier/ it ships.
+with open(os.path.join(SCRIPTS_DIR, "contract.json"), encoding="utf-8") as _contract:
+    SAGEMAKER_NAME_PATTERN = re.compile(json.load(_contract)["namePatterns"]["sageMakerName"])
 DEFAULT_ENDPOINT_NAME = "local-endpoint"
 DEFAULT_VARIANT = "AllTraffic"
 HANDLER_FUNCTIONS = ("model_fn", "input_fn", "predict_fn", "output_fn")
@@ -57,8 +69,6 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 IDLE_CONNECTION_SECONDS = 60
 POLL_SECONDS = 0.2
 ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.sagemaker.runtime/"
-# The EndpointName pattern of the SageMaker API.
-ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([^/\s,]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request,\s?"
@@ -72,20 +82,93 @@ class StartupError(Exception):
     """The server cannot start; the message is the one line the user sees."""
 
 
-class Model:
-    """The loaded handlers and model, shared by every request thread."""
+class _Pending:
+    """One request's input waiting for its place in a batch; the batcher fills in the outcome."""
 
-    def __init__(self, handlers: ModuleType, model: Any) -> None:
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.prediction: Any = None
+        self.error: Optional[BaseException] = None
+        self.done = threading.Event()
+
+
+class Batcher:
+    """TorchServe-style batching for one worker: the first waiting request opens a batch, which closes when it
+    holds `batch_size` requests or `max_delay` seconds after it opened; predict_fn then gets the batch as a
+    list, in arrival order, and must answer with a list of predictions in the same order. An exception from
+    predict_fn fails every request of the batch, as it does in TorchServe."""
+
+    def __init__(self, predict: Callable[[List[Any]], List[Any]], batch_size: int, max_delay: float) -> None:
+        self._predict = predict
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        self._queue: "queue.Queue[_Pending]" = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="serve_local-batcher", daemon=True)
+        self._thread.start()
+
+    def predict(self, data: Any) -> Any:
+        pending = _Pending(data)
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.prediction
+
+    def _next_batch(self) -> List[_Pending]:
+        batch = [self._queue.get()]
+        closes_at = time.monotonic() + self.max_delay
+        while len(batch) < self.batch_size:
+            left = closes_at - time.monotonic()
+            try:
+                batch.append(self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            try:
+                predictions = self._predict([pending.data for pending in batch])
+                if not isinstance(predictions, list) or len(predictions) != len(batch):
+                    raise TypeError(f"predict_fn answered a batch of {len(batch)} with "
+                                    f"{len(predictions) if isinstance(predictions, list) else type(predictions).__name__}"
+                                    " predictions; with --batch-size above 1 it must take and return lists")
+                for pending, prediction in zip(batch, predictions):
+                    pending.prediction = prediction
+            except BaseException as error:  # noqa: BLE001 - the requests waiting on it answer with the error
+                for pending in batch:
+                    pending.error = error
+            for pending in batch:
+                pending.done.set()
+
+
+class Model:
+    """The loaded handlers and model, shared by every request thread.
+
+    input_fn and output_fn run on each request's own thread (fetching and decoding in parallel). The forward
+    passes do not: without batching they take turns on one lock, so each gets every torch thread instead of
+    fighting for the cores; with batching the Batcher's one thread runs them, a batch at a time.
+    """
+
+    def __init__(self, handlers: ModuleType, model: Any, batch_size: int = 1, max_batch_delay: float = 0.0) -> None:
         self.handlers = handlers
         self.model = model
         self._forward = threading.Lock()
+        self._batcher = (Batcher(lambda batch: handlers.predict_fn(batch, model), batch_size, max_batch_delay)
+                         if batch_size > 1 else None)
+
+    def _predict(self, data: Any) -> Any:
+        if self._batcher is not None:
+            return self._batcher.predict(data)
+        with self._forward:
+            return self.handlers.predict_fn(data, self.model)
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> Tuple[int, str, bytes]:
         """Runs input_fn -> predict_fn -> output_fn; returns (status, content type, body) as the container answers."""
         try:
             data = self.handlers.input_fn(body, content_type)
-            with self._forward:
-                prediction = self.handlers.predict_fn(data, self.model)
+            prediction = self._predict(data)
             result = self.handlers.output_fn(prediction, accept)
         except Exception as error:  # noqa: BLE001 - every handler failure becomes an HTTP answer
             status = getattr(error, "status_code", None)
@@ -110,7 +193,7 @@ def _concrete_media_type(accept: str) -> str:
     return "" if not kind or "*" in kind else kind
 
 
-def load_model(model_dir: str) -> Model:
+def load_model(model_dir: str, batch_size: int = 1, max_batch_delay: float = 0.0) -> Model:
     script = os.path.join(model_dir, "code", "inference.py")
     if not os.path.isfile(script):
         script = os.path.join(SCRIPTS_DIR, "inference.py")
@@ -132,7 +215,7 @@ def load_model(model_dir: str) -> Model:
         model = handlers.model_fn(model_dir)
     except Exception as error:  # noqa: BLE001
         raise StartupError(f"the model in {model_dir} failed to load: {type(error).__name__}: {error}") from None
-    return Model(handlers, model)
+    return Model(handlers, model, batch_size, max_batch_delay)
 
 
 class LocalServer(ThreadingHTTPServer):
@@ -334,9 +417,22 @@ class RequestHandler(BaseHTTPRequestHandler):
 
 
 def endpoint_name(value: str) -> str:
-    if not ENDPOINT_NAME_PATTERN.match(value):
+    if not SAGEMAKER_NAME_PATTERN.fullmatch(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a valid SageMaker endpoint name")
     return value
+
+
+def positive_or_zero(value: str) -> int:
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
+def positive(value: str) -> int:
+    number = positive_or_zero(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number
 
 
 def port_number(value: str) -> int:
@@ -353,8 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=port_number, default=8080, help="0 picks a free port (default 8080)")
     parser.add_argument("--endpoint-name", type=endpoint_name, default=DEFAULT_ENDPOINT_NAME)
     parser.add_argument("--variant", default=DEFAULT_VARIANT, help="the production variant name responses carry")
-    parser.add_argument("--torch-threads", type=int, default=0,
+    parser.add_argument("--torch-threads", type=positive_or_zero, default=0,
                         help="intra-op threads for the forward pass (default: one per core)")
+    parser.add_argument("--batch-size", type=positive, default=1,
+                        help="batch up to this many requests into one predict_fn call, as TorchServe's batchSize "
+                             "(SAGEMAKER_TS_BATCH_SIZE) does; predict_fn then takes and returns lists (default 1)")
+    parser.add_argument("--max-batch-delay-ms", type=positive_or_zero, default=100,
+                        help="how long a batch waits to fill, as SAGEMAKER_TS_MAX_BATCH_DELAY (default 100)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return parser
 
@@ -369,11 +470,11 @@ def bind(host: str, port: int, name: str, variant: str) -> LocalServer:
 
 
 def configure_torch(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads if threads > 0 else max(1, os.cpu_count() or 1))
-    # Requests are already parallel across threads; inter-op parallelism on top only oversubscribes.
-    torch.set_num_interop_threads(1)
+    """Tells model_fn (classifier/prepare.py) how many torch threads to use: one worker serves here, so all
+    the cores unless --torch-threads says otherwise."""
+    os.environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = "1"
+    if threads > 0:
+        os.environ["INFERENCE_TORCH_THREADS"] = str(threads)
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -405,7 +506,7 @@ def main(argv: Optional[list] = None) -> int:
     try:
         started = time.perf_counter()
         configure_torch(args.torch_threads)
-        server.model = load_model(model_dir)
+        server.model = load_model(model_dir, args.batch_size, args.max_batch_delay_ms / 1000)
         load_seconds = time.perf_counter() - started
     except (StartupError, KeyboardInterrupt) as error:
         server.shutdown()

@@ -6,16 +6,23 @@ SageMaker runs `python train.py --epochs 2 --lr 0.01 --batch-size 32 --model-nam
 `--data-dir`, `--model-dir` and `--output-data-dir` override those variables, so the script also runs
 by hand. Hyperparameters it does not know, such as the `_tuning_objective_metric` a tuning job adds, are
 logged and ignored.
+
+On a training job with several instances SageMaker runs this script once per host; the hosts train as one
+DistributedDataParallel group (classifier/distributed.py says how they find each other). The first host leads:
+it alone prints the metric lines and writes the model. `--rendezvous-timeout` bounds how long a host waits
+for the others before it fails.
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import logging
 import os
 import sys
 from typing import List, Optional
 
-from classifier.config import add_hyperparameters, add_paths, to_config
+from classifier.config import add_hyperparameters, add_paths, positive_float, to_config
+from classifier.distributed import DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS, ClusterConfigError, cluster_from_env
 from classifier.engine import main_run
 
 log = logging.getLogger("train")
@@ -32,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         model_dir=os.environ.get("SM_MODEL_DIR"),
         output_data_dir=os.environ.get("SM_OUTPUT_DATA_DIR"),
     )
+    parser.add_argument(
+        "--rendezvous-timeout", "--rendezvous_timeout", dest="rendezvous_timeout", type=positive_float,
+        default=DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS,
+        help="seconds a host waits for the others of a multi-instance job before failing",
+    )
     return parser
 
 
@@ -45,7 +57,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("no training data: set SM_CHANNEL_TRAINING (input channel 'training') or pass --data-dir")
     if not args.model_dir:
         parser.error("no model directory: set SM_MODEL_DIR or pass --model-dir")
-    return main_run(to_config(args))
+    try:
+        cluster = cluster_from_env(os.environ)
+    except ClusterConfigError as error:
+        parser.error(str(error))
+    return main_run(to_config(args), cluster, datetime.timedelta(seconds=args.rendezvous_timeout))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import { CapturedResource, captureProgram, readStackConfig, UNKNOWN } from "../.
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const program = path.join(repoRoot, "infra", "index.ts");
-const metrics = JSON.parse(fs.readFileSync(path.join(repoRoot, "training-scripts", "metrics.json"), "utf8"));
+const contract = JSON.parse(fs.readFileSync(path.join(repoRoot, "training-scripts", "contract.json"), "utf8"));
 
 interface Statement {
     Sid: string;
@@ -114,6 +114,22 @@ describe("the Pulumi program under mocks", function () {
         expect(container.environment).to.include({ SAGEMAKER_PROGRAM: "inference.py", SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code", SAGEMAKER_REGION: "us-east-1" });
         const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
         expect(prod.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(best.urn);
+    });
+
+    it("TorchServe keeps its defaults unless the stack sets them, then gets batching and workers together", async () => {
+        const defaults = (dev.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
+        expect(Object.keys(defaults).filter((name) => name.startsWith("SAGEMAKER_TS_"))).to.be.empty;
+        const environmentOf = async (modelServer: Record<string, unknown>, instanceType = "ml.m5.large") => {
+            const stack = await capture("dev", { "sagemaker-classifier:endpoint": { instanceType, modelServer } });
+            return (stack.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
+        };
+        const [batched, workers] = await Promise.all([
+            environmentOf({ batchSize: 4, maxBatchDelayMs: 20 }, "ml.c5.2xlarge"),
+            environmentOf({ workers: 1 }),
+        ]);
+        // Without a worker count, one per vCPU of the instance type (8 on ml.c5.2xlarge), not the toolkit's 1.
+        expect(batched).to.include({ SAGEMAKER_TS_BATCH_SIZE: "4", SAGEMAKER_TS_MAX_BATCH_DELAY: "20", SAGEMAKER_TS_MIN_WORKERS: "8", SAGEMAKER_TS_MAX_WORKERS: "8", SAGEMAKER_PROGRAM: "inference.py" });
+        expect(workers).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MAX_BATCH_DELAY: "100", SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });
     });
 
     it("the endpoint runs ml.m5.large behind an auto-named configuration", () => {
@@ -234,7 +250,7 @@ describe("the Pulumi program under mocks", function () {
         expect(definition.algorithmSpecification).to.deep.equal({
             trainingImage: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.6.0-cpu-py312-ubuntu22.04-sagemaker",
             trainingInputMode: "File",
-            metricDefinitions: metrics.metricDefinitions,
+            metricDefinitions: contract.metrics.definitions,
         });
         const bucket = prod.one("aws:s3/bucket:Bucket").outputs.bucket;
         const sourceKey = prod.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs.key;

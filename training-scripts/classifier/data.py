@@ -2,16 +2,20 @@
 
 Every failure names the path at fault: a missing directory, a split whose classes differ from `train/`,
 an empty split, or a file that is not a readable image.
+
+Across several hosts every host holds the whole dataset (the channel is FullyReplicated) and reads its own
+share: training batches through a DistributedSampler reshuffled each epoch, evaluation through a ShardSampler
+that sees each image exactly once over all hosts.
 """
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 from PIL import Image, UnidentifiedImageError
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sampler
 from torchvision import datasets, transforms
 
 SPLITS: Tuple[str, str, str] = ("train", "valid", "test")
@@ -22,8 +26,9 @@ class DataError(ValueError):
 
 
 def display_label(folder_name: str) -> str:
-    """The course's class folders are numbered ("001.Affenpinscher"); labels drop the number."""
-    return re.sub(r"^\d+\.", "", folder_name)
+    """The course's class folders are numbered and underscored ("002.Afghan_hound"); labels are spelled as
+    contract.json spells them ("Afghan hound"), so a trained model and the Lambda name a class alike."""
+    return re.sub(r"^\d+\.", "", folder_name).replace("_", " ")
 
 
 def eval_transform(image_size: int, mean: Sequence[float], std: Sequence[float]) -> transforms.Compose:
@@ -77,6 +82,20 @@ def _image_folder(split_dir: str, transform: transforms.Compose) -> datasets.Ima
     return dataset
 
 
+class ShardSampler(Sampler[int]):
+    """Every `world_size`-th index from `rank`, in order, without the padding DistributedSampler adds: each
+    example is evaluated exactly once over all ranks, so summed losses and counts give exact means."""
+
+    def __init__(self, dataset_size: int, world_size: int, rank: int) -> None:
+        self.indices = list(range(rank, dataset_size, world_size))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
 @dataclass
 class DataLoaders:
     train: DataLoader
@@ -92,7 +111,12 @@ def load_data(
     std: Sequence[float],
     batch_size: int,
     num_workers: int,
+    world_size: int = 1,
+    rank: int = 0,
+    seed: int = 0,
 ) -> DataLoaders:
+    """`batch_size` is the batch of one optimisation step; over `world_size` processes each takes its share
+    (rounded up), so a hyperparameter means the same on one host as on many."""
     if not os.path.isdir(data_dir):
         raise DataError(f"data directory {data_dir} does not exist or is not a directory")
     evaluation = eval_transform(image_size, mean, std)
@@ -109,12 +133,18 @@ def load_data(
     if len(train_set.classes) < 2:
         raise DataError(f"{os.path.join(data_dir, 'train')} has {len(train_set.classes)} class folder(s); need at least 2")
 
-    def loader(dataset: datasets.ImageFolder, shuffle: bool) -> DataLoader:
-        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers)
+    rank_batch_size = -(-batch_size // world_size)
+    train_sampler: Sampler[int] = (
+        RandomSampler(train_set) if world_size == 1
+        else DistributedSampler(train_set, num_replicas=world_size, rank=rank, shuffle=True, seed=seed)
+    )
+
+    def loader(dataset: datasets.ImageFolder, sampler: Sampler[int]) -> DataLoader:
+        return DataLoader(dataset, batch_size=rank_batch_size, sampler=sampler, num_workers=num_workers)
 
     return DataLoaders(
-        train=loader(train_set, True),
-        valid=loader(valid_set, False),
-        test=loader(test_set, False),
+        train=loader(train_set, train_sampler),
+        valid=loader(valid_set, ShardSampler(len(valid_set), world_size, rank)),
+        test=loader(test_set, ShardSampler(len(test_set), world_size, rank)),
         class_folders=list(train_set.classes),
     )

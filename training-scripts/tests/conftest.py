@@ -1,8 +1,7 @@
-"""Fixtures: a tiny separable ImageFolder dataset, the metric regexes of metrics.json, and a model trained
+"""Fixtures: a tiny separable ImageFolder dataset, the metric regexes of contract.json, and a model trained
 once by running train.py the way SageMaker does, shared by the inference tests."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from hypothesis import settings
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent
 if str(SCRIPTS_DIR) not in sys.path:
@@ -29,9 +29,8 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def metric_regexes() -> Dict[str, re.Pattern]:
-    with open(SCRIPTS_DIR / "metrics.json", encoding="utf-8") as handle:
-        definitions = json.load(handle)["metricDefinitions"]
-    return {definition["name"]: re.compile(definition["regex"]) for definition in definitions}
+    from classifier.contract import METRIC_DEFINITIONS
+    return {definition["name"]: re.compile(definition["regex"]) for definition in METRIC_DEFINITIONS}
 
 
 def metric_values(stdout: str, pattern: re.Pattern) -> List[float]:
@@ -79,3 +78,10 @@ def trained_model(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     result = run_script("train.py", SAGEMAKER_HYPERPARAMETERS, sagemaker_env(dataset_dir, model_dir, output_dir))
     assert result.returncode == 0, result.stdout + result.stderr
     return TrainedModel(model_dir=model_dir, output_dir=output_dir, result=result)
+
+
+# Property-based tests: fixed examples by default (the same run on every machine, CI included); `npm run fuzz`
+# selects the "fuzz" profile, which draws new random examples and many more of them.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=5000, database=None, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

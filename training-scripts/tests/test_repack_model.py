@@ -6,6 +6,8 @@ import json
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from conftest import TrainedModel, run_script
 
 
@@ -25,7 +27,8 @@ def test_adds_code_and_keeps_the_model(trained_model: TrainedModel, tmp_path: Pa
     with tarfile.open(output) as tar:
         names = set(tar.getnames())
         assert {"model.pth", "model_config.json", "class_names.json", "code/inference.py", "code/requirements.txt",
-                "code/classifier/model.py", "code/classifier/artifacts.py"} <= names
+                "code/classifier/model.py", "code/classifier/artifacts.py",
+                "code/classifier/image_fetch.py", "code/classifier/request_errors.py"} <= names
         assert not any("__pycache__" in name or name.startswith("code/tests") for name in names)
         labels = json.load(tar.extractfile("class_names.json"))  # type: ignore[arg-type]
     assert labels == json.loads((trained_model.model_dir / "class_names.json").read_text())
@@ -65,6 +68,33 @@ def test_refuses_path_traversal(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "refusing entry '../outside.txt'" in result.stderr
     assert not (tmp_path.parent / "outside.txt").exists()
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE])
+def test_refuses_links(tmp_path: Path, kind: bytes) -> None:
+    evil = tmp_path / "link.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        info = tarfile.TarInfo("model.pth")
+        info.type = kind
+        info.linkname = "/etc/passwd"
+        tar.addfile(info)
+    result = run_script("repack_model.py", ["--model-data", str(evil), "--output", str(tmp_path / "o.tar.gz")], env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert "refusing entry 'model.pth'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_refuses_an_absolute_path(tmp_path: Path) -> None:
+    evil = tmp_path / "absolute.tar.gz"
+    target = tmp_path / "absolute-target.txt"
+    with tarfile.open(evil, "w:gz") as tar:
+        info = tarfile.TarInfo(str(target))
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    result = run_script("repack_model.py", ["--model-data", str(evil), "--output", str(tmp_path / "o.tar.gz")], env={"PATH": "/usr/bin:/bin"})
+    # Refused (by hand) or extracted inside the destination (the "data" filter strips the leading slash).
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not target.exists()
 
 
 def test_refuses_an_archive_without_weights(tmp_path: Path) -> None:

@@ -77,9 +77,9 @@ def wait_ready(process: subprocess.Popen) -> dict:
 
 
 @contextmanager
-def serving(model_dir: Path, env: Optional[Dict[str, str]] = None) -> Iterator[Server]:
+def serving(model_dir: Path, env: Optional[Dict[str, str]] = None, *args: str) -> Iterator[Server]:
     tmp_dir = Path(tempfile.mkdtemp())
-    process = start(model_dir, tmp_dir, env=env)
+    process = start(model_dir, tmp_dir, *args, env=env)
     try:
         ready = wait_ready(process)
         assert ready["event"] == "ready" and ready["endpointName"] == ENDPOINT
@@ -314,6 +314,54 @@ def test_a_model_that_raises_is_a_500_and_a_model_error(trained_model: TrainedMo
         assert "Traceback" in running.log() and "forward pass exploded" in running.log()
 
 
+def test_batching_puts_waiting_requests_into_one_predict_fn_call(trained_model: TrainedModel, tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_model.model_dir, model_dir)
+    script = model_dir / "code" / "inference.py"
+    # The shipped handlers, with each predict_fn call's batch size written to the log.
+    script.write_text(script.read_text() + "\n\n_predict_fn = predict_fn\n\n\ndef predict_fn(input_data, model):\n"
+                      "    print(f'predict_fn batch of {len(input_data)}', file=sys.stderr, flush=True)\n"
+                      "    return _predict_fn(input_data, model)\n")
+    # A delay long enough that the requests sent together meet in one batch even on a loaded machine.
+    with serving(model_dir, None, "--batch-size", "3", "--max-batch-delay-ms", "5000") as running:
+        results: Dict[str, Tuple[int, bytes]] = {}
+        bodies = {"red": image_bytes(colour_image(RED, 21), "PNG"), "green": image_bytes(colour_image(GREEN, 22), "PNG"),
+                  "blue": image_bytes(colour_image(BLUE, 23), "PNG"), "broken": b"not an image"}
+
+        def send(name: str) -> None:
+            status, _, body = running.request("POST", "/invocations", bodies[name], {"Content-Type": "image/png"})
+            results[name] = (status, body)
+
+        threads = [threading.Thread(target=send, args=(name,)) for name in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        # input_fn refuses the broken body on its own thread: it never joins a batch or fails its neighbours.
+        assert results.pop("broken")[0] == 400
+        assert {name: (status, labels(body)[0]) for name, (status, body) in results.items()} == {
+            "red": (200, "red"), "green": (200, "green"), "blue": (200, "blue")}
+        assert running.log().count("predict_fn batch of 3") == 1, running.log()
+        # A lone request waits out the delay, then goes as a batch of one.
+        status, _, body = running.request("POST", "/invocations", bodies["green"], {"Content-Type": "image/png"})
+        assert status == 200 and labels(body)[0] == "green"
+        assert "predict_fn batch of 1" in running.log()
+
+
+def test_batching_with_a_predict_fn_that_takes_no_list_is_a_named_500(trained_model: TrainedModel,
+                                                                         tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_model.model_dir, model_dir)
+    script = model_dir / "code" / "inference.py"
+    script.write_text(script.read_text() + "\n\n_predict_fn = predict_fn\n\n\ndef predict_fn(input_data, model):\n"
+                      "    return _predict_fn(input_data[0], model)\n")
+    with serving(model_dir, None, "--batch-size", "2", "--max-batch-delay-ms", "10") as running:
+        status, _, body = running.request("POST", "/invocations", image_bytes(colour_image(RED, 24), "PNG"),
+                                          {"Content-Type": "image/png"})
+        assert status == 500
+        assert "with --batch-size above 1 it must take and return lists" in json.loads(body)["message"]
+
+
 def startup_failure(args: List[str], tmp_path: Path) -> Tuple[int, str]:
     result = subprocess.run([sys.executable, str(SCRIPTS_DIR / "serve_local.py"), *args],
                             capture_output=True, text=True, timeout=STARTUP_SECONDS)
@@ -346,3 +394,6 @@ def test_startup_failures_exit_2_with_one_line(trained_model: TrainedModel, tmp_
 
     code, message = startup_failure(["--model-dir", str(broken), "--endpoint-name", "bad_name!"], tmp_path)
     assert code == 2 and "'bad_name!' is not a valid SageMaker endpoint name" in message
+
+    code, message = startup_failure(["--model-dir", str(broken), "--batch-size", "0"], tmp_path)
+    assert code == 2 and "argument --batch-size: expected a whole number of at least 1, got '0'" in message

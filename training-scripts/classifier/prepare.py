@@ -1,0 +1,173 @@
+"""Turns a loaded model into the one an endpoint worker serves: traced, frozen and optimised for inference,
+torch threads sized for the worker's share of the instance's vCPUs, and warmed up so the first request is
+not the slow one.
+
+TorchScript (`torch.jit.trace` -> `freeze` -> `optimize_for_inference`) is used because it exists and does
+the same thing on the PyTorch of the SageMaker inference container (2.x) and on older ones, and costs
+about a second at load; `torch.compile` would need a C++ toolchain at serving time and tens of seconds of
+compilation per worker. The prepared model is checked against eager on an input it was not traced on; if
+tracing, optimising or that check fails, the worker serves the eager model and logs why, so a model that
+cannot be prepared still serves.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence
+
+import torch
+from torch import nn
+
+from .artifacts import LoadedModel, ModelConfig
+
+log = logging.getLogger(__name__)
+
+# Largest absolute logit difference from eager that still counts as the same model.
+LOGIT_TOLERANCE = 1e-3
+WARMUP_ITERATIONS = 3
+# An explicit intra-op thread count, for when the worker cannot tell its share of the CPUs.
+TORCH_THREADS_ENV = "INFERENCE_TORCH_THREADS"
+# How the PyTorch inference container's TorchServe is told its worker count, most specific first
+# (sagemaker-pytorch-inference-toolkit ts_parameters / sagemaker-inference-toolkit parameters).
+WORKER_COUNT_ENVS = ("SAGEMAKER_TS_MAX_WORKERS", "SAGEMAKER_MODEL_SERVER_WORKERS")
+
+Forward = Callable[[torch.Tensor], torch.Tensor]
+Optimiser = Callable[[nn.Module, torch.Tensor], nn.Module]
+
+
+@dataclass
+class Preparation:
+    """What was done to the model, for the log and the benchmarks."""
+
+    method: str  # "torchscript" or "eager"
+    fallback_reason: Optional[str]
+    threads: int
+    channels_last: bool
+    prepare_seconds: float
+    warmup_seconds: float
+
+
+@dataclass
+class ServingModel:
+    """The model a worker serves; `forward` takes a batch in `memory_format` on `device`."""
+
+    forward: Forward
+    config: ModelConfig
+    class_names: List[str]
+    device: torch.device
+    memory_format: torch.memory_format
+    preparation: Preparation
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(env: dict, cpus: int) -> int:
+    """Model-server workers sharing this instance; TorchServe's default is one per vCPU."""
+    for name in WORKER_COUNT_ENVS:
+        value = str(env.get(name, "")).strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return cpus
+
+
+def serving_threads(env: Optional[dict] = None, cpus: Optional[int] = None) -> int:
+    """Intra-op threads for one worker: its share of the vCPUs, so workers do not fight over cores."""
+    env = os.environ if env is None else env
+    explicit = str(env.get(TORCH_THREADS_ENV, "")).strip()
+    if explicit:
+        if not explicit.isdigit() or int(explicit) < 1:
+            raise ValueError(f"{TORCH_THREADS_ENV} must be a positive integer, got {explicit!r}")
+        return int(explicit)
+    cpus = available_cpus() if cpus is None else cpus
+    return max(1, cpus // worker_count(env, cpus))
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(threads)
+    # Requests already run in parallel across workers; inter-op parallelism on top only oversubscribes. It can
+    # be set once per process, before any inter-op work; a second call aborts the process, whatever the value.
+    if torch.get_num_interop_threads() != 1:
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError as error:
+            log.warning("keeping %d inter-op threads: %s", torch.get_num_interop_threads(), error)
+
+
+def torchscript_optimise(model: nn.Module, example: torch.Tensor) -> nn.Module:
+    with torch.inference_mode(False), torch.no_grad():
+        # check_trace would run the model twice more; the caller checks the result against eager itself.
+        traced = torch.jit.trace(model, example, check_trace=False)
+        frozen = torch.jit.freeze(traced.eval())
+        return torch.jit.optimize_for_inference(frozen)
+
+
+def _example(config: ModelConfig, batch: int, device: torch.device, memory_format: torch.memory_format,
+             seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    tensor = torch.randn(batch, 3, config.image_size, config.image_size, generator=generator)
+    return tensor.to(device).contiguous(memory_format=memory_format)
+
+
+def _max_difference(prepared: Forward, eager: nn.Module, batch: torch.Tensor) -> float:
+    with torch.inference_mode():
+        return float((prepared(batch).float() - eager(batch).float()).abs().max())
+
+
+def prepare_model(
+    loaded: LoadedModel,
+    *,
+    threads: int,
+    channels_last: bool = False,
+    warmup_batch_sizes: Sequence[int] = (1,),
+    optimise: Optional[Optimiser] = torchscript_optimise,
+) -> ServingModel:
+    """Prepares `loaded` for serving; `optimise=None` keeps the eager model (still threaded and warmed up)."""
+    set_threads(threads)
+    model = loaded.model.eval()
+    device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    started = time.perf_counter()
+    forward: Forward = model
+    method, reason = "eager", None
+    if optimise is not None:
+        try:
+            candidate = optimise(model, _example(loaded.config, 1, device, memory_format, seed=0))
+            # Checked on inputs it was not traced on (one of them of the opposite sign), at batch sizes it was not
+            # traced at: a trace records one path through the code, so a model whose path depends on its input
+            # or its shape is caught here rather than answering wrongly.
+            check = _example(loaded.config, 2, device, memory_format, seed=1)
+            difference = max(_max_difference(candidate, model, check),
+                             _max_difference(candidate, model, -torch.cat([check, check[:1]])))
+            if not difference <= LOGIT_TOLERANCE:
+                raise ValueError(f"its logits differ from eager by {difference:.3g} (tolerance {LOGIT_TOLERANCE:g})")
+            forward, method = candidate, "torchscript"
+        except Exception as error:  # noqa: BLE001 - any failure to prepare means serving eager, not failing
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            reason = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+            log.warning("serving the eager model: preparing it for inference failed (%s)", reason)
+    prepare_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for batch in dict.fromkeys(warmup_batch_sizes):
+            example = _example(loaded.config, batch, device, memory_format, seed=2)
+            for _ in range(WARMUP_ITERATIONS):
+                forward(example)
+    warmup_seconds = time.perf_counter() - started
+
+    preparation = Preparation(method=method, fallback_reason=reason, threads=threads, channels_last=channels_last,
+                              prepare_seconds=prepare_seconds, warmup_seconds=warmup_seconds)
+    log.info("serving %s as %s with %d torch threads%s (prepared in %.2f s, warmed up in %.2f s)",
+             loaded.config.model_name, method, threads, ", channels-last" if channels_last else "",
+             prepare_seconds, warmup_seconds)
+    return ServingModel(forward=forward, config=loaded.config, class_names=loaded.class_names, device=device,
+                        memory_format=memory_format, preparation=preparation)
