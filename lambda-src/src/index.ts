@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type HandlerConfig } from "./config";
 import { HostChecker, systemLookup, type Lookup } from "./host-check";
 import { classify, scrubForLog, upstreamDetails } from "./invoke-errors";
 import { parseModelResponse } from "./predictions";
+import { scrubLogEntry } from "./redact";
 import { parseEvent, redactUrl, refusedHost, RequestError, type PredictionRequest } from "./request";
 
 export interface HttpResponse {
@@ -90,14 +91,15 @@ export function createHandler(options: HandlerOptions = {}): Handler {
         const started = performance.now();
         const requestId = context?.awsRequestId ?? "local";
         const finish = (response: HttpResponse, fields: LogEntry): HttpResponse => {
-            log({
+            // Every field scrubbed, not only the ones known to quote URLs: no path may carry a signature to the log.
+            log(scrubLogEntry({
                 level: response.statusCode >= 500 ? "error" : response.statusCode >= 400 ? "warn" : "info",
                 message: "request",
                 requestId,
                 statusCode: response.statusCode,
                 latencyMs: Math.round((performance.now() - started) * 100) / 100,
                 ...fields,
-            });
+            }));
             return response;
         };
 

@@ -1,9 +1,10 @@
 /**
  * What a failed invocation means to the caller: the SDK's errors, the model container's own status and our
  * deadline, mapped to the status, code and fixed message the caller sees, and the upstream details that go
- * to the log instead (scrubbed of URL query strings).
+ * to the log instead, scrubbed of URL secrets.
  */
 import { ModelResponseError } from "./predictions";
+import { scrubSecrets } from "./redact";
 
 export interface Failure {
     statusCode: number;
@@ -67,12 +68,10 @@ export function classify(error: unknown, timedOut: boolean, timeoutMs: number): 
     return { statusCode: 500, code: "InternalError", message: "internal error" };
 }
 
-const URL_QUERY = /(\bhttps?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi;
-
 /** Upstream messages can quote the image URL; keep its query string (signatures, tokens) out of the logs. */
 export function scrubForLog(text: unknown): string | undefined {
     if (typeof text !== "string") return undefined;
-    return text.replace(URL_QUERY, "$1?[redacted]").slice(0, 1000);
+    return scrubSecrets(text).slice(0, 1000);
 }
 
 export function upstreamDetails(error: unknown): Record<string, unknown> {
