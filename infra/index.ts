@@ -8,7 +8,7 @@ import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
 import { loadConfig, parseS3Uri } from "./config";
 import { pytorchImage, trainingImageTag } from "./images";
-import { readTrainingMetrics } from "./metrics";
+import { TRAINING_METRICS } from "./contract";
 import { EndpointAutoscaling } from "./components/autoscaling";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
@@ -59,7 +59,7 @@ if (training.mode === "existing") {
     sagemakerTraining = new SageMakerTraining("sagemaker", {
         jobPrefix: `clf-${config.environment}`,
         training: { ...training, mode: training.mode },
-        metrics: readTrainingMetrics(trainingScriptsDir),
+        metrics: TRAINING_METRICS,
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
         region: context.region,
