@@ -418,6 +418,12 @@ export const stackSchema = withRules(z.strictObject({
                 : undefined,
     },
     {
+        keys: ["monitoring.dataCapturePercent", "endpoint.mode"],
+        check: (c) => (c.monitoring.dataCapturePercent ?? 0) > 0 && c.endpoint.mode === "serverless"
+            ? `monitoring.dataCapturePercent (${c.monitoring.dataCapturePercent}) needs endpoint.mode instances: SageMaker Serverless Inference does not capture data`
+            : undefined,
+    },
+    {
         keys: ["endpoint.initialInstanceCount", "autoscaling.minCapacity", "autoscaling.maxCapacity", "endpoint.mode"],
         check: ({ endpoint: { initialInstanceCount: count, mode }, autoscaling: { minCapacity: min, maxCapacity: max } }) =>
             mode === "instances" && (count < min || count > max)

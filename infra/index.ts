@@ -44,7 +44,8 @@ const { training } = config;
 
 const thresholds = monitoringThresholds(config.environment, config.monitoring);
 // Captured requests and responses get their own prefix, so Model Monitor and the role's write can name just it.
-const dataCapturePrefix = thresholds.dataCapturePercent > 0 ? "data-capture/endpoint" : undefined;
+// Serverless Inference does not support data capture.
+const dataCapturePrefix = thresholds.dataCapturePercent > 0 && config.endpoint.mode === "instances" ? "data-capture/endpoint" : undefined;
 
 const sagemakerRole = new SageMakerExecutionRole("sagemaker", {
     context,
@@ -134,7 +135,10 @@ const monitoring = new Monitoring("monitoring", {
     context,
     baseName,
     endpointName: endpoint.endpointName,
-    variants: [{ variantName: endpoint.variantName, capacity: { min: config.autoscaling.minCapacity, max: config.autoscaling.maxCapacity } }],
+    variants: [{
+        variantName: endpoint.variantName,
+        capacity: config.endpoint.mode === "instances" ? { min: config.autoscaling.minCapacity, max: config.autoscaling.maxCapacity } : undefined,
+    }],
     functionName: api.functionName,
     aliasName: api.aliasName,
     functionTimeoutSeconds: config.api.timeoutSeconds,

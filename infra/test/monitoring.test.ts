@@ -80,14 +80,19 @@ describe("monitoring: alarms, topic, dashboard, data capture (program under mock
         [prod, dev, devTuned] = await Promise.all([
             capture("prod"),
             capture("dev"),
-            capture("dev", { monitoring: { email: "oncall@example.com", httpsUrl: "https://hooks.example.com/alarms", modelLatencyP99Ms: 750, dataCapturePercent: 50 } }),
+            capture("dev", {
+                monitoring: { email: "oncall@example.com", httpsUrl: "https://hooks.example.com/alarms", modelLatencyP99Ms: 750, dataCapturePercent: 50 },
+                // Serverless Inference captures no data: capture needs instances.
+                endpoint: { mode: "instances", instanceType: "ml.m5.large", initialInstanceCount: 1 },
+            }),
         ]);
     });
 
     it("every alarm watches a metric the service really emits, with its real dimensions and a statistic that fits", () => {
-        for (const stack of [prod, dev]) {
+        for (const stack of [prod, dev, devTuned]) {
             const alarms = stack.all("aws:cloudwatch/metricAlarm:MetricAlarm");
-            expect(alarms).to.have.length(8);
+            // A serverless variant (dev) has no instances to be pinned at a maximum.
+            expect(alarms).to.have.length(stack === dev ? 7 : 8);
             const fn = stack.one("aws:lambda/function:Function");
             const endpoint = stack.one("aws:sagemaker/endpoint:Endpoint");
             for (const alarm of alarms) {
@@ -139,7 +144,8 @@ describe("monitoring: alarms, topic, dashboard, data capture (program under mock
         const threshold = (s: typeof dev, name: string) => s.all("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === `monitoring-${name}`)?.inputs.threshold;
         expect(threshold(dev, "AllTraffic-5xx")).to.equal(5);
         expect(threshold(dev, "AllTraffic-latency-p99")).to.equal(5_000_000);
-        expect(threshold(dev, "AllTraffic-at-max-capacity")).to.equal(1.5);
+        expect(threshold(dev, "AllTraffic-at-max-capacity")).to.equal(undefined);
+        expect(threshold(devTuned, "AllTraffic-at-max-capacity")).to.equal(1.5);
         expect(threshold(devTuned, "AllTraffic-latency-p99")).to.equal(750_000);
         expect(dev.all("aws:sns/topicSubscription:TopicSubscription")).to.have.length(0);
         const subscriptions = devTuned.all("aws:sns/topicSubscription:TopicSubscription").map((s) => [s.inputs.protocol, s.inputs.endpoint]);
