@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
+import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
 import { pytorchImage } from "./images";
 import { readTrainingMetrics } from "./metrics";
@@ -24,6 +25,7 @@ const repoRoot = path.resolve(__dirname, "..");
 const trainingScriptsDir = path.join(repoRoot, "training-scripts");
 const tags = { project, stack, environment: config.environment, ...config.tags };
 const context = lookupAwsContext();
+const sdk = context.region.apply(providerSdkSettings);
 const baseName = `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
 
 const store = new ArtifactStore("artifacts", {
@@ -58,11 +60,15 @@ if (training.mode === "existing") {
 } else {
     sagemakerTraining = new SageMakerTraining("sagemaker", {
         jobPrefix: `clf-${config.environment}`,
+        project,
+        stack,
         training: { ...training, mode: training.mode },
         metrics: readTrainingMetrics(trainingScriptsDir),
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
+        trainingImageTag: config.images.pytorchTrainingTag,
         region: context.region,
+        sdk,
         datasetUri: config.data.s3Uri as string,
         sourceUri: store.sourceUri,
         sourceSha256: store.sourceSha256,
