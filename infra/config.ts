@@ -253,6 +253,19 @@ const endpointSection = section({
     variantName: text(VARIANT_NAME, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the endpoint's storage volume" }),
+    // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
+    modelServer: section({
+        workers: integer(1, 64).optional().meta({
+            description: "TorchServe workers per instance (`SAGEMAKER_TS_MIN_WORKERS` = `SAGEMAKER_TS_MAX_WORKERS`); each worker's model uses vCPUs / workers torch threads",
+            defaultText: "one per vCPU of `endpoint.instanceType`",
+        }),
+        batchSize: integer(1, 64).default(1).meta({
+            description: "`SAGEMAKER_TS_BATCH_SIZE`: requests TorchServe hands a worker at once; the stock handler still runs `predict_fn` once per request (see \"Throughput and auto-scaling\")",
+        }),
+        maxBatchDelayMs: integer(1, 60000).default(100).meta({
+            description: "`SAGEMAKER_TS_MAX_BATCH_DELAY`: how long TorchServe waits to fill a batch",
+        }),
+    }),
 });
 
 const autoscalingSection = section({

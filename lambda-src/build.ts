@@ -16,6 +16,8 @@ const srcDir = path.join(__dirname, "src");
 const distDir = path.join(__dirname, "dist");
 const outfile = path.join(distDir, "index.js");
 const STAMP_PREFIX = "/*! lambda-bundle-stamp ";
+/** Files outside src/ that the bundle imports: a change to them must rebuild it too. */
+const SHARED_INPUTS = ["training-scripts/classifier/address_policy.json"].map((file) => path.join(repoRoot, file));
 
 // Paths are relative to the repository so the bundle, its source map and the stamp are the same on every
 // machine: a rebuild from a fresh clone must not look like a code change to Pulumi.
@@ -52,7 +54,7 @@ function computeStamp(): string {
     hash.update(esbuild.version);
     hash.update(fs.readFileSync(path.join(repoRoot, "package-lock.json")));
     hash.update(fs.readFileSync(__filename));
-    for (const file of listSources(srcDir)) {
+    for (const file of [...listSources(srcDir), ...SHARED_INPUTS]) {
         hash.update(path.relative(repoRoot, file));
         hash.update(fs.readFileSync(file));
     }
@@ -98,7 +100,7 @@ export function buildLambdaBundle(): BundleInfo {
 function isStale(stamp: string): boolean {
     if (!fs.existsSync(`${outfile}.map`) || readStamp() !== stamp) return true;
     const builtAt = fs.statSync(outfile).mtimeMs;
-    return listSources(srcDir).some((file) => fs.statSync(file).mtimeMs > builtAt);
+    return [...listSources(srcDir), ...SHARED_INPUTS].some((file) => fs.statSync(file).mtimeMs > builtAt);
 }
 
 /**

@@ -7,6 +7,37 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EndpointConfig } from "../config";
 
+/**
+ * vCPUs of a SageMaker instance type from its size: `medium` and `large` have 2, `xlarge` 4, `<n>xlarge` 4n
+ * (true of every family the config accepts).
+ */
+export function instanceVcpus(instanceType: string): number {
+    const size = instanceType.split(".").pop() ?? "";
+    if (size === "medium" || size === "large") return 2;
+    const multiple = /^(\d*)xlarge$/.exec(size);
+    if (!multiple) throw new Error(`cannot tell the vCPUs of instance type ${instanceType}`);
+    return 4 * (multiple[1] === "" ? 1 : Number(multiple[1]));
+}
+
+/**
+ * The TorchServe settings of the PyTorch inference container (sagemaker-pytorch-inference-toolkit reads
+ * SAGEMAKER_TS_*), or none while the stack keeps TorchServe's defaults. Once any SAGEMAKER_TS_* variable is set the
+ * toolkit pins min and max workers to 1 unless they are set too, so the workers always go with the batch
+ * settings, one per vCPU unless configured; inference.py sizes its torch threads from SAGEMAKER_TS_MAX_WORKERS.
+ */
+export function modelServerEnvironment(endpoint: EndpointConfig): Record<string, string> {
+    const { workers, batchSize, maxBatchDelayMs } = endpoint.modelServer;
+    // A batch delay without batching changes nothing.
+    if (workers === undefined && batchSize === 1) return {};
+    const count = String(workers ?? instanceVcpus(endpoint.instanceType));
+    return {
+        SAGEMAKER_TS_BATCH_SIZE: String(batchSize),
+        SAGEMAKER_TS_MAX_BATCH_DELAY: String(maxBatchDelayMs),
+        SAGEMAKER_TS_MIN_WORKERS: count,
+        SAGEMAKER_TS_MAX_WORKERS: count,
+    };
+}
+
 export interface InferenceEndpointArgs {
     /** The endpoint's name: fixed, so clients, the Lambda and the scaling target can name it before it exists. */
     endpointName: string;
@@ -37,6 +68,7 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
                     SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
                     SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
                     SAGEMAKER_REGION: args.region,
+                    ...modelServerEnvironment(args.endpoint),
                 },
             },
             tags: args.tags,

@@ -86,6 +86,9 @@ describe("stack configuration", () => {
         ["an invoke deadline beyond SageMaker's 60 s", { ...existing, api: { timeoutSeconds: 120, invokeTimeoutMs: 90000 } }, /api\.invokeTimeoutMs must be an integer from 100 to 60000, got 90000/],
         ["a KMS key that is not an ARN", { ...existing, endpoint: { kmsKeyArn: "alias/my-key" } }, /endpoint\.kmsKeyArn must be a KMS key ARN/],
         ["a section that is not an object", { ...existing, autoscaling: 4 }, /autoscaling must be an object/],
+        ["a TorchServe batch of zero", { ...existing, endpoint: { modelServer: { batchSize: 0 } } }, /endpoint\.modelServer\.batchSize must be an integer from 1 to 64, got 0/],
+        ["a fractional worker count", { ...existing, endpoint: { modelServer: { workers: 1.5 } } }, /endpoint\.modelServer\.workers must be an integer from 1 to 64, got 1\.5/],
+        ["a misspelt TorchServe setting", { ...existing, endpoint: { modelServer: { maxBatchDelay: 50 } } }, /endpoint\.modelServer\.maxBatchDelay is not a known setting/],
     ];
     for (const [what, raw, message] of invalid) {
         it(`rejects ${what}, naming the key`, () => {

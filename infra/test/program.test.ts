@@ -116,6 +116,22 @@ describe("the Pulumi program under mocks", function () {
         expect(prod.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(best.urn);
     });
 
+    it("TorchServe keeps its defaults unless the stack sets them, then gets batching and workers together", async () => {
+        const defaults = (dev.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
+        expect(Object.keys(defaults).filter((name) => name.startsWith("SAGEMAKER_TS_"))).to.be.empty;
+        const environmentOf = async (modelServer: Record<string, unknown>, instanceType = "ml.m5.large") => {
+            const stack = await capture("dev", { "sagemaker-classifier:endpoint": { instanceType, modelServer } });
+            return (stack.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
+        };
+        const [batched, workers] = await Promise.all([
+            environmentOf({ batchSize: 4, maxBatchDelayMs: 20 }, "ml.c5.2xlarge"),
+            environmentOf({ workers: 1 }),
+        ]);
+        // Without a worker count, one per vCPU of the instance type (8 on ml.c5.2xlarge), not the toolkit's 1.
+        expect(batched).to.include({ SAGEMAKER_TS_BATCH_SIZE: "4", SAGEMAKER_TS_MAX_BATCH_DELAY: "20", SAGEMAKER_TS_MIN_WORKERS: "8", SAGEMAKER_TS_MAX_WORKERS: "8", SAGEMAKER_PROGRAM: "inference.py" });
+        expect(workers).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MAX_BATCH_DELAY: "100", SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });
+    });
+
     it("the endpoint runs ml.m5.large behind an auto-named configuration", () => {
         const config = prod.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
         expect(config.inputs.name, "auto-named, so a change creates a new config before deleting the old").to.match(/^classifier-config-[0-9a-f]{7}$/);

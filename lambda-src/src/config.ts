@@ -6,6 +6,8 @@
 export interface HandlerConfig {
     endpointName: string;
     allowHttpImageUrls: boolean;
+    /** IMAGE_FETCH_ALLOW_PRIVATE, for local mode only (the Pulumi program never sets it): loopback and private hosts too. */
+    allowLocalImageHosts: boolean;
     invokeTimeoutMs: number;
 }
 
@@ -35,10 +37,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
         throw new ConfigError("ENDPOINT_NAME", `ENDPOINT_NAME "${endpointName}" is not a valid SageMaker endpoint name`);
     }
 
-    const allowHttpRaw = env.ALLOW_HTTP_IMAGE_URLS?.trim().toLowerCase() ?? "";
-    if (allowHttpRaw !== "" && allowHttpRaw !== "true" && allowHttpRaw !== "false") {
-        throw new ConfigError("ALLOW_HTTP_IMAGE_URLS", `ALLOW_HTTP_IMAGE_URLS must be "true" or "false", got "${env.ALLOW_HTTP_IMAGE_URLS}"`);
-    }
+    const allowHttpImageUrls = readBoolean(env, "ALLOW_HTTP_IMAGE_URLS");
+    const allowLocalImageHosts = readBoolean(env, "IMAGE_FETCH_ALLOW_PRIVATE");
 
     const timeoutRaw = env.INVOKE_TIMEOUT_MS?.trim() ?? "";
     let invokeTimeoutMs = DEFAULT_INVOKE_TIMEOUT_MS;
@@ -52,5 +52,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
         }
     }
 
-    return { endpointName, allowHttpImageUrls: allowHttpRaw === "true", invokeTimeoutMs };
+    return { endpointName, allowHttpImageUrls, allowLocalImageHosts, invokeTimeoutMs };
+}
+
+/** "true" or "false" (any case), unset or empty meaning false. */
+function readBoolean(env: NodeJS.ProcessEnv, variable: string): boolean {
+    const raw = env[variable]?.trim().toLowerCase() ?? "";
+    if (raw !== "" && raw !== "true" && raw !== "false") {
+        throw new ConfigError(variable, `${variable} must be "true" or "false", got "${env[variable]}"`);
+    }
+    return raw === "true";
 }

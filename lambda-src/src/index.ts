@@ -5,8 +5,9 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { createSageMakerRuntimeClient } from "./client";
 import { ConfigError, loadConfig, type HandlerConfig } from "./config";
+import { HostChecker, systemLookup, type Lookup } from "./host-check";
 import { ModelResponseError, parseModelResponse } from "./predictions";
-import { parseEvent, redactUrl, RequestError, type PredictionRequest } from "./request";
+import { parseEvent, redactUrl, refusedHost, RequestError, type PredictionRequest } from "./request";
 
 export interface HttpResponse {
     statusCode: number;
@@ -25,6 +26,8 @@ export interface HandlerOptions {
     env?: NodeJS.ProcessEnv;
     /** Where the one structured log line per request goes; stdout (CloudWatch) by default. */
     log?: (entry: LogEntry) => void;
+    /** Resolves image URL host names for the early address check; the system resolver by default. */
+    lookup?: Lookup;
 }
 
 export type Handler = (event: unknown, context?: LambdaContext) => Promise<HttpResponse>;
@@ -147,6 +150,7 @@ class DeadlineSignal {
 interface Ready {
     config: HandlerConfig;
     client: SageMakerRuntimeClient;
+    hosts: HostChecker;
 }
 
 export function createHandler(options: HandlerOptions = {}): Handler {
@@ -156,7 +160,11 @@ export function createHandler(options: HandlerOptions = {}): Handler {
     let state: Ready | ConfigError;
     try {
         const config = loadConfig(options.env ?? process.env);
-        state = { config, client: createSageMakerRuntimeClient(config.invokeTimeoutMs) };
+        state = {
+            config,
+            client: createSageMakerRuntimeClient(config.invokeTimeoutMs),
+            hosts: new HostChecker(options.lookup ?? systemLookup, config.allowLocalImageHosts),
+        };
     } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         state = error;
@@ -184,11 +192,13 @@ export function createHandler(options: HandlerOptions = {}): Handler {
                 errorMessage: state.message,
             });
         }
-        const { config, client } = state;
+        const { config, client, hosts } = state;
 
         let request: PredictionRequest;
         try {
-            request = parseEvent(event, config.allowHttpImageUrls);
+            request = parseEvent(event, { allowHttp: config.allowHttpImageUrls, allowLocal: config.allowLocalImageHosts });
+            const refusal = await hosts.refusal(request.url);
+            if (refusal !== undefined) throw refusedHost(request.url, refusal);
         } catch (error) {
             if (!(error instanceof RequestError)) {
                 return finish(respond(500, { error: { code: "InternalError", message: "internal error" } }, requestId), {

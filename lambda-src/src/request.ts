@@ -3,7 +3,8 @@
  * request, or a RequestError carrying the 4xx to answer. Everything here runs before any network call, so a
  * malformed or hostile request costs no SageMaker invocation.
  */
-import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { isIP } from "node:net";
+import { addressRefusal } from "./address-policy";
 
 export const MAX_BODY_BYTES = 4096;
 export const MAX_URL_LENGTH = 2048;
@@ -45,10 +46,17 @@ function isHttpEvent(event: Record<string, unknown>): boolean {
     return "requestContext" in event || "httpMethod" in event || "routeKey" in event;
 }
 
-export function parseEvent(event: unknown, allowHttpImageUrls: boolean): PredictionRequest {
+export interface UrlRules {
+    /** ALLOW_HTTP_IMAGE_URLS: http as well as https. */
+    allowHttp: boolean;
+    /** IMAGE_FETCH_ALLOW_PRIVATE (local testing only): loopback and private hosts too, never link-local. */
+    allowLocal: boolean;
+}
+
+export function parseEvent(event: unknown, rules: UrlRules): PredictionRequest {
     if (!isRecord(event)) throw invalid("InvalidRequest", "the event must be a JSON object");
     const payload = isHttpEvent(event) ? parseHttpBody(event) : parseDirectEvent(event);
-    return validatePayload(payload, allowHttpImageUrls);
+    return validatePayload(payload, rules);
 }
 
 function parseDirectEvent(event: Record<string, unknown>): Record<string, unknown> {
@@ -136,14 +144,14 @@ function parseHttpBody(event: Record<string, unknown>): Record<string, unknown> 
     return parsed;
 }
 
-function validatePayload(payload: Record<string, unknown>, allowHttpImageUrls: boolean): PredictionRequest {
+function validatePayload(payload: Record<string, unknown>, rules: UrlRules): PredictionRequest {
     const unknown = Object.keys(payload).filter((key) => !ALLOWED_FIELDS.has(key));
     if (unknown.length > 0) {
         const names = unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 50)));
         throw invalid("UnknownField", `unknown field${unknown.length > 1 ? "s" : ""} ${names.join(", ")}: only "url" and "topK" are accepted`);
     }
     return {
-        url: validateImageUrl(payload.url, allowHttpImageUrls),
+        url: validateImageUrl(payload.url, rules),
         topK: validateTopK(payload.topK),
         topKRequested: payload.topK !== undefined,
     };
@@ -157,37 +165,12 @@ function validateTopK(value: unknown): number {
     return value;
 }
 
-// Addresses the endpoint must never be asked to fetch from: the URL is fetched from inside our VPC/container,
-// so these would reach the instance metadata service or internal hosts (SSRF).
-const blocked = new BlockList();
-for (const [network, prefix] of [
-    ["0.0.0.0", 8], // "this network", including the unspecified address
-    ["10.0.0.0", 8], // private
-    ["100.64.0.0", 10], // shared address space (carrier-grade NAT)
-    ["127.0.0.0", 8], // loopback
-    ["169.254.0.0", 16], // link-local, including the EC2/ECS metadata services
-    ["172.16.0.0", 12], // private
-    ["192.0.0.0", 24], // IETF protocol assignments
-    ["192.168.0.0", 16], // private
-    ["198.18.0.0", 15], // benchmarking
-    ["224.0.0.0", 4], // multicast
-    ["240.0.0.0", 4], // reserved, including broadcast
-] as const) {
-    blocked.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-    ["::", 128], // unspecified
-    ["::1", 128], // loopback
-    ["64:ff9b::", 96], // NAT64 of an IPv4 address
-    ["fc00::", 7], // unique local
-    ["fe80::", 10], // link-local
-    ["fec0::", 10], // deprecated site-local
-    ["ff00::", 8], // multicast
-] as const) {
-    blocked.addSubnet(network, prefix, "ipv6");
+/** The refusal of a URL whose host is, or resolves to, an address outside the address policy. */
+export function refusedHost(url: URL, reason: string): RequestError {
+    return invalid("InvalidUrl", `"url" must point at a public host; ${url.hostname.slice(0, 100)}: ${reason}`);
 }
 
-function validateImageUrl(value: unknown, allowHttpImageUrls: boolean): URL {
+function validateImageUrl(value: unknown, rules: UrlRules): URL {
     if (value === undefined || value === null) throw invalid("MissingUrl", 'the field "url" is required: send {"url": "https://..."}');
     if (typeof value !== "string") throw invalid("InvalidUrl", `"url" must be a string, got ${Array.isArray(value) ? "array" : typeof value}`);
     if (value.trim() === "") throw invalid("InvalidUrl", '"url" must not be empty');
@@ -199,7 +182,7 @@ function validateImageUrl(value: unknown, allowHttpImageUrls: boolean): URL {
     } catch {
         throw invalid("InvalidUrl", '"url" is not a valid absolute URL');
     }
-    const allowed = allowHttpImageUrls ? ["https:", "http:"] : ["https:"];
+    const allowed = rules.allowHttp ? ["https:", "http:"] : ["https:"];
     if (!allowed.includes(url.protocol)) {
         throw invalid("InvalidUrl", `"url" must use ${allowed.map((p) => p.slice(0, -1)).join(" or ")}, got ${url.protocol.slice(0, 20)}`);
     }
@@ -207,13 +190,11 @@ function validateImageUrl(value: unknown, allowHttpImageUrls: boolean): URL {
     if (url.href.length > MAX_URL_LENGTH) throw invalid("InvalidUrl", `"url" must be at most ${MAX_URL_LENGTH} characters once normalised`);
 
     const host = url.hostname.toLowerCase();
-    const address = host.startsWith("[") ? host.slice(1, -1) : host;
-    if (isIPv4(address) ? blocked.check(address, "ipv4") : isIPv6(address) && blocked.check(address, "ipv6")) {
-        throw invalid("InvalidUrl", `"url" must not point at a private, loopback or link-local address (${url.hostname})`);
-    }
+    const refusal = isIP(host.replace(/^\[|\]$/g, "")) ? addressRefusal(host, rules.allowLocal) : undefined;
+    if (refusal !== undefined) throw refusedHost(url, refusal);
     // RFC 6761 reserves localhost and its subdomains for loopback, whatever DNS might say.
     const name = host.endsWith(".") ? host.slice(0, -1) : host;
-    if (name === "localhost" || name.endsWith(".localhost")) {
+    if (!rules.allowLocal && (name === "localhost" || name.endsWith(".localhost"))) {
         throw invalid("InvalidUrl", `"url" must not point at a loopback host (${url.hostname})`);
     }
     return url;

@@ -35,6 +35,8 @@ interface Case {
     /** A fragment the message must contain: the field, value or limit at fault. */
     mentions: string;
     allowHttp?: boolean;
+    /** IMAGE_FETCH_ALLOW_PRIVATE, the local-images switch. */
+    allowLocal?: boolean;
 }
 
 const long = "https://example.com/" + "a".repeat(5000);
@@ -73,13 +75,22 @@ const cases: Case[] = [
     { name: "private 172.16/12", event: { url: "https://172.31.255.1/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "172.31.255.1" },
     { name: "private 192.168/16", event: { url: "https://192.168.0.10:8443/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "192.168.0.10" },
     { name: "carrier-grade NAT", event: { url: "https://100.64.0.1/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "100.64.0.1" },
-    { name: "instance metadata", event: { url: "https://169.254.169.254/latest/meta-data/" }, status: 400, code: "InvalidUrl", mentions: "link-local" },
+    { name: "instance metadata", event: { url: "https://169.254.169.254/latest/meta-data/" }, status: 400, code: "InvalidUrl", mentions: "metadata" },
+    { name: "link-local v4", event: { url: "https://169.254.1.1/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "link-local" },
+    { name: "metadata even with local images", event: { url: "http://169.254.169.254/latest/meta-data/" }, status: 400, code: "InvalidUrl", mentions: "metadata", allowHttp: true, allowLocal: true },
+    { name: "NAT64 of loopback", event: { url: "https://[64:ff9b::127.0.0.1]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "NAT64 address and carries 127.0.0.1" },
+    { name: "NAT64 of metadata", event: { url: "https://[64:ff9b::a9fe:a9fe]/x" }, status: 400, code: "InvalidUrl", mentions: "metadata" },
+    { name: "local-use NAT64", event: { url: "https://[64:ff9b:1::808:808]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "local-use NAT64" },
+    { name: "IPv4-compatible", event: { url: "https://[::8.8.8.8]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "IPv4-compatible" },
+    { name: "6to4 of private", event: { url: "https://[2002:c0a8:0001::1]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "6to4 address and carries 192.168.0.1" },
+    { name: "Teredo of loopback client", event: { url: "https://[2001:0:808:808::80ff:fffe]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "Teredo address and carries 127.0.0.1" },
+    { name: "documentation v6", event: { url: "https://[2001:db8::1]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "documentation" },
     { name: "loopback v6", event: { url: "https://[::1]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "[::1]" },
     { name: "unspecified v6", event: { url: "https://[::]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "[::]" },
     { name: "link-local v6", event: { url: "https://[fe80::1]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "fe80::1" },
     { name: "unique-local v6", event: { url: "https://[fd00:ec2::254]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "fd00:ec2::254" },
     { name: "v4-mapped loopback", event: { url: "https://[::ffff:127.0.0.1]/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "::ffff:7f00:1" },
-    { name: "v4-mapped metadata", event: { url: "https://[::ffff:169.254.169.254]/x" }, status: 400, code: "InvalidUrl", mentions: "link-local" },
+    { name: "v4-mapped metadata", event: { url: "https://[::ffff:169.254.169.254]/x" }, status: 400, code: "InvalidUrl", mentions: "metadata" },
     { name: "localhost name", event: { url: "https://localhost/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "localhost" },
     { name: "localhost subdomain", event: { url: "https://img.localhost./dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "img.localhost" },
     // topK and unknown fields.
@@ -125,7 +136,11 @@ describe("lambda handler: bad input", () => {
     for (const testCase of cases) {
         it(`${testCase.name} -> ${testCase.status} ${testCase.code}`, async () => {
             const logs: Record<string, unknown>[] = [];
-            const env = { ENDPOINT_NAME: "dog-breeds", ALLOW_HTTP_IMAGE_URLS: testCase.allowHttp ? "true" : "false" };
+            const env = {
+                ENDPOINT_NAME: "dog-breeds",
+                ALLOW_HTTP_IMAGE_URLS: testCase.allowHttp ? "true" : "false",
+                IMAGE_FETCH_ALLOW_PRIVATE: testCase.allowLocal ? "true" : "false",
+            };
             const handler = createHandler({ env, log: (entry) => logs.push(entry) });
 
             const response: HttpResponse = await handler(testCase.event, { awsRequestId: "req-1" });

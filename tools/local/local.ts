@@ -66,7 +66,7 @@ interface HandlerBundle {
  * its endpoint, region and credentials from process.env, so those are set here; the credentials are dummies on
  * purpose, so no real AWS credentials of the user's shell are ever sent to the local server.
  */
-export async function bundledHandler(runtimeUrl: string, endpointName: string, allowHttp: boolean, log?: LocalOptions["handlerLog"]): Promise<LambdaHandler> {
+export async function bundledHandler(runtimeUrl: string, endpointName: string, allowLocalImages: boolean, log?: LocalOptions["handlerLog"]): Promise<LambdaHandler> {
     Object.assign(process.env, {
         AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: runtimeUrl,
         AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
@@ -76,7 +76,12 @@ export async function bundledHandler(runtimeUrl: string, endpointName: string, a
     delete process.env.AWS_SESSION_TOKEN;
     const bundle = (await import(pathToFileURL(path.join(ensureLambdaBundle(), "index.js")).href)) as HandlerBundle;
     return bundle.createHandler({
-        env: { ENDPOINT_NAME: endpointName, ALLOW_HTTP_IMAGE_URLS: String(allowHttp), INVOKE_TIMEOUT_MS: process.env.INVOKE_TIMEOUT_MS },
+        env: {
+            ENDPOINT_NAME: endpointName,
+            ALLOW_HTTP_IMAGE_URLS: String(allowLocalImages),
+            IMAGE_FETCH_ALLOW_PRIVATE: String(allowLocalImages),
+            INVOKE_TIMEOUT_MS: process.env.INVOKE_TIMEOUT_MS,
+        },
         ...(log ? { log } : {}),
     });
 }

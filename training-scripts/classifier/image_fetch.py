@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import json
 import os
 import socket
 import ssl
@@ -36,14 +37,33 @@ FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "im
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
-PRIVATE_NETWORKS: Tuple[IPNetwork, ...] = tuple(
-    ipaddress.ip_network(network)
-    for network in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "address_policy.json"), encoding="utf-8") as _handle:
+    ADDRESS_POLICY = json.load(_handle)
+
+
+def _blocks(key: str) -> Tuple[Tuple[IPNetwork, str], ...]:
+    return tuple((ipaddress.ip_network(block["network"]), block["kind"]) for block in ADDRESS_POLICY[key])
+
+
+IPV4_NON_GLOBAL = _blocks("ipv4NonGlobal")
+IPV6_NON_GLOBAL = _blocks("ipv6NonGlobal")
+IPV6_EMBEDDING_IPV4 = tuple(
+    (ipaddress.ip_network(block["network"]), block["kind"], tuple(block["ipv4"])) for block in ADDRESS_POLICY["ipv6EmbeddingIPv4"]
 )
+IPV6_GLOBAL_UNICAST = ipaddress.ip_network(ADDRESS_POLICY["ipv6GlobalUnicast"])
 # EC2 instance metadata (IPv4 and IPv6) and the ECS task metadata endpoint.
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(address) for address in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2")
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(address) for address in ADDRESS_POLICY["metadataAddresses"])
+PRIVATE_NETWORKS: Tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(network) for network in ADDRESS_POLICY["localNetworks"]["networks"]
 )
+
+# Where an embedding block keeps its IPv4 address(es) within the 128 bits (see address_policy.json).
+_IPV4_FIELDS = {
+    "low32": lambda bits: bits & 0xFFFFFFFF,
+    "bits16to47": lambda bits: (bits >> 80) & 0xFFFFFFFF,
+    "bits32to63": lambda bits: (bits >> 64) & 0xFFFFFFFF,
+    "low32inverted": lambda bits: ~bits & 0xFFFFFFFF,
+}
 
 
 def allowed_networks_from_env() -> Tuple[IPNetwork, ...]:
@@ -56,19 +76,66 @@ def _unmapped(address: IPAddress) -> IPAddress:
     return address
 
 
-def check_address(address: IPAddress, allowed_networks: Sequence[IPNetwork], url: str) -> None:
-    """Raises BlockedAddressError unless `address` is public or inside an explicitly allowed network."""
-    address = _unmapped(address)
+def embedded_ipv4(address: IPAddress) -> Optional[Tuple[str, List[ipaddress.IPv4Address]]]:
+    """(embedding kind, the IPv4 addresses carried) for an IPv6 address of an embedding block, else None."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    for network, kind, fields in IPV6_EMBEDDING_IPV4:
+        if address in network:
+            return kind, [ipaddress.IPv4Address(_IPV4_FIELDS[field](int(address))) for field in fields]
+    return None
+
+
+def _ipv4_refusal(address: ipaddress.IPv4Address) -> Optional[str]:
     if address in METADATA_ADDRESSES:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is the instance metadata address")
-    if address.is_link_local:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a link-local address")
-    if any(address in network for network in allowed_networks):
+        return f"{address} is the instance metadata address"
+    for network, kind in IPV4_NON_GLOBAL:
+        if address in network:
+            return f"{address} is {kind} ({network})"
+    return None
+
+
+def address_refusal(address: IPAddress) -> Optional[str]:
+    """Why `address` may not be fetched from under address_policy.json, or None when it is global unicast."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return _ipv4_refusal(address)
+    # A scope ("fe80::1%eth0") does not change which block an address is in.
+    address = ipaddress.IPv6Address(int(address))
+    embedding = embedded_ipv4(address)
+    if embedding is not None:
+        kind, carried = embedding
+        for ipv4 in carried:
+            reason = _ipv4_refusal(ipv4)
+            if reason is not None:
+                return f"{address} is {kind} and carries {ipv4}: {reason}"
+        return None
+    if address in METADATA_ADDRESSES:
+        return f"{address} is the instance metadata address"
+    for network, kind in IPV6_NON_GLOBAL:
+        if address in network:
+            return f"{address} is {kind} ({network})"
+    if address not in IPV6_GLOBAL_UNICAST:
+        return f"{address} is not a global unicast address (outside {IPV6_GLOBAL_UNICAST})"
+    return None
+
+
+def _carries_metadata_address(address: IPAddress) -> bool:
+    embedding = embedded_ipv4(address)
+    carried = embedding[1] if embedding else []
+    return any(candidate in METADATA_ADDRESSES for candidate in [address, *carried])
+
+
+def check_address(address: IPAddress, allowed_networks: Sequence[IPNetwork], url: str) -> None:
+    """Raises BlockedAddressError unless `address` is global unicast or inside an explicitly allowed network.
+
+    The allowed networks (the local-testing switch) admit a local address itself or IPv4-mapped, never one reached
+    through a translator (NAT64, 6to4, Teredo), and never the metadata service.
+    """
+    if not _carries_metadata_address(address) and any(_unmapped(address) in network for network in allowed_networks):
         return
-    if address.is_loopback:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a loopback address")
-    if address.is_private or not address.is_global or address.is_multicast:
-        raise BlockedAddressError(f"refusing to fetch {url}: {address} is a private or reserved address")
+    reason = address_refusal(address)
+    if reason is not None:
+        raise BlockedAddressError(f"refusing to fetch {url}: {reason}")
 
 
 class _Deadline:

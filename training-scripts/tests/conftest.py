@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from hypothesis import settings
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent
 if str(SCRIPTS_DIR) not in sys.path:
@@ -79,3 +80,10 @@ def trained_model(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     result = run_script("train.py", SAGEMAKER_HYPERPARAMETERS, sagemaker_env(dataset_dir, model_dir, output_dir))
     assert result.returncode == 0, result.stdout + result.stderr
     return TrainedModel(model_dir=model_dir, output_dir=output_dir, result=result)
+
+
+# Property-based tests: fixed examples by default (the same run on every machine, CI included); `npm run fuzz`
+# selects the "fuzz" profile, which draws new random examples and many more of them.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=5000, database=None, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -141,8 +141,8 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
         expect(body.predictions!.map((p) => p.label)).to.deep.equal(["blue"]);
     });
 
-    it("keeps bad requests away from the model: a loopback literal is refused by the handler with 400", async () => {
-        const answer = await ask(local.front.url, { url: "http://127.0.0.1:1/red.png" });
+    it("keeps bad requests away from the model: the metadata address is refused by the handler with 400, local images or not", async () => {
+        const answer = await ask(local.front.url, { url: "http://169.254.169.254/latest/meta-data/" });
 
         expect(answer.status).to.equal(400);
         expect(answer.body.error?.code).to.equal("InvalidUrl");

@@ -52,9 +52,9 @@ function isLoopback(address: string): boolean {
 }
 
 /**
- * A host name that resolves to a loopback address without being "localhost": the Lambda handler refuses loopback
- * literals and localhost names (it cannot resolve DNS itself), while the model, opted in with
- * IMAGE_FETCH_ALLOW_PRIVATE, resolves the name and accepts the loopback address. The machine's own host name
+ * A host name that resolves to a loopback address without being "localhost": both the handler and the model,
+ * opted in with IMAGE_FETCH_ALLOW_PRIVATE, resolve the name and accept the loopback address, so the test exercises
+ * the DNS path of both checks. The machine's own host name
  * usually qualifies (/etc/hosts), and Debian's ip6-localhost does.
  */
 export async function loopbackHostName(): Promise<{ name: string; address: string }> {
