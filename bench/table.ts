@@ -7,7 +7,8 @@ export function formatNumber(value: number, digits = 2): string {
     return Number.isInteger(value) ? String(value) : value.toFixed(digits);
 }
 
-export function printTable(title: string, rows: BenchRow[]): void {
+/** An aligned Markdown table (header, rule, one line per row): reads as text and renders as a table. */
+export function formatTable(rows: BenchRow[]): string[] {
     const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
     const cells = rows.map((row) =>
         columns.map((column) => {
@@ -18,10 +19,12 @@ export function printTable(title: string, rows: BenchRow[]): void {
     );
     const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
     const line = (values: string[]) => "| " + values.map((v, i) => v.padEnd(widths[i])).join(" | ") + " |";
+    return [line(columns), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...cells.map(line)];
+}
+
+export function printTable(title: string, rows: BenchRow[]): void {
     console.log(`\n${title}`);
-    console.log(line(columns));
-    console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-    for (const values of cells) console.log(line(values));
+    for (const line of formatTable(rows)) console.log(line);
 }
 
 /** Percentile of a sample by nearest rank, in the sample's unit. */

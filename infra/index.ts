@@ -9,7 +9,7 @@ import { lookupAwsContext } from "./aws-context";
 import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
 import { pytorchImage } from "./images";
-import { readTrainingMetrics } from "./metrics";
+import { TRAINING_METRICS } from "./contract";
 import { EndpointAutoscaling } from "./components/autoscaling";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
@@ -63,7 +63,7 @@ if (training.mode === "existing") {
         project,
         stack,
         training: { ...training, mode: training.mode },
-        metrics: readTrainingMetrics(trainingScriptsDir),
+        metrics: TRAINING_METRICS,
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
         trainingImageTag: config.images.pytorchTrainingTag,

@@ -35,6 +35,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from classifier.artifacts import load_model_dir  # noqa: E402
+from classifier.contract import DEFAULT_TOP_K  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 from classifier.image_fetch import MAX_IMAGE_BYTES, fetch_image  # noqa: E402
 from classifier.request_errors import (  # noqa: E402,F401  (the error classes are part of this module's interface)
@@ -46,7 +47,6 @@ from classifier.prepare import ServingModel, prepare_model, serving_threads  # n
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_PIXELS = 40_000_000
-DEFAULT_TOP_K = 5
 
 JSON_TYPE = "application/json"
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png")

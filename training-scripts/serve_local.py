@@ -56,6 +56,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
 SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
+# Read from the contract file, not through the classifier package: importing that here would make it the one
+# a model directory's own code/inference.py imports, instead of the code/classifier/ it ships.
+with open(os.path.join(SCRIPTS_DIR, "contract.json"), encoding="utf-8") as _contract:
+    SAGEMAKER_NAME_PATTERN = re.compile(json.load(_contract)["namePatterns"]["sageMakerName"])
 DEFAULT_ENDPOINT_NAME = "local-endpoint"
 DEFAULT_VARIANT = "AllTraffic"
 HANDLER_FUNCTIONS = ("model_fn", "input_fn", "predict_fn", "output_fn")
@@ -65,8 +69,6 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 IDLE_CONNECTION_SECONDS = 60
 POLL_SECONDS = 0.2
 ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.sagemaker.runtime/"
-# The EndpointName pattern of the SageMaker API.
-ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([^/\s,]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request,\s?"
@@ -415,7 +417,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
 
 def endpoint_name(value: str) -> str:
-    if not ENDPOINT_NAME_PATTERN.match(value):
+    if not SAGEMAKER_NAME_PATTERN.fullmatch(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a valid SageMaker endpoint name")
     return value
 

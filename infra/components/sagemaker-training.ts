@@ -9,8 +9,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { AwsSdkSettings } from "../aws-sdk-settings";
-import { Hyperparameters, TrainingConfig } from "../config";
-import { TrainingMetrics } from "../metrics";
+import { TrainingConfig } from "../config";
+import { Hyperparameters, hyperparameterWireValues, TrainingMetrics, wireName } from "../contract";
 import { TrainingJobNameCheck, TrainingJobResult } from "./training-job-checks";
 import { BestTuningResult } from "./tuning-waiter";
 
@@ -45,15 +45,9 @@ export function jobNameDigest(parts: { project: string; stack: string; attempt: 
     return crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 10);
 }
 
-/** Hyperparameters as SageMaker passes them to train.py: `--epochs 2 --lr 0.01 --batch-size 32 ...`. */
+/** Hyperparameters as SageMaker passes them to train.py, every value a string: `--epochs 2 --lr 0.001 ...`. */
 export function scriptHyperparameters(hp: Hyperparameters): Record<string, string> {
-    return {
-        epochs: String(hp.epochs),
-        lr: String(hp.learningRate),
-        "batch-size": String(hp.batchSize),
-        "model-name": hp.modelName,
-        pretrained: String(hp.pretrained),
-    };
+    return Object.fromEntries(Object.entries(hyperparameterWireValues(hp)).map(([name, value]) => [name, String(value)]));
 }
 
 export class SageMakerTraining extends pulumi.ComponentResource {
@@ -120,20 +114,22 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             const { tuning } = training;
             // The tuned hyperparameters come from the search space, so the fixed ones leave them out.
             const fixed = scriptHyperparameters(training.hyperparameters);
-            delete fixed.lr;
-            delete fixed["batch-size"];
+            const learningRate = wireName("learningRate");
+            const batchSize = wireName("batchSize");
+            delete fixed[learningRate];
+            delete fixed[batchSize];
             const config = {
                 strategy: tuning.strategy,
                 objective: metrics.objective,
                 resourceLimits: { maxNumberOfTrainingJobs: tuning.maxJobs, maxParallelTrainingJobs: tuning.maxParallelJobs },
                 parameterRanges: {
                     continuousParameterRanges: [{
-                        name: "lr",
+                        name: learningRate,
                         minValue: String(tuning.learningRate.min),
                         maxValue: String(tuning.learningRate.max),
                         scalingType: tuning.learningRate.scaling,
                     }],
-                    categoricalParameterRanges: [{ name: "batch-size", values: tuning.batchSizes.map(String) }],
+                    categoricalParameterRanges: [{ name: batchSize, values: tuning.batchSizes.map(String) }],
                 },
                 trainingJobEarlyStoppingType: "Off",
             };

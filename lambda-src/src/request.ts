@@ -4,12 +4,11 @@
  * malformed or hostile request costs no SageMaker invocation.
  */
 import { isIP } from "node:net";
+import { REQUEST_LIMITS } from "../../infra/contract";
 import { addressRefusal } from "./address-policy";
 
 export const MAX_BODY_BYTES = 4096;
-export const MAX_URL_LENGTH = 2048;
-export const MAX_TOP_K = 133;
-export const DEFAULT_TOP_K = 5;
+const { maxUrlLength: MAX_URL_LENGTH, maxTopK: MAX_TOP_K, defaultTopK: DEFAULT_TOP_K } = REQUEST_LIMITS;
 const ALLOWED_FIELDS = new Set(["url", "topK"]);
 
 export interface PredictionRequest {

@@ -41,7 +41,7 @@ interface Options {
 }
 
 /** The project's program: Pulumi.yaml's `main` (a file, or a directory holding index.ts/index.js). */
-function defaultProgram(cwd: string): string {
+export function defaultProgram(cwd: string): string {
     const projectFile = findProjectFile(path.join(cwd, "index"));
     if (!projectFile) throw new UsageError(`no Pulumi.yaml in ${cwd} or above; pass --program <file>`);
     const doc = parseYaml(fs.readFileSync(projectFile, "utf8")) as { main?: unknown } | null;

@@ -14,6 +14,7 @@ Never set it on an endpoint.
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import json
@@ -25,11 +26,11 @@ import time
 from typing import List, Optional, Sequence, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
+from .contract import MAX_URL_LENGTH
 from .request_errors import BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidRequestError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 3
-MAX_URL_LENGTH = 2048
 FETCH_TIMEOUT_SECONDS = 10.0
 ALLOW_PRIVATE_ENV = "IMAGE_FETCH_ALLOW_PRIVATE"
 FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
@@ -210,11 +211,22 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._deadline.watch(self.sock)
 
 
+@functools.lru_cache(maxsize=4)
+def _tls_context_for(ca_file: Optional[str], ca_dir: Optional[str]) -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The default context (certificates and host names verified), made once per trust configuration: loading
+    the system CA bundle costs milliseconds, every connection. An SSLContext is safe to share across threads."""
+    return _tls_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As _PinnedHTTPConnection, with certificate and SNI checked against the URL's host name."""
 
     def __init__(self, host: str, port: int, address: str, timeout: float, deadline: _Deadline) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        super().__init__(host, port, timeout=timeout, context=tls_context())
         self._address = address
         self._deadline = deadline
 
@@ -229,6 +241,12 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def _resolve(host: str, port: int, url: str, deadline: _Deadline) -> List[IPAddress]:
     """getaddrinfo cannot be interrupted, so it runs on its own thread and the fetch stops waiting at the deadline."""
+    if "%" not in host:
+        try:
+            # An address literal needs no lookup, nor a thread to bound one; it is checked like any other.
+            return [ipaddress.ip_address(host)]
+        except ValueError:
+            pass  # a name, or a form only getaddrinfo reads ("2852039166", "127.1")
     outcome: dict = {}
 
     def lookup() -> None:

@@ -123,8 +123,8 @@ export interface SageMakerRuntimeServer {
     close(): Promise<void>;
 }
 
-// SigV4: AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/<service>/aws4_request, SignedHeaders=a;b, Signature=<64 hex>
-const AUTHORIZATION =
+// SigV4 (shared with the other loopback AWS servers): AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/<service>/aws4_request, SignedHeaders=a;b, Signature=<64 hex>
+export const AUTHORIZATION =
     /^AWS4-HMAC-SHA256 Credential=([^/\s,]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 const INVOCATION_PATH = /^\/endpoints\/([^/]+)\/invocations$/;
 
@@ -166,7 +166,7 @@ function send(res: http.ServerResponse, reply: Reply, requestId: string): void {
     res.end(body);
 }
 
-async function verifySignature(
+export async function verifySignature(
     req: http.IncomingMessage,
     body: Buffer,
     parsed: RegExpExecArray,

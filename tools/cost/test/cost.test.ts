@@ -1,0 +1,106 @@
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Writable } from "node:stream";
+import { parse as parseYaml } from "yaml";
+import { PRICE_SNAPSHOT } from "../../../policy-pack/cost/price-snapshot";
+import { main } from "../cli";
+
+const repoRoot = path.resolve(__dirname, "../../..");
+
+class Sink extends Writable {
+    text = "";
+    _write(chunk: Buffer, _encoding: string, done: () => void): void {
+        this.text += chunk.toString();
+        done();
+    }
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out = new Sink();
+    const err = new Sink();
+    const code = await main(args, { out, err, cwd: repoRoot, now: new Date("2026-12-03T12:00:00Z") });
+    return { code, out: out.text, err: err.text };
+}
+
+interface JsonEstimate {
+    region: string;
+    currency: string;
+    resources: { name: string; type: string; hourlyUsd: number; monthlyUsd: number; oneOffUsd: number; basis: string }[];
+    totals: { hourlyUsdAtMin: number; hourlyUsdAtMax: number; monthlyUsdAtMin: number; monthlyUsdAtMax: number; oneOffUsdMax: number };
+}
+
+describe("npm run cost", function () {
+    this.timeout(120_000);
+
+    it("prices the prod stack exactly as independent arithmetic over its config and the snapshot does", async () => {
+        const { code, out, err } = await run(["--stack", "prod", "--json", "--prices", "snapshot"]);
+        expect(code, err).to.equal(0);
+        const estimate = JSON.parse(out) as JsonEstimate;
+
+        // Independently: the stack file's numbers times the snapshot's prices, no estimator code involved.
+        const doc = parseYaml(fs.readFileSync(path.join(repoRoot, "Pulumi.prod.yaml"), "utf8")).config;
+        const c = (key: string) => doc[`sagemaker-classifier:${key}`];
+        const prices = PRICE_SNAPSHOT.prices[doc["aws:region"]];
+        const usd = (key: string) => prices[key].usd;
+        const endpointPrice = usd(`sagemaker:hosting:${c("endpoint").instanceType}`);
+        const lambdaHourly = c("api").provisionedConcurrency * (c("api").memoryMb / 1024) * 3600 * usd("lambda:provisioned-concurrency:arm64");
+        const runtimeHours = c("training").maxRuntimeSeconds / 3600;
+        const tuning = c("training").tuning.maxJobs * runtimeHours * usd(`sagemaker:training:${c("training").instanceType}`);
+        const ec2 = (usd(`ec2:instance:${c("ec2Training").instanceType}`) + (c("ec2Training").rootVolumeGb * usd("ec2:ebs:gp3")) / 730) * runtimeHours;
+
+        const expected = {
+            hourlyUsdAtMin: c("autoscaling").minCapacity * endpointPrice + lambdaHourly,
+            hourlyUsdAtMax: c("autoscaling").maxCapacity * endpointPrice + lambdaHourly,
+            oneOffUsdMax: tuning + ec2,
+        };
+        expect(estimate.region).to.equal("us-east-1");
+        expect(estimate.currency).to.equal("USD");
+        expect(estimate.totals.hourlyUsdAtMin).to.be.closeTo(expected.hourlyUsdAtMin, 1e-6);
+        expect(estimate.totals.hourlyUsdAtMax).to.be.closeTo(expected.hourlyUsdAtMax, 1e-6);
+        expect(estimate.totals.monthlyUsdAtMin).to.be.closeTo(expected.hourlyUsdAtMin * 730, 1e-5);
+        expect(estimate.totals.monthlyUsdAtMax).to.be.closeTo(expected.hourlyUsdAtMax * 730, 1e-5);
+        expect(estimate.totals.oneOffUsdMax).to.be.closeTo(expected.oneOffUsdMax, 1e-6);
+        // The issue's shape, exactly.
+        expect(Object.keys(estimate)).to.deep.equal(["region", "currency", "resources", "totals"]);
+        for (const r of estimate.resources) expect(Object.keys(r)).to.deep.equal(["name", "type", "hourlyUsd", "monthlyUsd", "oneOffUsd", "basis"]);
+        const byType = (type: string) => estimate.resources.filter((r) => r.type === type);
+        expect(byType("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")[0].basis).to.match(/4 jobs x 1 x ml\.m5\.xlarge x 4 h max runtime.*2 at a time: up to 8 h wall time/);
+        expect(byType("aws:sagemaker/endpoint:Endpoint")[0].basis).to.match(/1 x ml\.m5\.large at \$0\.115\/h, up to 4 = \$0\.460\/h/);
+        expect(err).to.match(/prices from the snapshot shipped with the policy pack \(2026-12-01/);
+    });
+
+    it("prints a table, how each figure is reached, and where every price came from and how old it is", async () => {
+        const { code, out } = await run(["--stack", "prod", "--prices", "snapshot"]);
+        expect(code).to.equal(0);
+        expect(out).to.match(/^Cost of stack prod before `pulumi up` \(us-east-1/);
+        expect(out).to.match(/\| resource +\| type +\| \$\/h idle \| \$\/h max \| \$\/month idle \| one-off max \$ \|/);
+        expect(out).to.match(/\| classifier-endpoint +\| Endpoint +\| 0\.115 +\| 0\.460 +\| 83\.95 +\| 0 +\|/);
+        expect(out).to.match(/\| \*\*total\*\* /);
+        expect(out).to.match(/sagemaker:hosting:ml\.m5\.large: \$0\.115 per hour - AWS Price List API .*as of 2026-12-01 \(2 days old\)/);
+    });
+
+    it("says which resources it cannot price in a region the snapshot lacks, and how to fix it", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-"));
+        try {
+            const file = path.join(dir, "Pulumi.paris.yaml");
+            fs.writeFileSync(file, fs.readFileSync(path.join(repoRoot, "Pulumi.prod.yaml"), "utf8").replace("aws:region: us-east-1", "aws:region: eu-west-3"));
+            const { code, out, err } = await run(["--stack", "paris", "--config-file", file, "--json", "--prices", "snapshot"]);
+            expect(code).to.equal(0);
+            expect(JSON.parse(out).region).to.equal("eu-west-3");
+            expect(err).to.match(/not priced: classifier-endpoint \(aws:sagemaker\/endpoint:Endpoint\): no prices for region eu-west-3 \(the price book has us-east-1\)\. Run `npm run prices:update -- --region eu-west-3`/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("rejects bad arguments with a message naming them", async () => {
+        expect((await run([])).err).to.match(/--stack <name> is required/);
+        expect((await run(["--stack", "prod", "--prices", "cheap"])).err).to.match(/--prices must be snapshot, live or auto, got "cheap"/);
+        expect((await run(["--stack", "prod", "--requests-per-hour", "lots"])).err).to.match(/--requests-per-hour must be a number >= 0, got "lots"/);
+        const missing = await run(["--stack", "nosuch"]);
+        expect(missing.code).to.equal(2);
+        expect(missing.err).to.match(/stack config file Pulumi\.nosuch\.yaml does not exist/);
+    });
+});
