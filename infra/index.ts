@@ -10,6 +10,7 @@ import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
 import { pytorchImage } from "./images";
 import { TRAINING_METRICS } from "./contract";
+import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
@@ -26,7 +27,7 @@ const trainingScriptsDir = path.join(repoRoot, "training-scripts");
 const tags = { project, stack, environment: config.environment, ...config.tags };
 const context = lookupAwsContext();
 const sdk = context.region.apply(providerSdkSettings);
-const baseName = `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+const baseName = stackBaseName(project, stack);
 
 const store = new ArtifactStore("artifacts", {
     sourceDir: trainingScriptsDir,
@@ -59,7 +60,7 @@ if (training.mode === "existing") {
     modelArtifactUri = pulumi.output(training.modelDataUrl as string);
 } else {
     sagemakerTraining = new SageMakerTraining("sagemaker", {
-        jobPrefix: `clf-${config.environment}`,
+        jobPrefix: trainingJobPrefix(config.environment),
         project,
         stack,
         training: { ...training, mode: training.mode },
@@ -128,6 +129,7 @@ export = {
     trainingMode: training.mode,
     modelArtifact: modelArtifactUri,
     ...(sagemakerTraining ? { trainingJobName: sagemakerTraining.trainingJobName } : {}),
+    ...(training.mode === "tuning" && sagemakerTraining ? { tuningJobName: sagemakerTraining.jobName } : {}),
     ...(sagemakerTraining?.objectiveValue ? { tuningObjectiveValue: sagemakerTraining.objectiveValue } : {}),
     ...(ec2Training ? { ec2InstanceId: ec2Training.instanceId, ec2ModelArtifact: ec2Training.modelArtifactUri } : {}),
 };
