@@ -18,7 +18,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { BATCH_SIZE, DEFAULT_HYPERPARAMETERS, EPOCHS, LEARNING_RATE, MODEL_NAMES, NumericHyperparameter, SAGEMAKER_NAME_PATTERN, TUNING_DEFAULTS } from "./contract";
+import {
+    BATCH_SIZE, DEFAULT_HYPERPARAMETERS, EPOCHS, LEARNING_RATE, MODEL_NAMES, PARAMETER_SCALINGS, SAGEMAKER_NAME_PATTERN, TUNING_DEFAULTS, wireName,
+} from "./contract";
 
 /** What the README says about a key, beyond what the schema itself knows. */
 export interface KeyDocs {
@@ -125,6 +127,8 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** The Deep Learning Containers' GPU tags: `<version>-gpu-py<nn>-cu<nnn>-<os>-sagemaker`. */
+const GPU_IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]*-gpu-(?:[A-Za-z0-9_.]+-)*cu\d+-[A-Za-z0-9_.-]+$/;
 const ENVIRONMENT = /^[a-z][a-z0-9-]{0,15}$/;
 /** The values CloudWatch Logs accepts for retention. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -132,21 +136,31 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 const TRAINING_MODES = ["existing", "single", "tuning"] as const;
 const sageMakerInstanceType = (example: string) => text(SAGEMAKER_INSTANCE_TYPE, `a SageMaker instance type such as ${example}`);
 
-/** A hyperparameter as training-scripts/contract.json declares it: its type and range are the contract's. */
-const contractValue = (spec: NumericHyperparameter) => (spec.type === "integer" ? integer(spec.min, spec.max) : number(spec.min, spec.max));
+/** NVIDIA GPU families: they train with the CUDA build of the training container. */
+const GPU_INSTANCE_FAMILY = /^ml\.(g4dn|g5|g6|g6e|p3|p3dn|p4d|p5)\./;
+/** Inferentia serves and Trainium needs the Neuron containers: neither runs the PyTorch training container. */
+const NEURON_INSTANCE_FAMILY = /^ml\.(inf1|inf2|trn1)\./;
+
+export function isGpuInstanceType(instanceType: string): boolean {
+    return GPU_INSTANCE_FAMILY.test(instanceType);
+}
+
+const TRAINING_INPUT_MODES = ["File", "FastFile"] as const;
+
+// Hyperparameter defaults, ranges and model names come from training-scripts/contract.json, which train.py reads too.
 const hyperparameter = {
-    epochs: () => contractValue(EPOCHS),
-    learningRate: () => contractValue(LEARNING_RATE),
-    batchSize: () => contractValue(BATCH_SIZE),
+    epochs: () => integer(EPOCHS.min, EPOCHS.max),
+    learningRate: () => number(LEARNING_RATE.min, LEARNING_RATE.max),
+    batchSize: () => integer(BATCH_SIZE.min, BATCH_SIZE.max),
     modelName: () => oneOf(MODEL_NAMES),
     pretrained: () => boolean(),
 };
 const hyperparameterDocs = {
-    epochs: "training epochs (`--epochs`)",
-    learningRate: "learning rate (`--lr`); tuning mode searches `training.tuning.learningRate` instead",
-    batchSize: "batch size (`--batch-size`); tuning mode searches `training.tuning.batchSizes` instead",
-    modelName: "network to train (`--model-name`)",
-    pretrained: "start from ImageNet weights (`--pretrained`)",
+    epochs: `training epochs (\`--${wireName("epochs")}\`)`,
+    learningRate: `learning rate (\`--${wireName("learningRate")}\`); tuning mode searches \`training.tuning.learningRate\` instead`,
+    batchSize: `batch size (\`--${wireName("batchSize")}\`); tuning mode searches \`training.tuning.batchSizes\` instead`,
+    modelName: `network to train (\`--${wireName("modelName")}\`)`,
+    pretrained: `start from ImageNet weights (\`--${wireName("pretrained")}\`)`,
 };
 
 const dataSection = section({
@@ -163,9 +177,9 @@ const tuningSection = section({
     maxJobs: integer(1, 500).default(4).meta({ description: "training jobs the tuning job runs in total" }),
     maxParallelJobs: integer(1, 100).default(2).meta({ description: "training jobs it runs at once" }),
     learningRate: section({
-        min: contractValue(LEARNING_RATE).default(TUNING_DEFAULTS.learningRate.min).meta({ description: "lower end of the continuous range of `lr`" }),
-        max: contractValue(LEARNING_RATE).default(TUNING_DEFAULTS.learningRate.max).meta({ description: "upper end of the continuous range of `lr`" }),
-        scaling: oneOf(["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]).default(TUNING_DEFAULTS.learningRate.scaling).meta({ description: "scaling of the `lr` range" }),
+        min: hyperparameter.learningRate().default(TUNING_DEFAULTS.learningRate.min).meta({ description: `lower end of the continuous range of \`${wireName("learningRate")}\`` }),
+        max: hyperparameter.learningRate().default(TUNING_DEFAULTS.learningRate.max).meta({ description: `upper end of the continuous range of \`${wireName("learningRate")}\`` }),
+        scaling: oneOf(PARAMETER_SCALINGS).default(TUNING_DEFAULTS.learningRate.scaling).meta({ description: `scaling of the \`${wireName("learningRate")}\` range` }),
     }, [{
         keys: ["min", "max"],
         check: (lr) => lr.min >= lr.max
@@ -173,13 +187,12 @@ const tuningSection = section({
             : undefined,
     }]),
     batchSizes: (() => {
-        const { min, max } = BATCH_SIZE;
-        const allowed = `a list of 1 to 30 distinct integers from ${min} to ${max}`;
+        const allowed = `a list of 1 to 30 distinct integers from ${BATCH_SIZE.min} to ${BATCH_SIZE.max}`;
         const e = errorOf(allowed);
-        return z.array(z.number(e).refine((v) => Number.isInteger(v) && v >= min && v <= max, e), e)
+        return z.array(z.number(e).refine((v) => Number.isInteger(v) && v >= BATCH_SIZE.min && v <= BATCH_SIZE.max, e), e)
             .min(1, e).max(30, e).refine((list) => new Set(list).size === list.length, e)
             .meta({ allowed });
-    })().default([...TUNING_DEFAULTS.batchSizes]).meta({ description: "categorical range of `batch-size`" }),
+    })().default([...TUNING_DEFAULTS.batchSizes]).meta({ description: `categorical range of \`${wireName("batchSize")}\`` }),
     waitTimeoutMinutes: integer(1, 7 * 24 * 60).default(240).meta({ description: "how long `pulumi up` waits for the tuning job" }),
 }, [{
     keys: ["maxJobs", "maxParallelJobs"],
@@ -196,7 +209,18 @@ const trainingSection = section({
         .refine((url) => url.endsWith(".tar.gz"), { error: "must point to a model.tar.gz archive" })
         .optional()
         .meta({ description: "`existing` mode: the `model.tar.gz` to deploy (required there, rejected elsewhere)" }),
-    instanceType: sageMakerInstanceType("ml.m5.xlarge").default("ml.m5.xlarge").meta({ description: "SageMaker training instance type" }),
+    instanceType: sageMakerInstanceType("ml.m5.xlarge")
+        .refine((type) => !NEURON_INSTANCE_FAMILY.test(type), {
+            error: "must be a CPU or NVIDIA GPU instance type (Inferentia and Trainium need the Neuron containers)",
+        })
+        .default("ml.m5.xlarge")
+        .meta({ description: "SageMaker training instance type; a GPU type (ml.g4dn, ml.g5, ml.p3, ...) trains with `images.pytorchTrainingGpuTag`" }),
+    instanceCount: integer(1, 100).default(1).meta({
+        description: "instances per training job (each trial of a tuning job); above 1 they train as one DistributedDataParallel job",
+    }),
+    inputMode: oneOf(TRAINING_INPUT_MODES).default("File").meta({
+        description: "`File` copies the dataset to each instance before training, `FastFile` streams it from S3 as it is read",
+    }),
     volumeSizeGb: integer(1, 16384).default(30).meta({ description: "training volume in GB" }),
     maxRuntimeSeconds: integer(60, 28 * 24 * 3600).default(4 * 3600).meta({ description: "stopping condition of each training job" }),
     attempt: integer(1, 9999).default(1).meta({
@@ -308,7 +332,11 @@ const apiSection = section({
 
 const imagesSection = section({
     pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
-        .meta({ description: "AWS Deep Learning Container tag of `pytorch-training`; the registry account is resolved for the region" }),
+        .refine((tag) => !tag.includes("-gpu-"), { error: "must be a CPU tag (this one is for CPU instances; GPU ones use images.pytorchTrainingGpuTag)" })
+        .meta({ description: "AWS Deep Learning Container tag of `pytorch-training` on CPU instances; the registry account is resolved for the region" }),
+    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+        .default("2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+        .meta({ description: "tag of `pytorch-training` on GPU instances (`training.instanceType` ml.g*/ml.p*)" }),
     pytorchInferenceTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-inference`" }),
 });

@@ -12,7 +12,9 @@ import contract from "../training-scripts/contract.json";
 export const CONTRACT_FILE = "training-scripts/contract.json";
 
 export type HyperparameterKey = keyof typeof contract.hyperparameters;
-export type ParameterScaling = "Auto" | "Linear" | "Logarithmic" | "ReverseLogarithmic";
+/** SageMaker's ScalingType values for a continuous parameter range. */
+export const PARAMETER_SCALINGS = ["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"] as const;
+export type ParameterScaling = (typeof PARAMETER_SCALINGS)[number];
 
 export interface NumericHyperparameter {
     wireName: string;
@@ -84,6 +86,7 @@ export const TUNING_DEFAULTS: Readonly<{ learningRate: { min: number; max: numbe
 {
     const { min, max } = TUNING_DEFAULTS.learningRate;
     if (!(LEARNING_RATE.min <= min && min < max && max <= LEARNING_RATE.max)) fail("hyperparameters.learningRate.tuning", `${min}..${max} is not a range within the hyperparameter's`);
+    if (!PARAMETER_SCALINGS.includes(TUNING_DEFAULTS.learningRate.scaling)) fail("hyperparameters.learningRate.tuning.scaling", `must be one of ${PARAMETER_SCALINGS.join(", ")}`);
     if (TUNING_DEFAULTS.batchSizes.some((size) => !Number.isInteger(size) || size < BATCH_SIZE.min || size > BATCH_SIZE.max)) {
         fail("hyperparameters.batchSize.tuning.values", `must be integers from ${BATCH_SIZE.min} to ${BATCH_SIZE.max}`);
     }

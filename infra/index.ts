@@ -8,7 +8,7 @@ import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
 import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
-import { pytorchImage } from "./images";
+import { pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
@@ -38,7 +38,8 @@ const store = new ArtifactStore("artifacts", {
 const sagemakerOutputPrefix = `${store.outputPrefix}/sagemaker`;
 const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemakerOutputPrefix}`;
 
-const trainingImage = pytorchImage("training", config.images.pytorchTrainingTag, context.partition, {});
+const trainingTag = trainingImageTag(config.training.instanceType, config.images);
+const trainingImage = pytorchImage("training", trainingTag, context.partition, {});
 const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
 const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;
@@ -67,7 +68,7 @@ if (training.mode === "existing") {
         metrics: TRAINING_METRICS,
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
-        trainingImageTag: config.images.pytorchTrainingTag,
+        trainingImageTag: trainingTag,
         region: context.region,
         sdk,
         datasetUri: config.data.s3Uri as string,

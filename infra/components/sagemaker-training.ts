@@ -68,14 +68,15 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             sagemaker_region: region,
             sagemaker_container_log_level: "20",
         }));
+        // Every instance gets the whole dataset: with several instances train.py gives each its share itself.
         const inputDataConfigs = [{
             channelName: "training",
-            inputMode: "File",
+            inputMode: training.inputMode,
             dataSource: { s3DataSource: { s3DataType: "S3Prefix", s3Uri: args.datasetUri, s3DataDistributionType: "FullyReplicated" } },
         }];
-        const resourceConfig = { instanceType: training.instanceType, instanceCount: 1, volumeSizeInGb: training.volumeSizeGb };
+        const resourceConfig = { instanceType: training.instanceType, instanceCount: training.instanceCount, volumeSizeInGb: training.volumeSizeGb };
         const stoppingCondition = { maxRuntimeInSeconds: training.maxRuntimeSeconds };
-        const algorithmSpecification = { trainingInputMode: "File", metricDefinitions: metrics.metricDefinitions };
+        const algorithmSpecification = { trainingInputMode: training.inputMode, metricDefinitions: metrics.metricDefinitions };
         // What the job receives besides the role, image and S3 locations the program computes: the code's digest
         // stands for the submit directory, the image tag for the image (the same tag is the same image in a region).
         const received = {
