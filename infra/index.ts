@@ -103,11 +103,14 @@ const endpoint = new InferenceEndpoint("classifier", {
     tags,
 });
 
-new EndpointAutoscaling("classifier", {
-    endpointName: endpoint.endpointName,
-    variantName: endpoint.variantName,
-    scaling: config.autoscaling,
-}, { dependsOn: [endpoint] });
+// A serverless endpoint scales itself by concurrency; Application Auto Scaling only scales instance variants.
+if (config.endpoint.mode === "instances") {
+    new EndpointAutoscaling("classifier", {
+        endpointName: endpoint.endpointName,
+        variantName: endpoint.variantName,
+        scaling: config.autoscaling,
+    }, { dependsOn: [endpoint] });
+}
 
 const api = new InferenceApi("inference-api", {
     context,
