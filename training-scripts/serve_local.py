@@ -50,9 +50,10 @@ import threading
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote
 
 SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -76,6 +77,15 @@ AUTHORIZATION = re.compile(
 )
 
 log = logging.getLogger("serve_local")
+
+
+@dataclass(frozen=True)
+class BodyRefusal:
+    """Why a request body was not read: the status and error kind to answer with, and the message."""
+
+    status: int
+    kind: str
+    message: str
 
 
 class StartupError(Exception):
@@ -304,14 +314,19 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _read_body(self) -> Optional[bytes]:
-        """The request body, or None when its length is missing or over the limit (the caller answers)."""
+    def _read_body(self) -> Union[bytes, BodyRefusal]:
+        """The request body, or why it cannot be read (the caller answers in its API's error shape)."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            return BodyRefusal(411, "LengthRequired", "send the body with a Content-Length header, not chunked")
         length = self.headers.get("Content-Length")
-        if length is None or not length.strip().isdigit():
-            return None
+        if length is None:
+            return BodyRefusal(411, "LengthRequired", "send a Content-Length header")
+        # isascii(): isdigit() alone admits other scripts' digits and superscripts, and int() fails on some.
+        if not (length.strip().isascii() and length.strip().isdigit()):
+            return BodyRefusal(400, "InvalidContentLength", f"Content-Length must be a whole number of bytes, got {length[:40]!r}")
         size = int(length)
         if size > MAX_PAYLOAD_BYTES:
-            return None
+            return BodyRefusal(413, "PayloadTooLarge", f"the body is {size} bytes; send at most {MAX_PAYLOAD_BYTES}")
         return self.rfile.read(size)
 
     def _get(self, path: str) -> None:
@@ -339,9 +354,8 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _invocations(self) -> None:
         body = self._read_body()
-        if body is None:
-            self._container_error(413, "PayloadTooLarge",
-                                  f"send a Content-Length of at most {MAX_PAYLOAD_BYTES} bytes")
+        if isinstance(body, BodyRefusal):
+            self._container_error(body.status, body.kind, body.message)
             return
         model = self.server.model
         if model is None:
@@ -381,10 +395,10 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _runtime_invocations(self, endpoint_name: str) -> None:
         body = self._read_body()
-        if body is None:
+        if isinstance(body, BodyRefusal):
+            # The unread body would be taken for the next request on this connection.
             self.close_connection = True
-            self._runtime_error(400, "ValidationError",
-                                f"Request body must carry a Content-Length of at most {MAX_PAYLOAD_BYTES} bytes")
+            self._runtime_error(400, "ValidationError", f"Request body: {body.message}")
             return
         refused = self._check_signature_shape(body)
         if refused:
@@ -423,7 +437,7 @@ def endpoint_name(value: str) -> str:
 
 
 def positive_or_zero(value: str) -> int:
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}")
     return int(value)
 
@@ -436,7 +450,7 @@ def positive(value: str) -> int:
 
 
 def port_number(value: str) -> int:
-    if not value.strip().isdigit() or int(value) > 65535:
+    if not (value.strip().isascii() and value.strip().isdigit()) or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value!r}")
     return int(value)
 
