@@ -223,6 +223,9 @@ const trainingSection = section({
     }),
     volumeSizeGb: integer(1, 16384).default(30).meta({ description: "training volume in GB" }),
     maxRuntimeSeconds: integer(60, 28 * 24 * 3600).default(4 * 3600).meta({ description: "stopping condition of each training job" }),
+    attempt: integer(1, 9999).default(1).meta({
+        description: "raise by one to run a training or tuning job again after one failed, stopped or timed out (SageMaker never reuses a job name)",
+    }),
     hyperparameters: section({
         epochs: hyperparameter.epochs().default(DEFAULT_HYPERPARAMETERS.epochs).meta({ description: hyperparameterDocs.epochs }),
         learningRate: hyperparameter.learningRate().default(DEFAULT_HYPERPARAMETERS.learningRate).meta({ description: hyperparameterDocs.learningRate }),

@@ -282,19 +282,36 @@ describe("the Pulumi program under mocks", function () {
         expect(channel.channelName).to.equal("training");
         expect(definition.outputDataConfig).to.deep.equal({ s3OutputPath: `s3://${bucket}/output/sagemaker` });
         const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
-        expect(best.inputs).to.include({ tuningJobName: tuning.inputs.name, region: "us-east-1", timeoutSeconds: 480 * 60 });
+        expect(best.inputs).to.include({ tuningJobName: tuning.inputs.name, timeoutSeconds: 480 * 60, attempt: 1 });
+        expect(best.inputs.sdk, "the waiter calls SageMaker as the stack's provider does").to.deep.equal({ region: "us-east-1", assumeRoles: [] });
     });
 
-    it("single mode runs one training job whose artifact is <output>/<job>/output/model.tar.gz", async () => {
+    it("the waiter and the job checks use the provider's profile, assumed roles and region", async () => {
+        const stack = await capture("prod", {
+            "aws:profile": "ml-deployer",
+            "aws:assumeRoles": [{ roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: "x-1", duration: "1h30m" }],
+        });
+        expect(stack.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult").inputs.sdk).to.deep.equal({
+            region: "us-east-1",
+            profile: "ml-deployer",
+            assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: "x-1", durationSeconds: 5400 }],
+        });
+    });
+
+    it("single mode runs one training job, checked before and read after, and deploys the model the job reports", async () => {
         const single = await capture("prod", { "sagemaker-classifier:training": { mode: "single", hyperparameters: { epochs: 1, learningRate: 0.02, batchSize: 64 } } });
         expect(single.all("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")).to.be.empty;
         const job = single.one("aws:sagemaker/trainingJob:TrainingJob");
         expect(job.inputs.hyperParameters).to.include({ sagemaker_program: "train.py", epochs: "1", lr: "0.02", "batch-size": "64", "model-name": "resnet50" });
-        const bucket = single.one("aws:s3/bucket:Bucket").outputs.bucket;
         expect(single.outputs.trainingJobName).to.equal(job.inputs.trainingJobName);
-        expect(single.outputs.modelArtifact).to.equal(`s3://${bucket}/output/sagemaker/${job.inputs.trainingJobName}/output/model.tar.gz`);
-        const container = single.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
-        expect(container.modelDataUrl).to.equal(single.outputs.modelArtifact);
+        const check = single.one("pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobNameCheck");
+        expect(check.inputs).to.include({ trainingJobName: job.inputs.trainingJobName, attempt: 1 });
+        expect(job.dependencies, "the name is checked before the job is created").to.include(check.urn);
+        const result = single.one("pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobResult");
+        expect(result.inputs).to.include({ trainingJobName: job.inputs.trainingJobName });
+        expect(result.propertyDependencies.trainingJobName).to.include(job.urn);
+        // The model is what DescribeTrainingJob reports for a Completed job, not a path guessed from the job name.
+        expect(single.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(result.urn);
     });
 
     it("the EC2 instance: DLAMI from SSM, IMDSv2, encrypted root, no SSH, terminates itself after training", () => {
