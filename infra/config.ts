@@ -127,12 +127,25 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** The Deep Learning Containers' GPU tags: `<version>-gpu-py<nn>-cu<nnn>-<os>-sagemaker`. */
+const GPU_IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]*-gpu-(?:[A-Za-z0-9_.]+-)*cu\d+-[A-Za-z0-9_.-]+$/;
 const ENVIRONMENT = /^[a-z][a-z0-9-]{0,15}$/;
 /** The values CloudWatch Logs accepts for retention. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const TRAINING_MODES = ["existing", "single", "tuning"] as const;
 const sageMakerInstanceType = (example: string) => text(SAGEMAKER_INSTANCE_TYPE, `a SageMaker instance type such as ${example}`);
+
+/** NVIDIA GPU families: they train with the CUDA build of the training container. */
+const GPU_INSTANCE_FAMILY = /^ml\.(g4dn|g5|g6|g6e|p3|p3dn|p4d|p5)\./;
+/** Inferentia serves and Trainium needs the Neuron containers: neither runs the PyTorch training container. */
+const NEURON_INSTANCE_FAMILY = /^ml\.(inf1|inf2|trn1)\./;
+
+export function isGpuInstanceType(instanceType: string): boolean {
+    return GPU_INSTANCE_FAMILY.test(instanceType);
+}
+
+const TRAINING_INPUT_MODES = ["File", "FastFile"] as const;
 
 // Hyperparameter defaults, ranges and model names come from training-scripts/contract.json, which train.py reads too.
 const hyperparameter = {
@@ -196,7 +209,18 @@ const trainingSection = section({
         .refine((url) => url.endsWith(".tar.gz"), { error: "must point to a model.tar.gz archive" })
         .optional()
         .meta({ description: "`existing` mode: the `model.tar.gz` to deploy (required there, rejected elsewhere)" }),
-    instanceType: sageMakerInstanceType("ml.m5.xlarge").default("ml.m5.xlarge").meta({ description: "SageMaker training instance type" }),
+    instanceType: sageMakerInstanceType("ml.m5.xlarge")
+        .refine((type) => !NEURON_INSTANCE_FAMILY.test(type), {
+            error: "must be a CPU or NVIDIA GPU instance type (Inferentia and Trainium need the Neuron containers)",
+        })
+        .default("ml.m5.xlarge")
+        .meta({ description: "SageMaker training instance type; a GPU type (ml.g4dn, ml.g5, ml.p3, ...) trains with `images.pytorchTrainingGpuTag`" }),
+    instanceCount: integer(1, 100).default(1).meta({
+        description: "instances per training job (each trial of a tuning job); above 1 they train as one DistributedDataParallel job",
+    }),
+    inputMode: oneOf(TRAINING_INPUT_MODES).default("File").meta({
+        description: "`File` copies the dataset to each instance before training, `FastFile` streams it from S3 as it is read",
+    }),
     volumeSizeGb: integer(1, 16384).default(30).meta({ description: "training volume in GB" }),
     maxRuntimeSeconds: integer(60, 28 * 24 * 3600).default(4 * 3600).meta({ description: "stopping condition of each training job" }),
     hyperparameters: section({
@@ -305,7 +329,11 @@ const apiSection = section({
 
 const imagesSection = section({
     pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
-        .meta({ description: "AWS Deep Learning Container tag of `pytorch-training`; the registry account is resolved for the region" }),
+        .refine((tag) => !tag.includes("-gpu-"), { error: "must be a CPU tag (this one is for CPU instances; GPU ones use images.pytorchTrainingGpuTag)" })
+        .meta({ description: "AWS Deep Learning Container tag of `pytorch-training` on CPU instances; the registry account is resolved for the region" }),
+    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+        .default("2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+        .meta({ description: "tag of `pytorch-training` on GPU instances (`training.instanceType` ml.g*/ml.p*)" }),
     pytorchInferenceTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-inference`" }),
 });

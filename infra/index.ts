@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
 import { loadConfig, parseS3Uri } from "./config";
-import { pytorchImage } from "./images";
+import { pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
@@ -36,7 +36,7 @@ const store = new ArtifactStore("artifacts", {
 const sagemakerOutputPrefix = `${store.outputPrefix}/sagemaker`;
 const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemakerOutputPrefix}`;
 
-const trainingImage = pytorchImage("training", config.images.pytorchTrainingTag, context.partition, {});
+const trainingImage = pytorchImage("training", trainingImageTag(config.training.instanceType, config.images), context.partition, {});
 const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
 const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;

@@ -51,16 +51,17 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             sagemaker_region: region,
             sagemaker_container_log_level: "20",
         }));
+        // Every instance gets the whole dataset: with several instances train.py gives each its share itself.
         const inputDataConfigs = [{
             channelName: "training",
-            inputMode: "File",
+            inputMode: training.inputMode,
             dataSource: { s3DataSource: { s3DataType: "S3Prefix", s3Uri: args.datasetUri, s3DataDistributionType: "FullyReplicated" } },
         }];
-        const resourceConfig = { instanceType: training.instanceType, instanceCount: 1, volumeSizeInGb: training.volumeSizeGb };
+        const resourceConfig = { instanceType: training.instanceType, instanceCount: training.instanceCount, volumeSizeInGb: training.volumeSizeGb };
         const stoppingCondition = { maxRuntimeInSeconds: training.maxRuntimeSeconds };
         const algorithmSpecification = {
             trainingImage: args.trainingImage,
-            trainingInputMode: "File",
+            trainingInputMode: training.inputMode,
             metricDefinitions: metrics.metricDefinitions,
         };
 
