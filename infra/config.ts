@@ -223,6 +223,9 @@ const trainingSection = section({
     }),
     volumeSizeGb: integer(1, 16384).default(30).meta({ description: "training volume in GB" }),
     maxRuntimeSeconds: integer(60, 28 * 24 * 3600).default(4 * 3600).meta({ description: "stopping condition of each training job" }),
+    attempt: integer(1, 9999).default(1).meta({
+        description: "raise by one to run a training or tuning job again after one failed, stopped or timed out (SageMaker never reuses a job name)",
+    }),
     hyperparameters: section({
         epochs: hyperparameter.epochs().default(DEFAULT_HYPERPARAMETERS.epochs).meta({ description: hyperparameterDocs.epochs }),
         learningRate: hyperparameter.learningRate().default(DEFAULT_HYPERPARAMETERS.learningRate).meta({ description: hyperparameterDocs.learningRate }),
@@ -267,8 +270,24 @@ const ec2TrainingSection = section({
     }),
 });
 
+/** The memory sizes SageMaker Serverless Inference offers: 1 to 6 GB in 1 GB steps. */
+export const SERVERLESS_MEMORY_SIZES_MB = [1024, 2048, 3072, 4096, 5120, 6144] as const;
+
 const endpointSection = section({
-    instanceType: sageMakerInstanceType("ml.m5.large").default("ml.m5.large").meta({ description: "endpoint instance type" }),
+    mode: oneOf(["instances", "serverless"]).default("instances").meta({
+        description: "`instances`: real-time instances behind target-tracking auto-scaling; `serverless`: SageMaker Serverless Inference, billed per request, no instances and no auto-scaling resources (see \"Serverless endpoint\")",
+    }),
+    serverless: section({
+        memorySizeMb: oneOfNumbers(SERVERLESS_MEMORY_SIZES_MB).default(3072).meta({ description: "`serverless` mode: memory of each serverless worker, which also sets its vCPUs" }),
+        maxConcurrency: integer(1, 200).default(2).meta({ description: "`serverless` mode: most invocations served at once; more are throttled" }),
+        provisionedConcurrency: integer(1, 200).optional().meta({ description: "`serverless` mode: workers kept warm (no cold start), billed while provisioned", defaultText: "none" }),
+    }, [{
+        keys: ["provisionedConcurrency", "maxConcurrency"],
+        check: (s) => s.provisionedConcurrency !== undefined && s.provisionedConcurrency > s.maxConcurrency
+            ? `endpoint.serverless.provisionedConcurrency (${s.provisionedConcurrency}) must be at most endpoint.serverless.maxConcurrency (${s.maxConcurrency})`
+            : undefined,
+    }]),
+    instanceType: sageMakerInstanceType("ml.m5.large").default("ml.m5.large").meta({ description: "endpoint instance type (`instances` mode)" }),
     initialInstanceCount: integer(1, 100).default(1).meta({ description: "instances at creation; must lie within the auto-scaling range" }),
     variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
@@ -365,9 +384,17 @@ export const stackSchema = withRules(z.strictObject({
         },
     },
     {
-        keys: ["endpoint.initialInstanceCount", "autoscaling.minCapacity", "autoscaling.maxCapacity"],
-        check: ({ endpoint: { initialInstanceCount: count }, autoscaling: { minCapacity: min, maxCapacity: max } }) =>
-            count < min || count > max
+        // Serverless Inference runs on CPUs only.
+        keys: ["endpoint.mode", "images.pytorchInferenceTag"],
+        check: ({ endpoint: { mode }, images: { pytorchInferenceTag: tag } }) =>
+            mode === "serverless" && /gpu|cu\d/.test(tag)
+                ? `images.pytorchInferenceTag (${tag}) is a GPU image, but endpoint.mode serverless has no GPU: use a -cpu- tag`
+                : undefined,
+    },
+    {
+        keys: ["endpoint.initialInstanceCount", "autoscaling.minCapacity", "autoscaling.maxCapacity", "endpoint.mode"],
+        check: ({ endpoint: { initialInstanceCount: count, mode }, autoscaling: { minCapacity: min, maxCapacity: max } }) =>
+            mode === "instances" && (count < min || count > max)
                 ? `endpoint.initialInstanceCount (${count}) must be within autoscaling.minCapacity..maxCapacity (${min}..${max})`
                 : undefined,
     },

@@ -1,5 +1,6 @@
 /**
- * The real-time endpoint: a PyTorch inference container serving the model artifact through inference.py.
+ * The endpoint: a PyTorch inference container serving the model artifact through inference.py, on instances
+ * (real-time, scaled by EndpointAutoscaling) or serverless (SageMaker scales it by concurrency, down to zero).
  * The endpoint configuration is auto-named and immutable, so any change creates a new configuration, rolls
  * the endpoint (which keeps its name and stays in service) to it, and only then deletes the old one.
  */
@@ -36,6 +37,15 @@ export function modelServerEnvironment(endpoint: EndpointConfig): Record<string,
         SAGEMAKER_TS_MIN_WORKERS: count,
         SAGEMAKER_TS_MAX_WORKERS: count,
     };
+}
+
+/** What serves the variant: instances, or a serverless configuration (a variant has one or the other, never both). */
+export function productionVariantCapacity(endpoint: EndpointConfig): Pick<aws.types.input.sagemaker.EndpointConfigurationProductionVariant, "instanceType" | "initialInstanceCount" | "serverlessConfig"> {
+    if (endpoint.mode === "serverless") {
+        const { memorySizeMb, maxConcurrency, provisionedConcurrency } = endpoint.serverless;
+        return { serverlessConfig: { memorySizeInMb: memorySizeMb, maxConcurrency, ...(provisionedConcurrency !== undefined ? { provisionedConcurrency } : {}) } };
+    }
+    return { instanceType: endpoint.instanceType, initialInstanceCount: endpoint.initialInstanceCount };
 }
 
 export interface InferenceEndpointArgs {
@@ -78,9 +88,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
             productionVariants: [{
                 variantName: args.endpoint.variantName,
                 modelName: model.name,
-                instanceType: args.endpoint.instanceType,
-                initialInstanceCount: args.endpoint.initialInstanceCount,
                 initialVariantWeight: 1,
+                ...productionVariantCapacity(args.endpoint),
             }],
             kmsKeyArn: args.endpoint.kmsKeyArn,
             tags: args.tags,

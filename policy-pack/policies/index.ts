@@ -1,6 +1,7 @@
 /** Every policy of the pack, in the order the engine reports them. One policy per file, in a folder per service. */
 import { Policies } from "@pulumi/policy";
 import { allowedInstanceTypes } from "./compute/allowed-instance-types";
+import { stackCostBudget } from "./cost/stack-cost-budget";
 import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
 import { ec2Imdsv2Required } from "./ec2/ec2-imdsv2-required";
 import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
@@ -14,6 +15,7 @@ import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
+import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 
 export const policies: Policies = [
     iamNoOverbroadManagedPolicies,
@@ -22,6 +24,7 @@ export const policies: Policies = [
     lambdaProvisionedConcurrency,
     sagemakerEndpointAutoscaling,
     allowedInstanceTypes,
+    sagemakerTrainingInstanceCount,
     ec2Imdsv2Required,
     ec2EncryptedVolumes,
     ec2NoPublicIngress,
@@ -30,4 +33,5 @@ export const policies: Policies = [
     s3PublicAccessBlocked,
     s3ServerSideEncryption,
     sagemakerDataProtection,
+    stackCostBudget,
 ];
