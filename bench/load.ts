@@ -7,7 +7,7 @@
  * or not earlier ones were answered, as independent callers do; latency counts from the scheduled send, so a
  * server that falls behind shows it instead of slowing the load down).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -93,6 +93,23 @@ export async function openLoop(url: string, bodies: string[], rate: number, dura
     return summarise(latencies, total, failed, seconds);
 }
 
+/**
+ * Runs bench/local-resnet.py and parses the JSON it prints. Asynchronously: the image host it fetches from
+ * runs on this process's event loop.
+ */
+export function runResnetScript<T>(args: string[]): Promise<T> {
+    const child = spawn(PYTHON, [RESNET_SCRIPT, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    return new Promise<T>((resolve, reject) => {
+        child.once("error", reject);
+        child.once("exit", (code, signal) => {
+            if (code === 0) resolve(JSON.parse(out) as T);
+            else reject(new Error(`local-resnet.py ${args[0]} failed (exit ${code ?? signal})`));
+        });
+    });
+}
+
 export interface ResnetFixture {
     modelDir: string;
     images: ImageHost;
@@ -106,9 +123,7 @@ export async function resnetFixture(imageCount: number): Promise<ResnetFixture> 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-resnet-"));
     const modelDir = path.join(root, "model");
     const imagesDir = path.join(root, "images");
-    const made = spawnSync(PYTHON, [RESNET_SCRIPT, "model-dir", modelDir, imagesDir, String(imageCount)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    if (made.status !== 0) throw new Error(`local-resnet.py model-dir failed (exit ${made.status ?? made.signal})`);
-    const { images: names } = JSON.parse(made.stdout) as { images: string[] };
+    const { images: names } = await runResnetScript<{ images: string[] }>(["model-dir", modelDir, imagesDir, String(imageCount)]);
     const images = await startImageHost(imagesDir);
     return {
         modelDir,

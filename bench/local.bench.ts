@@ -10,12 +10,12 @@
  * clients here share no event loop with them. The model is the tiny one the tests train: the concurrency table
  * measures what surrounds the model, not the model.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import { PYTHON, startModelServer } from "../tools/local/model-server";
+import { startModelServer } from "../tools/local/model-server";
 import { startImageHost, trainTinyModel } from "../tools/local/test/support";
-import { closedLoop, RESNET_SCRIPT, resnetFixture } from "./load";
+import { closedLoop, resnetFixture, runResnetScript } from "./load";
 import { formatNumber, percentile, printTable, type BenchRow } from "./table";
 
 const CONCURRENCY = [1, 4, 16];
@@ -163,13 +163,7 @@ interface SplitResult {
 async function resnetTables(): Promise<void> {
     const fixture = await resnetFixture(RESNET_IMAGES);
     try {
-        const result = spawnSync(PYTHON, [RESNET_SCRIPT, "split", fixture.modelDir, fixture.images.url, String(RESNET_IMAGES), String(RESNET_ROUNDS)], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-            timeout: 900_000,
-        });
-        if (result.status !== 0) throw new Error(`local-resnet.py split failed (exit ${result.status ?? result.signal})`);
-        const split = JSON.parse(result.stdout) as SplitResult;
+        const split = await runResnetScript<SplitResult>(["split", fixture.modelDir, fixture.images.url, String(RESNET_IMAGES), String(RESNET_ROUNDS)]);
         const { eager1, prepared1, prepared } = split.imagesPerSecond;
         const speedup = prepared1 / eager1;
         printTable(`ResNet-50 224x224 forward passes in one process, ${split.threads} torch threads, the same ${split.images} images, best of ${split.rounds} alternating rounds`, [
