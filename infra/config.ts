@@ -18,6 +18,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import {
+    BATCH_SIZE, DEFAULT_HYPERPARAMETERS, EPOCHS, LEARNING_RATE, MODEL_NAMES, PARAMETER_SCALINGS, SAGEMAKER_NAME_PATTERN, TUNING_DEFAULTS, wireName,
+} from "./contract";
 
 /** What the README says about a key, beyond what the schema itself knows. */
 export interface KeyDocs {
@@ -124,31 +127,27 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const VARIANT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const ENVIRONMENT = /^[a-z][a-z0-9-]{0,15}$/;
 /** The values CloudWatch Logs accepts for retention. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const TRAINING_MODES = ["existing", "single", "tuning"] as const;
-export const MODEL_NAMES = ["resnet50", "resnet18", "tiny-cnn"] as const;
 const sageMakerInstanceType = (example: string) => text(SAGEMAKER_INSTANCE_TYPE, `a SageMaker instance type such as ${example}`);
 
-/** The course's defaults: ResNet-50 with pretrained weights, its learning rate and batch size. */
-export const DEFAULT_HYPERPARAMETERS = { epochs: 2, learningRate: 0.01, batchSize: 32, modelName: "resnet50", pretrained: true } as const;
-
+// Hyperparameter defaults, ranges and model names come from training-scripts/contract.json, which train.py reads too.
 const hyperparameter = {
-    epochs: () => integer(1, 500),
-    learningRate: () => number(1e-6, 1),
-    batchSize: () => integer(1, 4096),
+    epochs: () => integer(EPOCHS.min, EPOCHS.max),
+    learningRate: () => number(LEARNING_RATE.min, LEARNING_RATE.max),
+    batchSize: () => integer(BATCH_SIZE.min, BATCH_SIZE.max),
     modelName: () => oneOf(MODEL_NAMES),
     pretrained: () => boolean(),
 };
 const hyperparameterDocs = {
-    epochs: "training epochs (`--epochs`)",
-    learningRate: "learning rate (`--lr`); tuning mode searches `training.tuning.learningRate` instead",
-    batchSize: "batch size (`--batch-size`); tuning mode searches `training.tuning.batchSizes` instead",
-    modelName: "network to train (`--model-name`)",
-    pretrained: "start from ImageNet weights (`--pretrained`)",
+    epochs: `training epochs (\`--${wireName("epochs")}\`)`,
+    learningRate: `learning rate (\`--${wireName("learningRate")}\`); tuning mode searches \`training.tuning.learningRate\` instead`,
+    batchSize: `batch size (\`--${wireName("batchSize")}\`); tuning mode searches \`training.tuning.batchSizes\` instead`,
+    modelName: `network to train (\`--${wireName("modelName")}\`)`,
+    pretrained: `start from ImageNet weights (\`--${wireName("pretrained")}\`)`,
 };
 
 const dataSection = section({
@@ -165,9 +164,9 @@ const tuningSection = section({
     maxJobs: integer(1, 500).default(4).meta({ description: "training jobs the tuning job runs in total" }),
     maxParallelJobs: integer(1, 100).default(2).meta({ description: "training jobs it runs at once" }),
     learningRate: section({
-        min: number(1e-6, 1).default(0.001).meta({ description: "lower end of the continuous range of `lr`" }),
-        max: number(1e-6, 1).default(0.1).meta({ description: "upper end of the continuous range of `lr`" }),
-        scaling: oneOf(["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]).default("Auto").meta({ description: "scaling of the `lr` range" }),
+        min: hyperparameter.learningRate().default(TUNING_DEFAULTS.learningRate.min).meta({ description: `lower end of the continuous range of \`${wireName("learningRate")}\`` }),
+        max: hyperparameter.learningRate().default(TUNING_DEFAULTS.learningRate.max).meta({ description: `upper end of the continuous range of \`${wireName("learningRate")}\`` }),
+        scaling: oneOf(PARAMETER_SCALINGS).default(TUNING_DEFAULTS.learningRate.scaling).meta({ description: `scaling of the \`${wireName("learningRate")}\` range` }),
     }, [{
         keys: ["min", "max"],
         check: (lr) => lr.min >= lr.max
@@ -175,12 +174,12 @@ const tuningSection = section({
             : undefined,
     }]),
     batchSizes: (() => {
-        const allowed = "a list of 1 to 30 distinct integers from 1 to 4096";
+        const allowed = `a list of 1 to 30 distinct integers from ${BATCH_SIZE.min} to ${BATCH_SIZE.max}`;
         const e = errorOf(allowed);
-        return z.array(z.number(e).refine((v) => Number.isInteger(v) && v >= 1 && v <= 4096, e), e)
+        return z.array(z.number(e).refine((v) => Number.isInteger(v) && v >= BATCH_SIZE.min && v <= BATCH_SIZE.max, e), e)
             .min(1, e).max(30, e).refine((list) => new Set(list).size === list.length, e)
             .meta({ allowed });
-    })().default([32, 64, 128, 256, 512]).meta({ description: "categorical range of `batch-size`" }),
+    })().default([...TUNING_DEFAULTS.batchSizes]).meta({ description: `categorical range of \`${wireName("batchSize")}\`` }),
     waitTimeoutMinutes: integer(1, 7 * 24 * 60).default(240).meta({ description: "how long `pulumi up` waits for the tuning job" }),
 }, [{
     keys: ["maxJobs", "maxParallelJobs"],
@@ -247,7 +246,7 @@ const ec2TrainingSection = section({
 const endpointSection = section({
     instanceType: sageMakerInstanceType("ml.m5.large").default("ml.m5.large").meta({ description: "endpoint instance type" }),
     initialInstanceCount: integer(1, 100).default(1).meta({ description: "instances at creation; must lie within the auto-scaling range" }),
-    variantName: text(VARIANT_NAME, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
+    variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the endpoint's storage volume" }),
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).

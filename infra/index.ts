@@ -8,7 +8,8 @@ import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
 import { loadConfig, parseS3Uri } from "./config";
 import { pytorchImage } from "./images";
-import { readTrainingMetrics } from "./metrics";
+import { TRAINING_METRICS } from "./contract";
+import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
@@ -24,7 +25,7 @@ const repoRoot = path.resolve(__dirname, "..");
 const trainingScriptsDir = path.join(repoRoot, "training-scripts");
 const tags = { project, stack, environment: config.environment, ...config.tags };
 const context = lookupAwsContext();
-const baseName = `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63);
+const baseName = stackBaseName(project, stack);
 
 const store = new ArtifactStore("artifacts", {
     sourceDir: trainingScriptsDir,
@@ -57,9 +58,9 @@ if (training.mode === "existing") {
     modelArtifactUri = pulumi.output(training.modelDataUrl as string);
 } else {
     sagemakerTraining = new SageMakerTraining("sagemaker", {
-        jobPrefix: `clf-${config.environment}`,
+        jobPrefix: trainingJobPrefix(config.environment),
         training: { ...training, mode: training.mode },
-        metrics: readTrainingMetrics(trainingScriptsDir),
+        metrics: TRAINING_METRICS,
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
         region: context.region,
@@ -122,6 +123,7 @@ export = {
     trainingMode: training.mode,
     modelArtifact: modelArtifactUri,
     ...(sagemakerTraining ? { trainingJobName: sagemakerTraining.trainingJobName } : {}),
+    ...(training.mode === "tuning" && sagemakerTraining ? { tuningJobName: sagemakerTraining.jobName } : {}),
     ...(sagemakerTraining?.objectiveValue ? { tuningObjectiveValue: sagemakerTraining.objectiveValue } : {}),
     ...(ec2Training ? { ec2InstanceId: ec2Training.instanceId, ec2ModelArtifact: ec2Training.modelArtifactUri } : {}),
 };

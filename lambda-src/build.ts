@@ -10,6 +10,7 @@ import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CONTRACT_FILE } from "../infra/contract";
 
 const repoRoot = path.resolve(__dirname, "..");
 const srcDir = path.join(__dirname, "src");
@@ -17,7 +18,7 @@ const distDir = path.join(__dirname, "dist");
 const outfile = path.join(distDir, "index.js");
 const STAMP_PREFIX = "/*! lambda-bundle-stamp ";
 /** Files outside src/ that the bundle imports: a change to them must rebuild it too. */
-const SHARED_INPUTS = ["training-scripts/classifier/address_policy.json"].map((file) => path.join(repoRoot, file));
+const SHARED_INPUTS = ["training-scripts/classifier/address_policy.json", "infra/contract.ts", CONTRACT_FILE].map((file) => path.join(repoRoot, file));
 
 // Paths are relative to the repository so the bundle, its source map and the stamp are the same on every
 // machine: a rebuild from a fresh clone must not look like a code change to Pulumi.

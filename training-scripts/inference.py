@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple, Union
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, PngImagePlugin, UnidentifiedImageError
 
 # The toolkit imports this file from model_dir/code; make the bundled `classifier` package importable
 # whatever the working directory and PYTHONPATH.
@@ -35,6 +35,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from classifier.artifacts import load_model_dir  # noqa: E402
+from classifier.contract import DEFAULT_TOP_K  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 from classifier.image_fetch import MAX_IMAGE_BYTES, fetch_image  # noqa: E402
 from classifier.request_errors import (  # noqa: E402,F401  (the error classes are part of this module's interface)
@@ -46,11 +47,16 @@ from classifier.prepare import ServingModel, prepare_model, serving_threads  # n
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_PIXELS = 40_000_000
-DEFAULT_TOP_K = 5
+# A normal progressive JPEG has about 10 scans; each one costs a pass over all the image's coefficients.
+MAX_JPEG_SCANS = 32
+JPEG_DRAFT_SIZE = (1024, 1024)
+MAX_PNG_TEXT_CHUNK_BYTES = 64 * 1024
+MAX_PNG_TEXT_BYTES = 256 * 1024
 
 JSON_TYPE = "application/json"
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png")
-DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
+# Only what the API promises: every other decoder Pillow has is attack surface and some (RLE BMP) cost seconds.
+DECODABLE_FORMATS = ("JPEG", "PNG")
 
 
 @dataclass
@@ -66,8 +72,37 @@ class Prediction:
     top_k: Optional[int]
 
 
+def _limit_decoder() -> None:
+    """Pillow's own limits, set to this API's: pixel bombs, truncated data, and the compressed text chunks of PNG
+    (zTXt/iTXt inflate up to MAX_TEXT_CHUNK each, MAX_TEXT_MEMORY in all), which the pixel limit does not cover."""
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    PngImagePlugin.MAX_TEXT_CHUNK = MAX_PNG_TEXT_CHUNK_BYTES
+    PngImagePlugin.MAX_TEXT_MEMORY = MAX_PNG_TEXT_BYTES
+
+
+_limit_decoder()
+
+
+def _check_decode_work(image: Image.Image, data: bytes) -> None:
+    """Refuses images whose decoding would cost more than the pixel limit allows for, before any pixel is decoded.
+
+    A baseline JPEG or a PNG costs in proportion to its pixels; a progressive JPEG pays again for every scan,
+    and a few bytes make a scan, so a small file can hold thousands. SOS markers cannot occur inside
+    entropy-coded data (0xFF is always stuffed there), so counting them counts the scans (an embedded thumbnail
+    counts too, erring towards refusal).
+    """
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageTooLargeError(f"image is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS} pixels")
+    if image.format in ("JPEG", "MPO"):
+        scans = data.count(b"\xff\xda")
+        if scans > MAX_JPEG_SCANS:
+            raise InvalidImageError(f"the JPEG has {scans} scans; at most {MAX_JPEG_SCANS} are decoded")
+
+
 def decode_image(data: bytes) -> Image.Image:
-    """Decodes to RGB, refusing oversized bodies and pixel counts before the pixels are decompressed."""
+    """Decodes a JPEG or PNG to RGB within the byte, pixel and work limits, all checked before the pixels are."""
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageTooLargeError(f"image is {len(data)} bytes; the limit is {MAX_IMAGE_BYTES}")
     if not data:
@@ -77,13 +112,22 @@ def decode_image(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as error:
         raise ImageTooLargeError(f"image has too many pixels: {error}") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise InvalidImageError(f"the body is not a readable JPEG/PNG/GIF/WebP/BMP image: {error}") from None
-    width, height = image.size
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ImageTooLargeError(f"image is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS} pixels")
+        raise InvalidImageError(f"the body is not a readable JPEG or PNG image: {error}") from None
+    except ValueError as error:
+        # Pillow's text chunk limits, met while the chunks before the pixel data are read.
+        raise InvalidImageError(
+            f"the image's metadata is over the limits ({MAX_PNG_TEXT_CHUNK_BYTES} bytes per PNG text chunk, "
+            f"{MAX_PNG_TEXT_BYTES} in all): {error}"
+        ) from None
+    _check_decode_work(image, data)
     try:
+        # libjpeg scales by 1/2 to 1/8 while decoding: a large photo is decoded at no less than JPEG_DRAFT_SIZE,
+        # plenty for the model's input (224 px), at a fraction of the work. Not a JPEG: a no-op.
+        image.draft("RGB", JPEG_DRAFT_SIZE)
         image.load()
         return image.convert("RGB")
+    except Image.DecompressionBombError as error:
+        raise ImageTooLargeError(f"image has too many pixels: {error}") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImageError(f"the image data is corrupt or truncated: {error}") from None
 
@@ -104,7 +148,8 @@ def _media_type(header: Optional[str]) -> Tuple[str, dict]:
 def _parse_top_k(value: Any, source: str) -> int:
     if isinstance(value, bool):
         raise InvalidRequestError(f"{source} must be a positive integer, got {value!r}")
-    if isinstance(value, str) and value.strip().isdigit():
+    # isdigit() alone admits other scripts' digits and superscripts, which int() then takes or rejects.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value < 1:
         raise InvalidRequestError(f"{source} must be a positive integer, got {value!r}")
@@ -131,6 +176,8 @@ def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[
             payload = json.loads(request_body)
         except (ValueError, TypeError) as error:
             raise InvalidRequestError(f"request body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise InvalidRequestError("request JSON is nested too deeply; send a flat object like {\"url\": \"https://...\"}") from None
         if not isinstance(payload, dict):
             raise InvalidRequestError('request JSON must be an object like {"url": "https://..."}')
         url = payload.get("url")

@@ -50,12 +50,17 @@ import threading
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote
 
 SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
+# Read from the contract file, not through the classifier package: importing that here would make it the one
+# a model directory's own code/inference.py imports, instead of the code/classifier/ it ships.
+with open(os.path.join(SCRIPTS_DIR, "contract.json"), encoding="utf-8") as _contract:
+    SAGEMAKER_NAME_PATTERN = re.compile(json.load(_contract)["namePatterns"]["sageMakerName"])
 DEFAULT_ENDPOINT_NAME = "local-endpoint"
 DEFAULT_VARIANT = "AllTraffic"
 HANDLER_FUNCTIONS = ("model_fn", "input_fn", "predict_fn", "output_fn")
@@ -65,8 +70,6 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 IDLE_CONNECTION_SECONDS = 60
 POLL_SECONDS = 0.2
 ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.sagemaker.runtime/"
-# The EndpointName pattern of the SageMaker API.
-ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 INVOCATION_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([^/\s,]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request,\s?"
@@ -74,6 +77,15 @@ AUTHORIZATION = re.compile(
 )
 
 log = logging.getLogger("serve_local")
+
+
+@dataclass(frozen=True)
+class BodyRefusal:
+    """Why a request body was not read: the status and error kind to answer with, and the message."""
+
+    status: int
+    kind: str
+    message: str
 
 
 class StartupError(Exception):
@@ -302,14 +314,19 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _read_body(self) -> Optional[bytes]:
-        """The request body, or None when its length is missing or over the limit (the caller answers)."""
+    def _read_body(self) -> Union[bytes, BodyRefusal]:
+        """The request body, or why it cannot be read (the caller answers in its API's error shape)."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            return BodyRefusal(411, "LengthRequired", "send the body with a Content-Length header, not chunked")
         length = self.headers.get("Content-Length")
-        if length is None or not length.strip().isdigit():
-            return None
+        if length is None:
+            return BodyRefusal(411, "LengthRequired", "send a Content-Length header")
+        # isascii(): isdigit() alone admits other scripts' digits and superscripts, and int() fails on some.
+        if not (length.strip().isascii() and length.strip().isdigit()):
+            return BodyRefusal(400, "InvalidContentLength", f"Content-Length must be a whole number of bytes, got {length[:40]!r}")
         size = int(length)
         if size > MAX_PAYLOAD_BYTES:
-            return None
+            return BodyRefusal(413, "PayloadTooLarge", f"the body is {size} bytes; send at most {MAX_PAYLOAD_BYTES}")
         return self.rfile.read(size)
 
     def _get(self, path: str) -> None:
@@ -337,9 +354,8 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _invocations(self) -> None:
         body = self._read_body()
-        if body is None:
-            self._container_error(413, "PayloadTooLarge",
-                                  f"send a Content-Length of at most {MAX_PAYLOAD_BYTES} bytes")
+        if isinstance(body, BodyRefusal):
+            self._container_error(body.status, body.kind, body.message)
             return
         model = self.server.model
         if model is None:
@@ -379,10 +395,10 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _runtime_invocations(self, endpoint_name: str) -> None:
         body = self._read_body()
-        if body is None:
+        if isinstance(body, BodyRefusal):
+            # The unread body would be taken for the next request on this connection.
             self.close_connection = True
-            self._runtime_error(400, "ValidationError",
-                                f"Request body must carry a Content-Length of at most {MAX_PAYLOAD_BYTES} bytes")
+            self._runtime_error(400, "ValidationError", f"Request body: {body.message}")
             return
         refused = self._check_signature_shape(body)
         if refused:
@@ -415,13 +431,13 @@ class RequestHandler(BaseHTTPRequestHandler):
 
 
 def endpoint_name(value: str) -> str:
-    if not ENDPOINT_NAME_PATTERN.match(value):
+    if not SAGEMAKER_NAME_PATTERN.fullmatch(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a valid SageMaker endpoint name")
     return value
 
 
 def positive_or_zero(value: str) -> int:
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}")
     return int(value)
 
@@ -434,7 +450,7 @@ def positive(value: str) -> int:
 
 
 def port_number(value: str) -> int:
-    if not value.strip().isdigit() or int(value) > 65535:
+    if not (value.strip().isascii() and value.strip().isdigit()) or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value!r}")
     return int(value)
 

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { AwsContext } from "../aws-context";
 import { Ec2TrainingConfig } from "../config";
+import { hyperparameterWireValues } from "../contract";
 import { listPrefixStatement, policyDocument, s3ObjectArn, s3ObjectsArn, serviceTrustPolicy } from "../iam";
 import { S3Location } from "./sagemaker-role";
 
@@ -76,11 +77,7 @@ export class Ec2Training extends pulumi.ComponentResource {
             "data-dir": "/opt/ml-train/data",
             "model-dir": "/opt/ml-train/model",
             "output-data-dir": "/opt/ml-train/output",
-            epochs: ec2.hyperparameters.epochs,
-            lr: ec2.hyperparameters.learningRate,
-            "batch-size": ec2.hyperparameters.batchSize,
-            "model-name": ec2.hyperparameters.modelName,
-            pretrained: ec2.hyperparameters.pretrained,
+            ...hyperparameterWireValues(ec2.hyperparameters),
         };
         const runId = crypto
             .createHash("sha256")

@@ -8,8 +8,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
-import { Hyperparameters, TrainingConfig } from "../config";
-import { TrainingMetrics } from "../metrics";
+import { TrainingConfig } from "../config";
+import { Hyperparameters, hyperparameterWireValues, TrainingMetrics, wireName } from "../contract";
 import { BestTuningResult } from "./tuning-waiter";
 
 export interface SageMakerTrainingArgs {
@@ -28,15 +28,9 @@ export interface SageMakerTrainingArgs {
     tags: Record<string, string>;
 }
 
-/** Hyperparameters as SageMaker passes them to train.py: `--epochs 2 --lr 0.01 --batch-size 32 ...`. */
+/** Hyperparameters as SageMaker passes them to train.py, every value a string: `--epochs 2 --lr 0.001 ...`. */
 export function scriptHyperparameters(hp: Hyperparameters): Record<string, string> {
-    return {
-        epochs: String(hp.epochs),
-        lr: String(hp.learningRate),
-        "batch-size": String(hp.batchSize),
-        "model-name": hp.modelName,
-        pretrained: String(hp.pretrained),
-    };
+    return Object.fromEntries(Object.entries(hyperparameterWireValues(hp)).map(([name, value]) => [name, String(value)]));
 }
 
 export class SageMakerTraining extends pulumi.ComponentResource {
@@ -98,8 +92,10 @@ export class SageMakerTraining extends pulumi.ComponentResource {
         } else {
             const { tuning } = training;
             const fixed = scriptHyperparameters(training.hyperparameters);
-            delete fixed.lr;
-            delete fixed["batch-size"];
+            const learningRate = wireName("learningRate");
+            const batchSize = wireName("batchSize");
+            delete fixed[learningRate];
+            delete fixed[batchSize];
             const tuningJob = new aws.sagemaker.HyperParameterTuningJob(`${name}-tuning`, {
                 name: this.jobName,
                 config: {
@@ -108,12 +104,12 @@ export class SageMakerTraining extends pulumi.ComponentResource {
                     resourceLimits: { maxNumberOfTrainingJobs: tuning.maxJobs, maxParallelTrainingJobs: tuning.maxParallelJobs },
                     parameterRanges: {
                         continuousParameterRanges: [{
-                            name: "lr",
+                            name: learningRate,
                             minValue: String(tuning.learningRate.min),
                             maxValue: String(tuning.learningRate.max),
                             scalingType: tuning.learningRate.scaling,
                         }],
-                        categoricalParameterRanges: [{ name: "batch-size", values: tuning.batchSizes.map(String) }],
+                        categoricalParameterRanges: [{ name: batchSize, values: tuning.batchSizes.map(String) }],
                     },
                     trainingJobEarlyStoppingType: "Off",
                 },

@@ -12,6 +12,7 @@ import {
     SageMakerClient,
     StopHyperParameterTuningJobCommand,
 } from "@aws-sdk/client-sagemaker";
+import { formatTuningProgress, tuningProgress } from "../progress";
 
 export interface TuningWaiterInputs {
     tuningJobName: string;
@@ -40,6 +41,16 @@ export interface Clock {
 
 export type SageMakerClientFactory = (region: string) => SageMakerApi;
 
+/**
+ * Where progress lines go. The dynamic provider host is not connected to the engine, so `pulumi.log` never
+ * reaches the CLI from here (pulumi/pulumi#6065, #18249); since CLI 3.146 the provider's stdout lines are shown
+ * as info diagnostics (pulumi/pulumi#18253), so plain stdout is what works.
+ */
+export type ProgressReporter = (line: string) => void;
+
+/** A line whenever the counts or the best objective change, and at least this often while nothing does. */
+export const PROGRESS_HEARTBEAT_MS = 10 * 60 * 1000;
+
 export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider {
     constructor(
         private readonly clientFactory: SageMakerClientFactory = (region) => new SageMakerClient({ region }),
@@ -47,6 +58,7 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
             now: () => Date.now(),
             sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         },
+        private readonly report: ProgressReporter = (line) => console.log(line),
     ) {}
 
     async create(inputs: TuningWaiterInputs): Promise<pulumi.dynamic.CreateResult<TuningWaiterOutputs>> {
@@ -84,9 +96,16 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
         const client = this.clientFactory(inputs.region);
         const deadline = this.clock.now() + inputs.timeoutSeconds * 1000;
         const name = inputs.tuningJobName;
+        let lastReported = { state: "", at: -Infinity };
         for (;;) {
             const job = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }));
             const status = job.HyperParameterTuningJobStatus ?? "Unknown";
+            const progress = tuningProgress(job, this.clock.now());
+            const state = JSON.stringify([progress.status, progress.finished, progress.failed, progress.running, progress.best]);
+            if (state !== lastReported.state || this.clock.now() - lastReported.at >= PROGRESS_HEARTBEAT_MS) {
+                this.report(formatTuningProgress(progress));
+                lastReported = { state, at: this.clock.now() };
+            }
             if (status === "Completed") {
                 const best = job.BestTrainingJob;
                 const metric = best?.FinalHyperParameterTuningJobObjectiveMetric;

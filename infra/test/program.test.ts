@@ -9,7 +9,7 @@ import { CapturedResource, captureProgram, readStackConfig, UNKNOWN } from "../.
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const program = path.join(repoRoot, "infra", "index.ts");
-const metrics = JSON.parse(fs.readFileSync(path.join(repoRoot, "training-scripts", "metrics.json"), "utf8"));
+const contract = JSON.parse(fs.readFileSync(path.join(repoRoot, "training-scripts", "contract.json"), "utf8"));
 
 interface Statement {
     Sid: string;
@@ -250,7 +250,7 @@ describe("the Pulumi program under mocks", function () {
         expect(definition.algorithmSpecification).to.deep.equal({
             trainingImage: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.6.0-cpu-py312-ubuntu22.04-sagemaker",
             trainingInputMode: "File",
-            metricDefinitions: metrics.metricDefinitions,
+            metricDefinitions: contract.metrics.definitions,
         });
         const bucket = prod.one("aws:s3/bucket:Bucket").outputs.bucket;
         const sourceKey = prod.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs.key;

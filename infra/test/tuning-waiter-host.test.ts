@@ -5,13 +5,12 @@
  * survive serialization fails here, not in a user's deployment.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { captureProgram, readStackConfig } from "../../tools/preview/capture";
+import { SageMakerAnswer, SageMakerCall, startSageMakerApiServer } from "../../tools/status/test/support/sagemaker-api-server";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -22,35 +21,12 @@ const [providerFile, method, argsJson] = process.argv.slice(2);
 // The host's own loader: @pulumi/pulumi/cmd/dynamic-provider does requireFromString(props.__provider).handler().
 const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi", { paths: [process.cwd()] })] }));
 const provider = requireFromString(fs.readFileSync(providerFile, "utf8")).handler();
+// The result goes to fd 3 so that stdout holds only what the engine would show the user.
 provider[method](...JSON.parse(argsJson)).then(
-    (result) => process.stdout.write(JSON.stringify(result ?? null)),
-    (error) => { process.stdout.write(JSON.stringify({ error: error.message })); },
+    (result) => fs.writeSync(3, JSON.stringify(result ?? null)),
+    (error) => { fs.writeSync(3, JSON.stringify({ error: error.message })); },
 );
 `;
-
-interface Call {
-    target: string;
-    body: Record<string, unknown>;
-    authorization: string;
-}
-
-function sageMakerServer(answers: Record<string, (body: Record<string, unknown>) => [number, unknown]>) {
-    const calls: Call[] = [];
-    const server = http.createServer((req, res) => {
-        let raw = "";
-        req.on("data", (chunk) => (raw += chunk));
-        req.on("end", () => {
-            const target = String(req.headers["x-amz-target"] ?? "");
-            const body = JSON.parse(raw || "{}") as Record<string, unknown>;
-            calls.push({ target, body, authorization: String(req.headers.authorization ?? "") });
-            const answer = answers[target];
-            const [status, payload] = answer ? answer(body) : [400, { __type: "UnknownOperationException", message: target }];
-            res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
-            res.end(JSON.stringify(payload));
-        });
-    });
-    return { server, calls };
-}
 
 describe("tuning waiter, serialized and run as the dynamic provider host runs it", function () {
     this.timeout(120_000);
@@ -69,29 +45,35 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
     });
     after(() => fs.rmSync(workdir, { recursive: true, force: true }));
 
-    async function run(method: string, args: unknown[], port: number): Promise<Record<string, unknown>> {
+    /** The call's result, and the lines it printed (which the CLI shows as info diagnostics). */
+    async function run(method: string, args: unknown[], url: string): Promise<{ result: Record<string, unknown>; stdout: string[] }> {
         const env = {
             PATH: process.env.PATH,
-            AWS_ENDPOINT_URL_SAGEMAKER: `http://127.0.0.1:${port}`,
+            AWS_ENDPOINT_URL_SAGEMAKER: url,
             AWS_ACCESS_KEY_ID: "AKIDLOOPBACK",
             AWS_SECRET_ACCESS_KEY: "loopback-secret",
             AWS_REGION: "us-east-1",
         };
-        const stdout = await new Promise<string>((resolve, reject) =>
-            execFile(process.execPath, [path.join(workdir, "host.js"), providerFile, method, JSON.stringify(args)], { env, cwd: repoRoot }, (error, out, err) =>
-                error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
-            ),
-        );
-        return JSON.parse(stdout) as Record<string, unknown>;
+        const child = spawn(process.execPath, [path.join(workdir, "host.js"), providerFile, method, JSON.stringify(args)], {
+            env, cwd: repoRoot, stdio: ["ignore", "pipe", "pipe", "pipe"],
+        });
+        const collect = (stream: NodeJS.ReadableStream) => {
+            let text = "";
+            stream.on("data", (chunk) => (text += chunk));
+            return () => text;
+        };
+        const [stdout, stderr, result] = [collect(child.stdout!), collect(child.stderr!), collect(child.stdio[3] as NodeJS.ReadableStream)];
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        if (code !== 0) throw new Error(`host exited ${code}: ${stderr()}`);
+        return { result: JSON.parse(result()) as Record<string, unknown>, stdout: stdout().split("\n").filter(Boolean) };
     }
 
-    async function withServer<T>(answers: Parameters<typeof sageMakerServer>[0], body: (port: number, calls: Call[]) => Promise<T>): Promise<T> {
-        const { server, calls } = sageMakerServer(answers);
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    async function withServer<T>(answers: Record<string, SageMakerAnswer>, body: (url: string, calls: SageMakerCall[]) => Promise<T>): Promise<T> {
+        const server = await startSageMakerApiServer(answers);
         try {
-            return await body((server.address() as AddressInfo).port, calls);
+            return await body(server.url, server.calls);
         } finally {
-            await new Promise<void>((resolve) => server.close(() => resolve()));
+            await server.close();
         }
     }
 
@@ -103,10 +85,16 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
             "SageMaker.DescribeHyperParameterTuningJob": () => {
                 describes++;
                 return [200, describes === 1
-                    ? { HyperParameterTuningJobName: inputs.tuningJobName, HyperParameterTuningJobStatus: "InProgress" }
+                    ? {
+                        HyperParameterTuningJobName: inputs.tuningJobName,
+                        HyperParameterTuningJobStatus: "InProgress",
+                        HyperParameterTuningJobConfig: { Strategy: "Bayesian", ResourceLimits: { MaxNumberOfTrainingJobs: 4, MaxParallelTrainingJobs: 2 } },
+                        TrainingJobStatusCounters: { InProgress: 2 },
+                    }
                     : {
                         HyperParameterTuningJobName: inputs.tuningJobName,
                         HyperParameterTuningJobStatus: "Completed",
+                        TrainingJobStatusCounters: { Completed: 4 },
                         BestTrainingJob: {
                             TrainingJobName: "clf-prod-0123456789-002-1a2b3c4d",
                             FinalHyperParameterTuningJobObjectiveMetric: { MetricName: "test:loss", Value: 0.61 },
@@ -117,9 +105,13 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
                 TrainingJobName: body.TrainingJobName,
                 ModelArtifacts: { S3ModelArtifacts: `s3://bucket/output/sagemaker/${body.TrainingJobName}/output/model.tar.gz` },
             }],
-        }, async (port, calls) => {
-            const result = await run("create", [inputs], port);
+        }, async (url, calls) => {
+            const { result, stdout } = await run("create", [inputs], url);
             expect(result).to.deep.include({ id: inputs.tuningJobName });
+            // What `pulumi up` shows while it waits: the serialized provider's own progress lines.
+            expect(stdout).to.have.length(2);
+            expect(stdout[0]).to.match(/^tuning job clf-prod-0123456789: InProgress; 0 of 4 training jobs done, 2 running; no objective value yet; elapsed /);
+            expect(stdout[1]).to.match(/^tuning job clf-prod-0123456789: Completed; 4 training jobs done, 0 running; best test:loss 0\.61 from clf-prod-0123456789-002-1a2b3c4d; /);
             expect(result.outs).to.include({
                 bestTrainingJobName: "clf-prod-0123456789-002-1a2b3c4d",
                 objectiveValue: 0.61,
@@ -139,8 +131,8 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
                 HyperParameterTuningJobStatus: "Failed",
                 FailureReason: "ClientError: No S3 objects found under S3 URL",
             }],
-        }, async (port) => {
-            const result = await run("create", [inputs], port);
+        }, async (url) => {
+            const { result } = await run("create", [inputs], url);
             expect(result.error).to.equal(`tuning job ${inputs.tuningJobName} ended with status Failed: ClientError: No S3 objects found under S3 URL`);
         });
     });
@@ -149,15 +141,15 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
         await withServer({
             "SageMaker.DescribeHyperParameterTuningJob": () => [200, { HyperParameterTuningJobStatus: "InProgress" }],
             "SageMaker.StopHyperParameterTuningJob": () => [200, {}],
-        }, async (port, calls) => {
-            await run("delete", [inputs.tuningJobName, inputs], port);
+        }, async (url, calls) => {
+            await run("delete", [inputs.tuningJobName, inputs], url);
             expect(calls.map((c) => c.target)).to.deep.equal(["SageMaker.DescribeHyperParameterTuningJob", "SageMaker.StopHyperParameterTuningJob"]);
             expect(calls[1].body).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
         });
         await withServer({
             "SageMaker.DescribeHyperParameterTuningJob": () => [400, { __type: "ResourceNotFound", message: "Amazon SageMaker can't find a tuning job" }],
-        }, async (port, calls) => {
-            const result = await run("delete", [inputs.tuningJobName, inputs], port);
+        }, async (url, calls) => {
+            const { result } = await run("delete", [inputs.tuningJobName, inputs], url);
             expect(result).to.equal(null);
             expect(calls.map((c) => c.target)).to.deep.equal(["SageMaker.DescribeHyperParameterTuningJob"]);
         });

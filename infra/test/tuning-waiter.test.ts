@@ -5,7 +5,7 @@ import {
     SageMakerClient,
     StopHyperParameterTuningJobCommand,
 } from "@aws-sdk/client-sagemaker";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { Clock, TuningJobWaiterProvider, TuningWaiterInputs, TuningWaiterOutputs } from "../components/tuning-waiter";
 
@@ -37,19 +37,25 @@ const bestJob = {
 } as Partial<DescribeHyperParameterTuningJobCommandOutput>;
 
 describe("tuning job waiter (dynamic provider)", () => {
-    const sagemaker = mockClient(SageMakerClient);
+    // Mocking patches every SageMakerClient in the process: only while this suite runs, so that suites using
+    // the real client against a loopback server are left alone.
+    let sagemaker: AwsClientStub<SageMakerClient>;
+    before(() => (sagemaker = mockClient(SageMakerClient)));
+    after(() => sagemaker.restore());
     let regions: string[];
     let clock: ReturnType<typeof fakeClock>;
     let provider: TuningJobWaiterProvider;
+    let progressLines: string[];
 
     beforeEach(() => {
         sagemaker.reset();
         regions = [];
         clock = fakeClock();
+        progressLines = [];
         provider = new TuningJobWaiterProvider((region) => {
             regions.push(region);
             return new SageMakerClient({ region, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } });
-        }, clock);
+        }, clock, (line) => progressLines.push(line));
     });
 
     it("waits while the job is in progress, then outputs the best job, its objective and its model", async () => {
@@ -74,6 +80,32 @@ describe("tuning job waiter (dynamic provider)", () => {
         });
         expect(clock.sleeps).to.deep.equal([60000, 60000]);
         expect(regions).to.deep.equal(["us-east-1"]);
+    });
+
+    it("reports progress when the counts or the best objective change, and at least every 10 minutes", async () => {
+        const limits = { HyperParameterTuningJobConfig: { Strategy: "Bayesian", ResourceLimits: { MaxNumberOfTrainingJobs: 4, MaxParallelTrainingJobs: 2 } } } as Partial<DescribeHyperParameterTuningJobCommandOutput>;
+        const started = new Date(0);
+        const running = tuningJob("InProgress", { ...limits, CreationTime: started, TrainingJobStatusCounters: { InProgress: 2 } });
+        const oneDone = tuningJob("InProgress", {
+            ...limits,
+            CreationTime: started,
+            TrainingJobStatusCounters: { Completed: 1, InProgress: 2 },
+            BestTrainingJob: { ...bestJob.BestTrainingJob!, FinalHyperParameterTuningJobObjectiveMetric: { MetricName: "test:loss", Value: 0.9 } },
+        } as Partial<DescribeHyperParameterTuningJobCommandOutput>);
+        const describe = sagemaker.on(DescribeHyperParameterTuningJobCommand);
+        // 12 polls a minute apart with nothing new, then one finished job, then the end.
+        for (let i = 0; i < 12; i++) describe.resolvesOnce(running);
+        describe.resolvesOnce(oneDone).resolves(tuningJob("Completed", { ...limits, ...bestJob, CreationTime: started, HyperParameterTuningEndTime: new Date(20 * 60_000), TrainingJobStatusCounters: { Completed: 4 } }));
+        sagemaker.on(DescribeTrainingJobCommand).resolves({ ModelArtifacts: { S3ModelArtifacts: "s3://b/m.tar.gz" } });
+
+        await provider.create({ ...inputs, timeoutSeconds: 3600 });
+
+        expect(progressLines).to.deep.equal([
+            "tuning job clf-prod-0123456789: InProgress; 0 of 4 training jobs done, 2 running; no objective value yet; elapsed 0s; time left unknown until a job finishes",
+            "tuning job clf-prod-0123456789: InProgress; 0 of 4 training jobs done, 2 running; no objective value yet; elapsed 10m 00s; time left unknown until a job finishes",
+            "tuning job clf-prod-0123456789: InProgress; 1 of 4 training jobs done, 2 running; best test:loss 0.9 from clf-prod-0123456789-003-abcdef12; elapsed 12m 00s; about 36m 00s left",
+            "tuning job clf-prod-0123456789: Completed; 4 of 4 training jobs done, 0 running; best test:loss 0.4213 from clf-prod-0123456789-003-abcdef12; elapsed 20m 00s",
+        ]);
     });
 
     it("fails with SageMaker's failure reason when the job fails", async () => {

@@ -3,6 +3,8 @@
  * A bad value is reported as a ConfigError naming the variable, so the handler can answer 500 and log it
  * instead of crashing the module at import (a crash at import only shows up as a generic Runtime.ImportError).
  */
+import { SAGEMAKER_NAME_PATTERN } from "../../infra/contract";
+
 export interface HandlerConfig {
     endpointName: string;
     allowHttpImageUrls: boolean;
@@ -25,15 +27,13 @@ export const DEFAULT_INVOKE_TIMEOUT_MS = 10_000;
 // SageMaker's own limit on a real-time invocation is 60 s; a longer wait can only end in a Lambda timeout.
 const MAX_INVOKE_TIMEOUT_MS = 60_000;
 const MIN_INVOKE_TIMEOUT_MS = 100;
-// The EndpointName pattern from the SageMaker API reference.
-const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     const endpointName = env.ENDPOINT_NAME?.trim();
     if (!endpointName) {
         throw new ConfigError("ENDPOINT_NAME", "ENDPOINT_NAME is not set: the function does not know which SageMaker endpoint to invoke");
     }
-    if (!ENDPOINT_NAME_PATTERN.test(endpointName)) {
+    if (!SAGEMAKER_NAME_PATTERN.test(endpointName)) {
         throw new ConfigError("ENDPOINT_NAME", `ENDPOINT_NAME "${endpointName}" is not a valid SageMaker endpoint name`);
     }
 

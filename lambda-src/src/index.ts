@@ -7,6 +7,7 @@ import { createSageMakerRuntimeClient } from "./client";
 import { ConfigError, loadConfig, type HandlerConfig } from "./config";
 import { HostChecker, systemLookup, type Lookup } from "./host-check";
 import { ModelResponseError, parseModelResponse } from "./predictions";
+import { scrubLogEntry, scrubSecrets } from "./redact";
 import { parseEvent, redactUrl, refusedHost, RequestError, type PredictionRequest } from "./request";
 
 export interface HttpResponse {
@@ -110,12 +111,10 @@ function classify(error: unknown, timedOut: boolean, timeoutMs: number): Failure
     return { statusCode: 500, code: "InternalError", message: "internal error" };
 }
 
-const URL_QUERY = /(\bhttps?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi;
-
 /** Upstream messages can quote the image URL; keep its query string (signatures, tokens) out of the logs. */
 function scrubForLog(text: unknown): string | undefined {
     if (typeof text !== "string") return undefined;
-    return text.replace(URL_QUERY, "$1?[redacted]").slice(0, 1000);
+    return scrubSecrets(text).slice(0, 1000);
 }
 
 function upstreamDetails(error: unknown): LogEntry {
@@ -174,14 +173,15 @@ export function createHandler(options: HandlerOptions = {}): Handler {
         const started = performance.now();
         const requestId = context?.awsRequestId ?? "local";
         const finish = (response: HttpResponse, fields: LogEntry): HttpResponse => {
-            log({
+            // Every field scrubbed, not only the ones known to quote URLs: no path may carry a signature to the log.
+            log(scrubLogEntry({
                 level: response.statusCode >= 500 ? "error" : response.statusCode >= 400 ? "warn" : "info",
                 message: "request",
                 requestId,
                 statusCode: response.statusCode,
                 latencyMs: Math.round((performance.now() - started) * 100) / 100,
                 ...fields,
-            });
+            }));
             return response;
         };
 

@@ -3,7 +3,7 @@
  * {"predictions": [{label, index, probability}...]}, and the course's raw class scores (a list of 133 logits,
  * or that list wrapped in a batch of one), which are turned into softmax probabilities with the breed labels.
  */
-import breeds from "./dog-breeds.json";
+import { LABELS } from "../../infra/contract";
 
 export interface Prediction {
     label: string;
@@ -19,8 +19,6 @@ export class ModelResponseError extends Error {
         this.name = "ModelResponseError";
     }
 }
-
-export const LABELS: readonly string[] = breeds;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -4,12 +4,11 @@
  * malformed or hostile request costs no SageMaker invocation.
  */
 import { isIP } from "node:net";
+import { REQUEST_LIMITS } from "../../infra/contract";
 import { addressRefusal } from "./address-policy";
 
 export const MAX_BODY_BYTES = 4096;
-export const MAX_URL_LENGTH = 2048;
-export const MAX_TOP_K = 133;
-export const DEFAULT_TOP_K = 5;
+const { maxUrlLength: MAX_URL_LENGTH, maxTopK: MAX_TOP_K, defaultTopK: DEFAULT_TOP_K } = REQUEST_LIMITS;
 const ALLOWED_FIELDS = new Set(["url", "topK"]);
 
 export interface PredictionRequest {
@@ -55,8 +54,30 @@ export interface UrlRules {
 
 export function parseEvent(event: unknown, rules: UrlRules): PredictionRequest {
     if (!isRecord(event)) throw invalid("InvalidRequest", "the event must be a JSON object");
+    checkShape(event, "the event");
     const payload = isHttpEvent(event) ? parseHttpBody(event) : parseDirectEvent(event);
     return validatePayload(payload, rules);
+}
+
+/** Deeper than any event or body this API takes, shallow enough for every recursive function that reads them. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Refuses values nested deeper than MAX_JSON_DEPTH, or with more members than MAX_BODY_BYTES could hold, before
+ * anything recursive (JSON.stringify) touches them. Iterative, so the check itself cannot overflow the stack.
+ */
+function checkShape(value: unknown, what: string): void {
+    const pending: [unknown, number][] = [[value, 1]];
+    let members = 0;
+    while (pending.length > 0) {
+        const [item, depth] = pending.pop()!;
+        if (typeof item !== "object" || item === null) continue;
+        if (depth > MAX_JSON_DEPTH) throw invalid("InvalidRequest", `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
+        for (const child of Object.values(item)) {
+            if (++members > MAX_BODY_BYTES) throw new RequestError(413, "PayloadTooLarge", `the request must be at most ${MAX_BODY_BYTES} bytes of JSON`);
+            pending.push([child, depth + 1]);
+        }
+    }
 }
 
 function parseDirectEvent(event: Record<string, unknown>): Record<string, unknown> {
@@ -137,6 +158,7 @@ function parseHttpBody(event: Record<string, unknown>): Record<string, unknown> 
         if (looseType !== undefined) throw unsupportedMediaType(looseType, " and a body that is not JSON");
         throw invalid("InvalidJson", "the request body is not valid JSON");
     }
+    checkShape(parsed, "the request body");
     if (!isRecord(parsed)) {
         if (looseType !== undefined) throw unsupportedMediaType(looseType, " and a body that is not a JSON object");
         throw invalid("InvalidRequest", 'the request body must be a JSON object like {"url": "https://..."}');

@@ -93,6 +93,7 @@ const cases: Case[] = [
     { name: "v4-mapped metadata", event: { url: "https://[::ffff:169.254.169.254]/x" }, status: 400, code: "InvalidUrl", mentions: "metadata" },
     { name: "localhost name", event: { url: "https://localhost/dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "localhost" },
     { name: "localhost subdomain", event: { url: "https://img.localhost./dog.jpg" }, status: 400, code: "InvalidUrl", mentions: "img.localhost" },
+    { name: "deeply nested direct event", event: { url: JSON.parse("[".repeat(20000) + "]".repeat(20000)) }, status: 400, code: "InvalidRequest", mentions: "nested deeper than 32" },
     // topK and unknown fields.
     { name: "topK zero", event: { url: "https://example.com/a.jpg", topK: 0 }, status: 400, code: "InvalidTopK", mentions: "1 to 133" },
     { name: "topK too big", event: { url: "https://example.com/a.jpg", topK: 134 }, status: 400, code: "InvalidTopK", mentions: "134" },
@@ -126,6 +127,7 @@ const cases: Case[] = [
     { name: "http: base64 too big", event: httpV2(b64("x".repeat(6000)), { isBase64Encoded: true }), status: 413, code: "PayloadTooLarge", mentions: "4096" },
     { name: "http: base64 of non-JSON", event: httpV2(b64("url=https://example.com"), { isBase64Encoded: true }), status: 400, code: "InvalidJson", mentions: "not valid JSON" },
     { name: "http: private url in body", event: httpV2('{"url":"https://10.0.0.5/a.jpg"}'), status: 400, code: "InvalidUrl", mentions: "10.0.0.5" },
+    { name: "http: deeply nested body", event: httpV2(`{"url":${"[".repeat(2000)}${"]".repeat(2000)}}`), status: 400, code: "InvalidRequest", mentions: "nested deeper than 32" },
     { name: "http: unknown field in body", event: httpV2('{"url":"https://example.com/a.jpg","model":"other"}'), status: 400, code: "UnknownField", mentions: '"model"' },
 ];
 

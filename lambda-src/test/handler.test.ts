@@ -16,7 +16,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
-import { LABELS } from "../src/predictions";
+import { LABELS } from "../../infra/contract";
 
 const sagemaker = mockClient(SageMakerRuntimeClient);
 const ENV = { ENDPOINT_NAME: "dog-breeds-prod" };

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { ensureLambdaBundle } from "../build";
 import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
-import { LABELS } from "../src/predictions";
+import { LABELS } from "../../infra/contract";
 import { replies, startSageMakerRuntimeServer, TEST_CREDENTIALS, TEST_REGION, type SageMakerRuntimeServer } from "./support/sagemaker-runtime-server";
 
 const ENDPOINT = "dog-breeds-it";

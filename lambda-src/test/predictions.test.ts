@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { LABELS, ModelResponseError, parseModelResponse } from "../src/predictions";
+import { LABELS } from "../../infra/contract";
+import { ModelResponseError, parseModelResponse } from "../src/predictions";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 

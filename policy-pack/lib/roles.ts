@@ -4,6 +4,7 @@
  */
 import { PolicyResource } from "@pulumi/policy";
 import { ParsedDocument, parsePolicyDocument, roleNameFromArn } from "./iam";
+import { label } from "./label";
 import { link, nameKeys, StackIndex, T } from "./stack";
 import { get, list, str, UNKNOWN } from "./unknown";
 
@@ -26,10 +27,6 @@ function roleKeys(value: string): string[] {
     return name ? [value, name] : [value];
 }
 
-function short(resource: PolicyResource): string {
-    return `${resource.type.split(":").pop()} '${resource.name}'`;
-}
-
 export class RoleGraph {
     private readonly byRole = new Map<string, RolePermissions>();
     /** Attachments naming a role we could not find; keyed by the role reference, reported by callers. */
@@ -39,13 +36,13 @@ export class RoleGraph {
         for (const role of index.of(T.role)) {
             const perms = this.entry(role);
             const inline = list(role.props, "inlinePolicies");
-            if (inline === UNKNOWN) perms.unresolved.push(`inlinePolicies of ${short(role)}`);
+            if (inline === UNKNOWN) perms.unresolved.push(`inlinePolicies of ${label(role)}`);
             else
                 (inline ?? []).forEach((policy, i) => {
                     const document = policy === UNKNOWN ? UNKNOWN : get(policy, "policy");
                     if (document === undefined || document === "") return;
                     perms.documents.push({
-                        source: `${short(role)} inlinePolicies[${i}]`,
+                        source: `${label(role)} inlinePolicies[${i}]`,
                         parsed: parsePolicyDocument(document),
                     });
                 });
@@ -53,7 +50,7 @@ export class RoleGraph {
         }
         for (const rp of index.of(T.rolePolicy)) {
             for (const role of this.roles(rp, "role")) {
-                this.entry(role).documents.push({ source: short(rp), parsed: parsePolicyDocument(get(rp.props, "policy")) });
+                this.entry(role).documents.push({ source: label(rp), parsed: parsePolicyDocument(get(rp.props, "policy")) });
             }
         }
         for (const attachment of index.of(T.rolePolicyAttachment)) {
@@ -69,7 +66,7 @@ export class RoleGraph {
             const roles: PolicyResource[] = [];
             if (names === UNKNOWN || (names ?? []).includes(UNKNOWN)) {
                 roles.push(...(attachment.propertyDependencies?.roles ?? []).filter((d) => d.type === T.role));
-                if (roles.length === 0) this.unattached.push(`roles of ${short(attachment)}`);
+                if (roles.length === 0) this.unattached.push(`roles of ${label(attachment)}`);
             }
             for (const value of Array.isArray(names) ? names : []) {
                 if (typeof value === "string") roles.push(...roleKeys(value).flatMap((k) => index.find(T.role, k)).slice(0, 1));
@@ -91,21 +88,21 @@ export class RoleGraph {
     private roles(resource: PolicyResource, prop: string): PolicyResource[] {
         const found = link(this.index, resource, prop, T.role, roleKeys);
         if (found.kind === "linked") return found.targets;
-        if (found.kind === "unlinked") this.unattached.push(`${prop} of ${short(resource)}`);
+        if (found.kind === "unlinked") this.unattached.push(`${prop} of ${label(resource)}`);
         return [];
     }
 
     private addManagedList(resource: PolicyResource, prop: string, roles: PolicyResource[]): void {
         const arns = list(resource.props, prop);
         if (arns === UNKNOWN) {
-            for (const role of roles) this.entry(role).unresolved.push(`${prop} of ${short(resource)}`);
+            for (const role of roles) this.entry(role).unresolved.push(`${prop} of ${label(resource)}`);
             return;
         }
         for (const arn of arns ?? []) this.addManaged(resource, prop, arn === UNKNOWN ? UNKNOWN : typeof arn === "string" ? arn : undefined, roles);
     }
 
     private addManaged(resource: PolicyResource, prop: string, arn: unknown, roles: PolicyResource[]): void {
-        const via = short(resource);
+        const via = label(resource);
         let customer: PolicyResource[] = [];
         if (typeof arn === "string") {
             customer = nameKeys(arn)
@@ -126,7 +123,7 @@ export class RoleGraph {
         }
         for (const policy of customer) {
             const parsed = parsePolicyDocument(get(policy.props, "policy"));
-            for (const role of roles) this.entry(role).documents.push({ source: `${short(policy)} via ${via}`, parsed });
+            for (const role of roles) this.entry(role).documents.push({ source: `${label(policy)} via ${via}`, parsed });
         }
     }
 }

@@ -120,12 +120,6 @@ export function link(
     return { kind: "unlinked" };
 }
 
-/** Human label for messages: "aws:lambda/function:Function 'inference'". */
-export function label(resource: { type: string; name: string }): string {
-    const shortType = resource.type.split(":").pop() ?? resource.type;
-    return `${shortType} '${resource.name}'`;
-}
-
 /** Last path segment of an ARN-ish string, plus the string itself: keys to try when matching by name. */
 export function nameKeys(value: string): string[] {
     const keys = [value];

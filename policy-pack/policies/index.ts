@@ -1,14 +1,19 @@
-/** Every policy of the pack, in the order the engine reports them. */
+/** Every policy of the pack, in the order the engine reports them. One policy per file, in a folder per service. */
 import { Policies } from "@pulumi/policy";
-import { sagemakerEndpointAutoscaling } from "./autoscaling";
-import { ec2EncryptedVolumes, ec2Imdsv2Required, ec2NoPublicIngress } from "./ec2";
-import { lambdaRoleLeastPrivilege } from "./iam/lambda-least-privilege";
-import { iamNoOverbroadManagedPolicies } from "./iam/managed-policies";
-import { iamNoWildcardPermissions } from "./iam/wildcards";
-import { allowedInstanceTypes } from "./instance-types";
-import { lambdaFunctionUrlIamAuth, lambdaNoPublicInvoke, lambdaProvisionedConcurrency } from "./lambda";
-import { s3PublicAccessBlocked, s3ServerSideEncryption } from "./s3";
-import { sagemakerDataProtection } from "./sagemaker";
+import { allowedInstanceTypes } from "./compute/allowed-instance-types";
+import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
+import { ec2Imdsv2Required } from "./ec2/ec2-imdsv2-required";
+import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
+import { iamNoOverbroadManagedPolicies } from "./iam/iam-no-overbroad-managed-policies";
+import { iamNoWildcardPermissions } from "./iam/iam-no-wildcard-permissions";
+import { lambdaRoleLeastPrivilege } from "./iam/lambda-role-least-privilege";
+import { lambdaFunctionUrlIamAuth } from "./lambda/lambda-function-url-iam-auth";
+import { lambdaNoPublicInvoke } from "./lambda/lambda-no-public-invoke";
+import { lambdaProvisionedConcurrency } from "./lambda/lambda-provisioned-concurrency";
+import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
+import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
+import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
+import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
 
 export const policies: Policies = [
     iamNoOverbroadManagedPolicies,

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { sagemakerEndpointAutoscaling } from "../policies/autoscaling";
+import { sagemakerEndpointAutoscaling } from "../policies/sagemaker/sagemaker-endpoint-autoscaling";
 import dev from "../config/dev.json";
 import prod from "../config/prod.json";
 import { projectStack, spec } from "./fixtures";

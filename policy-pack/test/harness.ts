@@ -1,6 +1,7 @@
 /**
  * Drives policies the way @pulumi/policy's analyzer (server.js) does: props wrapped in the unknown-checking
- * proxy, getConfig returning the policy's config, stack resources with parent, dependencies and
+ * proxy, getConfig returning the policy's config as the CLI delivers it (validated against the policy's
+ * schema, defaults filled in: the offline preview's implementation of that step), stack resources with parent, dependencies and
  * propertyDependencies resolved to resource objects, and an UnknownValueError turned into an advisory
  * "can't run policy" diagnostic instead of a failure.
  */
@@ -15,6 +16,7 @@ import {
     unknownCheckingProxy,
 } from "@pulumi/policy";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { withSchemaDefaults } from "../../tools/preview/policy-config";
 
 /** The engine's marker for a value unknown during preview. */
 export const U = unknownValue;
@@ -54,6 +56,16 @@ const noOptions = {
     additionalSecretOutputs: [],
 };
 
+/**
+ * The config a policy gets from the engine for `given`, its entry in a config file: the enforcement level
+ * is the engine's business (getConfig leaves it out), the rest is validated and completed from the schema.
+ */
+function engineConfig(policy: ResourceValidationPolicy | StackValidationPolicy, given: object): object {
+    const properties: Record<string, unknown> = { ...given };
+    delete properties.enforcementLevel;
+    return withSchemaDefaults(policy, properties, "test config");
+}
+
 function isTypeOf(type: string) {
     return (cls: { __pulumiType?: string }) => cls.__pulumiType === type;
 }
@@ -70,7 +82,8 @@ async function capture(run: (report: ReportViolation) => Promise<void> | void): 
     return outcome;
 }
 
-export function validateResource(policy: ResourceValidationPolicy, spec: Spec, config: object = {}): Promise<Outcome> {
+export async function validateResource(policy: ResourceValidationPolicy, spec: Spec, given: object = {}): Promise<Outcome> {
+    const config = engineConfig(policy, given);
     const props = proxied(spec.props);
     const args = {
         type: spec.type,
@@ -124,7 +137,8 @@ export function toStackResources(specs: Spec[]): PolicyResource[] {
     return resources;
 }
 
-export function validateStack(policy: StackValidationPolicy, specs: Spec[] | PolicyResource[], config: object = {}): Promise<Outcome> {
+export async function validateStack(policy: StackValidationPolicy, specs: Spec[] | PolicyResource[], given: object = {}): Promise<Outcome> {
+    const config = engineConfig(policy, given);
     const resources = specs.length > 0 && "urn" in specs[0] ? (specs as PolicyResource[]) : toStackResources(specs as Spec[]);
     const args = {
         resources,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { lambdaRoleLeastPrivilege } from "../policies/iam/lambda-least-privilege";
-import { iamNoOverbroadManagedPolicies } from "../policies/iam/managed-policies";
-import { iamNoWildcardPermissions } from "../policies/iam/wildcards";
+import { lambdaRoleLeastPrivilege } from "../policies/iam/lambda-role-least-privilege";
+import { iamNoOverbroadManagedPolicies } from "../policies/iam/iam-no-overbroad-managed-policies";
+import { iamNoWildcardPermissions } from "../policies/iam/iam-no-wildcard-permissions";
 import { lambdaPolicy, projectStack, shapes, spec } from "./fixtures";
 import { Spec, U, validateResource, validateStack } from "./harness";
 
@@ -67,11 +67,11 @@ describe("iam-no-overbroad-managed-policies", () => {
         expect(out.unchecked).to.include("policy ARN");
     });
 
-    it("rejects a config of the wrong type with a message naming the key", async () => {
+    it("has a config of the wrong type refused, naming the key, before the policy runs (as the engine validates it)", async () => {
         const resource: Spec = { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "r", policyArn: fullAccess } };
         let error: Error | undefined;
         await validateResource(policy, resource, { deniedPolicies: "AmazonSageMakerFullAccess" }).catch((e: Error) => (error = e));
-        expect(error?.message).to.include("iam-no-overbroad-managed-policies.deniedPolicies must be an array of strings");
+        expect(error?.message).to.equal('test config: policy "iam-no-overbroad-managed-policies": config property "deniedPolicies" must be array');
     });
 });
 

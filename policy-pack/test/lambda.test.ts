@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { lambdaFunctionUrlIamAuth, lambdaNoPublicInvoke, lambdaProvisionedConcurrency } from "../policies/lambda";
+import { lambdaFunctionUrlIamAuth } from "../policies/lambda/lambda-function-url-iam-auth";
+import { lambdaNoPublicInvoke } from "../policies/lambda/lambda-no-public-invoke";
+import { lambdaProvisionedConcurrency } from "../policies/lambda/lambda-provisioned-concurrency";
 import dev from "../config/dev.json";
 import prod from "../config/prod.json";
 import { projectStack, spec } from "./fixtures";

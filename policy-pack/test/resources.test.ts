@@ -1,8 +1,11 @@
 import { expect } from "chai";
-import { ec2EncryptedVolumes, ec2Imdsv2Required, ec2NoPublicIngress } from "../policies/ec2";
-import { allowedInstanceTypes } from "../policies/instance-types";
-import { s3PublicAccessBlocked, s3ServerSideEncryption } from "../policies/s3";
-import { sagemakerDataProtection } from "../policies/sagemaker";
+import { allowedInstanceTypes } from "../policies/compute/allowed-instance-types";
+import { ec2EncryptedVolumes } from "../policies/ec2/ec2-encrypted-volumes";
+import { ec2Imdsv2Required } from "../policies/ec2/ec2-imdsv2-required";
+import { ec2NoPublicIngress } from "../policies/ec2/ec2-no-public-ingress";
+import { s3PublicAccessBlocked } from "../policies/s3/s3-public-access-blocked";
+import { s3ServerSideEncryption } from "../policies/s3/s3-server-side-encryption";
+import { sagemakerDataProtection } from "../policies/sagemaker/sagemaker-data-protection";
 import dev from "../config/dev.json";
 import prod from "../config/prod.json";
 import { projectStack, spec } from "./fixtures";

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
+import { SAGEMAKER_NAME_PATTERN } from "../../infra/contract";
 import { LocalModeError, startLocal, unpackModelData, type LocalMode } from "./local";
 
 const USAGE = `usage: npm run local -- (--model-dir <dir> | --model-data <model.tar.gz>) [options]
@@ -71,7 +72,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         throw new UsageError("pass exactly one of --model-dir <dir> or --model-data <model.tar.gz>");
     }
     const endpointName = values["endpoint-name"] ?? "local-endpoint";
-    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(endpointName)) {
+    if (!SAGEMAKER_NAME_PATTERN.test(endpointName)) {
         throw new UsageError(`--endpoint-name "${endpointName}" is not a valid SageMaker endpoint name`);
     }
     const options: CliOptions = {

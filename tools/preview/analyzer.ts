@@ -7,13 +7,12 @@
  * all of them. The process is shut down on every path.
  */
 import * as grpc from "@grpc/grpc-js";
-import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
-import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import type { CapturedResource } from "./capture";
 import { ENFORCEMENT_LEVELS, resolvePolicyConfig, type EnforcementLevel, type PolicyDescription, type ResolvedPolicyConfig } from "./policy-config";
 import { PolicyPackError, startPolicyPack, withoutStackFrames, type RunningPack } from "./pack-process";
+import { analyzerProtocol, type AnalyzerGrpc, type AnalyzerPb } from "./pulumi-sdk";
 
 export type { EnforcementLevel, PolicyDescription } from "./policy-config";
 export { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
@@ -59,13 +58,15 @@ const CALL_DEADLINE_MS = 120_000;
 const MAX_MESSAGE_BYTES = 400 * 1024 * 1024;
 const CONCURRENT_ANALYZE_CALLS = 16;
 
+const { analyzerPb, analyzerGrpc } = analyzerProtocol();
+
 const LEVEL_BY_ENUM: Record<number, EnforcementLevel> = {
     [analyzerPb.EnforcementLevel.ADVISORY]: "advisory",
     [analyzerPb.EnforcementLevel.MANDATORY]: "mandatory",
     [analyzerPb.EnforcementLevel.REMEDIATE]: "remediate",
     [analyzerPb.EnforcementLevel.DISABLED]: "disabled",
 };
-const ENUM_BY_LEVEL: Record<EnforcementLevel, analyzerPb.EnforcementLevel> = {
+const ENUM_BY_LEVEL: Record<EnforcementLevel, AnalyzerPb.EnforcementLevel> = {
     advisory: analyzerPb.EnforcementLevel.ADVISORY,
     mandatory: analyzerPb.EnforcementLevel.MANDATORY,
     remediate: analyzerPb.EnforcementLevel.REMEDIATE,
@@ -74,7 +75,7 @@ const ENUM_BY_LEVEL: Record<EnforcementLevel, analyzerPb.EnforcementLevel> = {
 
 type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
 
-function call<Req, Res>(client: analyzerGrpc.AnalyzerClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
+function call<Req, Res>(client: AnalyzerGrpc.AnalyzerClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
         method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => (err ? reject(err) : resolve(res)));
     });
@@ -104,7 +105,7 @@ function durationSeconds(duration: string | undefined): number {
     return total;
 }
 
-function resourceOptions(r: CapturedResource): analyzerPb.AnalyzerResourceOptions {
+function resourceOptions(r: CapturedResource): AnalyzerPb.AnalyzerResourceOptions {
     const o = new analyzerPb.AnalyzerResourceOptions();
     o.setProtect(r.options.protect === true);
     o.setIgnorechangesList(r.options.ignoreChanges ?? []);
@@ -124,8 +125,8 @@ function resourceOptions(r: CapturedResource): analyzerPb.AnalyzerResourceOption
 }
 
 /** The provider of each resource as the analyzer sees it; built once per provider, shared by its resources. */
-function providerLookup(byUrn: Map<string, CapturedResource>): (r: CapturedResource) => analyzerPb.AnalyzerProviderResource | undefined {
-    const cache = new Map<string, analyzerPb.AnalyzerProviderResource>();
+function providerLookup(byUrn: Map<string, CapturedResource>): (r: CapturedResource) => AnalyzerPb.AnalyzerProviderResource | undefined {
+    const cache = new Map<string, AnalyzerPb.AnalyzerProviderResource>();
     return (r) => {
         const provider = r.provider ? byUrn.get(r.provider) : undefined;
         if (!provider) return undefined;
@@ -144,7 +145,7 @@ function providerLookup(byUrn: Map<string, CapturedResource>): (r: CapturedResou
 
 type ProviderLookup = ReturnType<typeof providerLookup>;
 
-function analyzeRequest(r: CapturedResource, props: Record<string, unknown>, providerOf: ProviderLookup): analyzerPb.AnalyzeRequest {
+function analyzeRequest(r: CapturedResource, props: Record<string, unknown>, providerOf: ProviderLookup): AnalyzerPb.AnalyzeRequest {
     const req = new analyzerPb.AnalyzeRequest();
     req.setType(r.type);
     req.setName(r.name);
@@ -156,7 +157,7 @@ function analyzeRequest(r: CapturedResource, props: Record<string, unknown>, pro
     return req;
 }
 
-function stackResource(r: CapturedResource, providerOf: ProviderLookup): analyzerPb.AnalyzerResource {
+function stackResource(r: CapturedResource, providerOf: ProviderLookup): AnalyzerPb.AnalyzerResource {
     const res = new analyzerPb.AnalyzerResource();
     res.setType(r.type);
     res.setName(r.name);
@@ -176,7 +177,7 @@ function stackResource(r: CapturedResource, providerOf: ProviderLookup): analyze
     return res;
 }
 
-function describePolicies(info: analyzerPb.AnalyzerInfo): PolicyDescription[] {
+function describePolicies(info: AnalyzerPb.AnalyzerInfo): PolicyDescription[] {
     const initial = info.getInitialconfigMap();
     return info.getPoliciesList().map((p) => {
         const schema = p.getConfigschema();
@@ -239,7 +240,7 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
         return new PolicyPackError(`policy pack ${o.packDir}: ${what} failed: ${summary}`, pack.log(), details);
     };
     try {
-        let info: analyzerPb.AnalyzerInfo;
+        let info: AnalyzerPb.AnalyzerInfo;
         try {
             info = await call(client, client.getAnalyzerInfo, new Empty());
         } catch (err) {
@@ -267,7 +268,7 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
         const packName = info.getName();
         const packVersion = info.getVersion();
         const violations: Violation[] = [];
-        const collect = (diags: analyzerPb.AnalyzeDiagnostic[], defaultUrn: string) => {
+        const collect = (diags: AnalyzerPb.AnalyzeDiagnostic[], defaultUrn: string) => {
             for (const d of diags) {
                 const urn = d.getUrn() || defaultUrn;
                 const resource = byUrn.get(urn);

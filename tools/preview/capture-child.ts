@@ -4,14 +4,9 @@
  * rest comes in PULUMI_PREVIEW_CAPTURE. The Pulumi runtime is the program's own copy of @pulumi/pulumi,
  * so the monitor is installed where the program's resources will look for it.
  */
-import { createRequire } from "node:module";
 import type { CaptureMessage } from "./capture";
-import { EngineMonitor, type ProtoModules } from "./monitor";
-
-interface Settings {
-    setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean): void;
-    waitForRPCs(): Promise<void>;
-}
+import { EngineMonitor } from "./monitor";
+import { programRuntime } from "./pulumi-sdk";
 
 let reported = false;
 function report(message: CaptureMessage): void {
@@ -42,15 +37,7 @@ async function main(): Promise<void> {
         stack: string;
         dryRun: boolean;
     };
-    const load = createRequire(program);
-    const settings = load("@pulumi/pulumi/runtime/settings") as Settings;
-    const state = load("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
-    const { runInPulumiStack } = load("@pulumi/pulumi/runtime/stack") as { runInPulumiStack(init: () => Promise<unknown>): Promise<unknown> };
-    const proto: ProtoModules = {
-        Struct: (load("google-protobuf/google/protobuf/struct_pb") as { Struct: ProtoModules["Struct"] }).Struct,
-        ...(load("@pulumi/pulumi/proto/resource_pb") as Pick<ProtoModules, "RegisterResourceResponse" | "ReadResourceResponse" | "RegisterPackageResponse">),
-        InvokeResponse: (load("@pulumi/pulumi/proto/provider_pb") as Pick<ProtoModules, "InvokeResponse">).InvokeResponse,
-    };
+    const { settings, state, runInPulumiStack, proto, load } = programRuntime(program);
     const config = JSON.parse(process.env.PULUMI_CONFIG ?? "{}") as Record<string, string>;
     const monitor = new EngineMonitor(proto, project, stack, dryRun, config);
     settings.setMockOptions(monitor, project, stack, dryRun);

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { trackChild } from "./processes";
+import { policyPackRunner } from "./pulumi-sdk";
 
 /** Text without the stack frames ("    at f (file:1:2)") Node.js writes under an error. */
 export function withoutStackFrames(text: string): string {
@@ -47,11 +48,9 @@ export interface RunningPack {
 /** Starts the pack as the CLI does and waits for the port it prints. */
 export async function startPolicyPack(packDir: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningPack> {
     const dir = path.resolve(packDir);
-    let runner: string;
-    try {
-        runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [dir] });
-    } catch {
-        throw new PolicyPackError(`policy pack ${packDir}: cannot resolve @pulumi/pulumi/cmd/run-policy-pack from the pack's directory`, "");
+    const runner = policyPackRunner(dir);
+    if (runner === undefined) {
+        throw new PolicyPackError(`policy pack ${packDir}: cannot resolve @pulumi/pulumi/cmd/run-policy-pack from the pack's directory (run npm install there)`, "");
     }
     const child = spawn(process.execPath, [runner, ENGINE_ADDRESS, dir], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     const untrack = trackChild(child);

@@ -5,7 +5,7 @@
  * validated against the policy's `configSchema` with the schema's defaults applied, and every problem is
  * an error that names the policy and the property.
  */
-import Ajv, { type ErrorObject } from "ajv";
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 
 export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
@@ -71,6 +71,54 @@ function misorderedBounds(policy: PolicyDescription, properties: Record<string, 
     return problems;
 }
 
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const validators = new WeakMap<object, ValidateFunction>();
+const noSchema = {};
+
+/** What schema validation needs of a policy: its name for messages and its schema. */
+interface SchemaOwner {
+    name: string;
+    configSchema?: { properties: Record<string, unknown>; required?: string[] };
+}
+
+function validatorFor(policy: SchemaOwner): ValidateFunction {
+    const key = policy.configSchema ?? noSchema;
+    let validate = validators.get(key);
+    if (!validate) {
+        const schema = {
+            type: "object",
+            properties: policy.configSchema?.properties ?? {},
+            required: policy.configSchema?.required ?? [],
+            additionalProperties: false,
+        };
+        try {
+            validate = ajv.compile(schema);
+        } catch (err) {
+            throw new Error(`policy "${policy.name}" has an invalid configSchema: ${(err as Error).message}`);
+        }
+        validators.set(key, validate);
+    }
+    return validate;
+}
+
+/**
+ * A policy's properties as the CLI hands them to the pack: validated against its `configSchema`, every
+ * property the config leaves out filled from the schema's default. Throws naming the policy and property.
+ */
+export function withSchemaDefaults(
+    policy: SchemaOwner,
+    given: Record<string, unknown>,
+    source: string,
+): Record<string, unknown> {
+    const properties = structuredClone(given);
+    const validate = validatorFor(policy);
+    if (!validate(properties)) {
+        const problems = (validate.errors ?? []).map((e) => describeAjvError(policy.name, e));
+        throw new Error(`${source}: ${problems.join("; ")}`);
+    }
+    return properties;
+}
+
 /**
  * Resolves each policy's enforcement level and properties from the config file's JSON, the pack's
  * initial config and the policies' defaults. `source` names the file in error messages.
@@ -109,27 +157,10 @@ export function resolvePolicyConfig(
         }
     }
 
-    const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
     const resolved: Record<string, ResolvedPolicyConfig> = {};
     for (const policy of policies) {
         const fromFile = perPolicy.get(policy.name);
-        const properties = { ...(policy.initialConfig?.properties ?? {}), ...(fromFile?.properties ?? {}) };
-        const schema = {
-            type: "object",
-            properties: policy.configSchema?.properties ?? {},
-            required: policy.configSchema?.required ?? [],
-            additionalProperties: false,
-        };
-        let validate;
-        try {
-            validate = ajv.compile(schema);
-        } catch (err) {
-            throw new Error(`policy "${policy.name}" has an invalid configSchema: ${(err as Error).message}`);
-        }
-        if (!validate(properties)) {
-            const problems = (validate.errors ?? []).map((e) => describeAjvError(policy.name, e));
-            throw new Error(`${source}: ${problems.join("; ")}`);
-        }
+        const properties = withSchemaDefaults(policy, { ...(policy.initialConfig?.properties ?? {}), ...(fromFile?.properties ?? {}) }, source);
         const misordered = misorderedBounds(policy, properties);
         if (misordered.length > 0) throw new Error(`${source}: ${misordered.join("; ")}`);
         resolved[policy.name] = {

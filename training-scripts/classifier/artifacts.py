@@ -3,7 +3,7 @@
     model.pth            state dict
     model_config.json    {"model_name", "num_classes", "image_size", "mean", "std"}
     class_names.json     labels in class-index order
-    code/                inference.py, the classifier/ package and requirements.txt, so the directory
+    code/                inference.py, the classifier/ package, contract.json and requirements.txt, so the directory
                          (model.tar.gz) deploys on the SageMaker PyTorch inference container as it is
 
 A course-style directory holding only `model.pth` also loads: resnet50, 133 classes, ImageNet
@@ -21,11 +21,12 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch import nn
 
-from .model import DEFAULT_MODEL, IMAGENET_MEAN, IMAGENET_STD, build_model, model_spec
+from .contract import CONTRACT_PATH, DEFAULT_MODEL, LABELS
+from .model import IMAGENET_MEAN, IMAGENET_STD, build_model, model_spec
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(PACKAGE_DIR)
-COURSE_NUM_CLASSES = 133
+COURSE_NUM_CLASSES = len(LABELS)
 WEIGHTS_FILE = "model.pth"
 CONFIG_FILE = "model_config.json"
 CLASS_NAMES_FILE = "class_names.json"
@@ -62,14 +63,9 @@ def course_config() -> ModelConfig:
     )
 
 
-def bundled_dog_breeds() -> List[str]:
-    with open(os.path.join(PACKAGE_DIR, "dog_breeds.json"), encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def default_class_names(num_classes: int) -> List[str]:
     if num_classes == COURSE_NUM_CLASSES:
-        return bundled_dog_breeds()
+        return list(LABELS)
     return [f"class_{index}" for index in range(num_classes)]
 
 
@@ -86,6 +82,7 @@ def copy_code(destination: str) -> None:
     os.makedirs(destination)
     shutil.copy2(os.path.join(SOURCE_DIR, "inference.py"), destination)
     shutil.copy2(os.path.join(SOURCE_DIR, "requirements.txt"), destination)
+    shutil.copy2(CONTRACT_PATH, destination)
     shutil.copytree(
         PACKAGE_DIR,
         os.path.join(destination, "classifier"),

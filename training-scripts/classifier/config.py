@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
-from .model import DEFAULT_MODEL, MODELS
+from .contract import HYPERPARAMETERS
 
-DEFAULT_EPOCHS = 2
-DEFAULT_LR = 0.001
-DEFAULT_BATCH_SIZE = 32
 DEFAULT_NUM_WORKERS = 2
 DEFAULT_SEED = 0
 
@@ -54,6 +51,21 @@ def positive_int(value: str) -> int:
     return number
 
 
+def ranged(kind: str, low: float, high: float) -> Callable[[str], Any]:
+    """A converter for a contract hyperparameter of type "integer" or "number", refusing values outside low..high."""
+    what = f"{'an integer' if kind == 'integer' else 'a number'} from {low:g} to {high:g}"
+
+    def convert(value: str) -> Any:
+        try:
+            number = int(str(value).strip()) if kind == "integer" else float(str(value).strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}")
+        return number
+    return convert
+
+
 def non_negative_int(value: str) -> int:
     try:
         number = int(str(value).strip())
@@ -74,13 +86,26 @@ def positive_float(value: str) -> float:
     return number
 
 
+# The course's spellings (`--learning_rate`, `--batch_size`) and their variants, accepted besides the wire names.
+ALIASES: Dict[str, Tuple[str, ...]] = {
+    "learningRate": ("--learning_rate", "--learning-rate"),
+    "batchSize": ("--batch_size",),
+    "modelName": ("--model_name",),
+}
+
+
 def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
-    """The hyperparameters; `--learning_rate` and `--batch_size` are the course's spellings."""
-    parser.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS)
-    parser.add_argument("--lr", "--learning_rate", "--learning-rate", dest="lr", type=positive_float, default=DEFAULT_LR)
-    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=positive_int, default=DEFAULT_BATCH_SIZE)
-    parser.add_argument("--model-name", "--model_name", dest="model_name", choices=sorted(MODELS), default=DEFAULT_MODEL)
-    parser.add_argument("--pretrained", type=parse_bool, default=True, help="true|false")
+    """The contract's hyperparameters as `--<wireName>` options, with its defaults and ranges; then ours only."""
+    for key, spec in HYPERPARAMETERS.items():
+        wire = spec["wireName"]
+        options: Dict[str, Any] = {"dest": wire.replace("-", "_"), "default": spec["default"]}
+        if spec["type"] == "boolean":
+            options.update(type=parse_bool, help="true|false")
+        elif spec["type"] == "string":
+            options.update(choices=spec["choices"])
+        else:
+            options.update(type=ranged(spec["type"], spec["min"], spec["max"]))
+        parser.add_argument(f"--{wire}", *ALIASES.get(key, ()), **options)
     parser.add_argument(
         "--image-size", "--image_size", dest="image_size", type=positive_int, default=None,
         help="square input size in pixels; defaults to the model's (224 for the ResNets)",

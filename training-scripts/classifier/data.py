@@ -26,8 +26,9 @@ class DataError(ValueError):
 
 
 def display_label(folder_name: str) -> str:
-    """The course's class folders are numbered ("001.Affenpinscher"); labels drop the number."""
-    return re.sub(r"^\d+\.", "", folder_name)
+    """The course's class folders are numbered and underscored ("002.Afghan_hound"); labels are spelled as
+    contract.json spells them ("Afghan hound"), so a trained model and the Lambda name a class alike."""
+    return re.sub(r"^\d+\.", "", folder_name).replace("_", " ")
 
 
 def eval_transform(image_size: int, mean: Sequence[float], std: Sequence[float]) -> transforms.Compose:

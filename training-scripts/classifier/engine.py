@@ -1,6 +1,6 @@
 """The train/evaluate loop and the whole training run both entry points call.
 
-Metric lines are printed in the exact shape the tuning job's metric definitions (metrics.json) parse:
+Metric lines are printed in the exact shape the tuning job's metric definitions (contract.json, "metrics") parse:
 `Validation Loss: <x>; Validation Accuracy: <y>` once per epoch and `Testing Loss: <x>` /
 `Testing Accuracy: <y>` at the end; `Testing Loss` is the tuning objective. On a cluster only the leader
 prints them, with values over every host's share of the data.

@@ -26,14 +26,15 @@ import time
 from typing import List, Optional, Sequence, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
+from .contract import MAX_URL_LENGTH
 from .request_errors import BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidRequestError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 3
-MAX_URL_LENGTH = 2048
 FETCH_TIMEOUT_SECONDS = 10.0
 ALLOW_PRIVATE_ENV = "IMAGE_FETCH_ALLOW_PRIVATE"
-FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp")
+# The formats the API decodes; anything else is refused before its body is read.
+FETCHED_IMAGE_TYPES = ("image/jpeg", "image/png")
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -299,7 +300,8 @@ def _open_checked(url: str, allowed_networks: Sequence[IPNetwork], deadline: _De
 
 def _read_limited(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
     declared = response.getheader("Content-Length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+    # isascii(): isdigit() alone admits digits int() cannot read (superscripts), a server-caused 500.
+    if declared is not None and declared.strip().isascii() and declared.strip().isdigit() and int(declared) > max_bytes:
         raise ImageTooLargeError(f"image at {url} is {int(declared)} bytes; the limit is {max_bytes}")
     chunks: List[bytes] = []
     size = 0

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torchvision import models
 
+from .contract import CONTRACT_PATH, MODEL_NAMES, ContractError
+
 IMAGENET_MEAN: Tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: Tuple[float, float, float] = (0.229, 0.224, 0.225)
 
@@ -76,7 +78,8 @@ MODELS: Dict[str, ModelSpec] = {
     "resnet18": ModelSpec("resnet18", 224, _resnet(models.resnet18, models.ResNet18_Weights.IMAGENET1K_V1, 512)),
     "tiny-cnn": ModelSpec("tiny-cnn", 64, _tiny_cnn),
 }
-DEFAULT_MODEL = "resnet50"
+if sorted(MODELS) != sorted(MODEL_NAMES):
+    raise ContractError(f"{CONTRACT_PATH} names the models {MODEL_NAMES}, but this code builds {list(MODELS)}")
 
 
 def model_spec(name: str) -> ModelSpec:

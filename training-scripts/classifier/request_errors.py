@@ -8,6 +8,8 @@ anything else is a server error (500).
 """
 from __future__ import annotations
 
+from .redact import scrub_secrets
+
 try:
     # Inside the SageMaker inference container: the toolkit answers with the status code of errors
     # derived from this class, and with 500 for anything else.
@@ -23,6 +25,9 @@ class InvalidRequestError(ValueError, _ToolkitError):
     phrase = "Bad Request"
 
     def __init__(self, message: str) -> None:
+        # Messages quote the caller's URL and the errors it met; the caller and the logs see neither its query
+        # string nor any signature in it.
+        message = scrub_secrets(message)
         ValueError.__init__(self, message)
         self.message = message
 

@@ -1,8 +1,7 @@
-"""Fixtures: a tiny separable ImageFolder dataset, the metric regexes of metrics.json, and a model trained
+"""Fixtures: a tiny separable ImageFolder dataset, the metric regexes of contract.json, and a model trained
 once by running train.py the way SageMaker does, shared by the inference tests."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -30,9 +29,8 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def metric_regexes() -> Dict[str, re.Pattern]:
-    with open(SCRIPTS_DIR / "metrics.json", encoding="utf-8") as handle:
-        definitions = json.load(handle)["metricDefinitions"]
-    return {definition["name"]: re.compile(definition["regex"]) for definition in definitions}
+    from classifier.contract import METRIC_DEFINITIONS
+    return {definition["name"]: re.compile(definition["regex"]) for definition in METRIC_DEFINITIONS}
 
 
 def metric_values(stdout: str, pattern: re.Pattern) -> List[float]:

@@ -203,6 +203,35 @@ def test_oversized_payload_is_refused_before_reading(server: Server) -> None:
     conn.close()
 
 
+@pytest.mark.parametrize("length, status, kind", [
+    ("\u00b2", 400, "InvalidContentLength"),          # a superscript two: str.isdigit() says yes, int() says no
+    ("\u0663", 400, "InvalidContentLength"),          # an Arabic-Indic three, which int() would read as 3
+    ("-1", 400, "InvalidContentLength"),
+    ("12abc", 400, "InvalidContentLength"),
+    (None, 411, "LengthRequired"),
+])
+def test_a_bad_content_length_is_answered_not_dropped(server: Server, length: Optional[str], status: int, kind: str) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        header = f"Content-Length: {length}\r\n" if length is not None else ""
+        request = f"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n{header}\r\n"
+        # Header bytes are read as Latin-1: the superscript arrives as itself; the Arabic digit only as UTF-8 bytes.
+        sock.sendall(request.encode("latin-1") if request.isascii() or max(map(ord, request)) < 256 else request.encode("utf-8"))
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == status
+        assert json.loads(response.read())["type"] == kind
+
+
+def test_a_bad_content_length_on_the_runtime_api_is_a_validation_error(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(f"POST /endpoints/{ENDPOINT}/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: \u00b2\r\n\r\n".encode("latin-1"))
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 400
+        assert response.getheader("x-amzn-ErrorType", "").startswith("ValidationError:")
+        assert "Content-Length" in json.loads(response.read())["message"]
+
+
 def test_runtime_api_through_boto3(server: Server, images: ImageServer) -> None:
     runtime = server.runtime()
     answer = runtime.invoke_endpoint(EndpointName=ENDPOINT, ContentType="application/json", Accept="application/json",

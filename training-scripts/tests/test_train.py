@@ -20,7 +20,7 @@ def test_model_directory_is_deployable(trained_model: TrainedModel) -> None:
     model_dir = trained_model.model_dir
     for name in ("model.pth", "model_config.json", "class_names.json", "code/inference.py",
                  "code/requirements.txt", "code/classifier/__init__.py", "code/classifier/artifacts.py",
-                 "code/classifier/dog_breeds.json"):
+                 "code/contract.json"):
         assert (model_dir / name).is_file(), name
     assert not list(model_dir.rglob("__pycache__")), "caches must stay out of model.tar.gz"
     assert not (model_dir / "code" / "tests").exists()

@@ -1,8 +1,8 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { readConfig } from "../../lib/config";
 import { expandAction, globMatch, hasWildcard, isAllActions, managedPolicyName, resourceScope, Statement } from "../../lib/iam";
 import { functionRole, RoleGraph } from "../../lib/roles";
-import { label, StackIndex, T } from "../../lib/stack";
+import { label } from "../../lib/label";
+import { StackIndex, T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "lambda-role-least-privilege";
@@ -41,7 +41,7 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema,
     validateStack: async (args, reportViolation) => {
-        const config = readConfig<Config>(name, configSchema, args.getConfig());
+        const config = args.getConfig<Config>();
         const allowed = new Set(config.allowedActions.map((a) => a.toLowerCase()));
         const index = new StackIndex(args.resources);
         const functions = index.of(T.lambdaFunction);

@@ -1,7 +1,8 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { misorderedBounds, NOT_GREATER_THAN, readConfig } from "../lib/config";
-import { label, link, StackIndex, T } from "../lib/stack";
-import { get, list, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
+import { misorderedBounds, NOT_GREATER_THAN } from "../../lib/config";
+import { label } from "../../lib/label";
+import { link, StackIndex, T } from "../../lib/stack";
+import { get, list, num, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "sagemaker-endpoint-autoscaling";
 
@@ -46,7 +47,7 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema,
     validateStack: (args, reportViolation) => {
-        const config = readConfig<Config>(name, configSchema, args.getConfig());
+        const config = args.getConfig<Config>();
         const misordered = misorderedBounds(name, configSchema, config);
         if (misordered.length > 0) return misordered.forEach((problem) => reportViolation(problem));
         const index = new StackIndex(args.resources);

@@ -1,13 +1,14 @@
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { misorderedBounds, NOT_GREATER_THAN, readConfig } from "../lib/config";
-import { globMatch, isAwsManagedPolicyArn, managedPolicyName, matchesPattern } from "../lib/iam";
-import { functionRole, RoleGraph } from "../lib/roles";
-import { label, link, StackIndex, T } from "../lib/stack";
-import { bool, get, num, str, Unchecked, UNKNOWN } from "../lib/unknown";
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { misorderedBounds, NOT_GREATER_THAN } from "../../lib/config";
+import { globMatch, isAwsManagedPolicyArn, managedPolicyName, matchesPattern } from "../../lib/iam";
+import { functionRole, RoleGraph } from "../../lib/roles";
+import { label } from "../../lib/label";
+import { link, StackIndex, T } from "../../lib/stack";
+import { bool, get, num, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
-const pcName = "lambda-provisioned-concurrency";
+const name = "lambda-provisioned-concurrency";
 
-const pcSchema = {
+const configSchema = {
     properties: {
         minProvisionedConcurrency: {
             type: "integer" as const,
@@ -25,7 +26,7 @@ const pcSchema = {
     },
 };
 
-interface PcConfig {
+interface Config {
     minProvisionedConcurrency: number;
     maxProvisionedConcurrency: number;
 }
@@ -107,15 +108,15 @@ function invokesEndpoint(index: StackIndex, graph: RoleGraph, fn: PolicyResource
 }
 
 export const lambdaProvisionedConcurrency: StackValidationPolicy = {
-    name: pcName,
+    name,
     description:
         "Every Lambda function that invokes a SageMaker endpoint has a ProvisionedConcurrencyConfig on a published version or alias (never $LATEST) " +
         "with provisionedConcurrentExecutions within the configured bounds, and reserved concurrency, when set, not below it.",
     enforcementLevel: "mandatory",
-    configSchema: pcSchema,
+    configSchema: configSchema,
     validateStack: (args, reportViolation) => {
-        const config = readConfig<PcConfig>(pcName, pcSchema, args.getConfig());
-        const misordered = misorderedBounds(pcName, pcSchema, config);
+        const config = args.getConfig<Config>();
+        const misordered = misorderedBounds(name, configSchema, config);
         if (misordered.length > 0) return misordered.forEach((problem) => reportViolation(problem));
         const index = new StackIndex(args.resources);
         const functions = index.of(T.lambdaFunction);
@@ -176,7 +177,7 @@ export const lambdaProvisionedConcurrency: StackValidationPolicy = {
                 } else if (count === undefined || count < config.minProvisionedConcurrency || count > config.maxProvisionedConcurrency) {
                     reportViolation(
                         `${label(pcc)} gives ${label(fn)} provisionedConcurrentExecutions ${count ?? "(unset)"}, outside the allowed ${want} ` +
-                            `(${pcName}.minProvisionedConcurrency/maxProvisionedConcurrency). Set provisionedConcurrentExecutions to ${want}.`,
+                            `(${name}.minProvisionedConcurrency/maxProvisionedConcurrency). Set provisionedConcurrentExecutions to ${want}.`,
                         pcc.urn,
                     );
                     total += count ?? 0;
@@ -271,56 +272,3 @@ function checkPublished(fn: PolicyResource, latest: (why: string) => void, unche
     if (publish === UNKNOWN) unchecked.add(`publish of ${label(fn)}`);
     else if (publish !== true) latest(`targets the version of ${label(fn)}, which is not published (publish is not true), i.e. $LATEST`);
 }
-
-const publicInvokeName = "lambda-no-public-invoke";
-
-export const lambdaNoPublicInvoke: ResourceValidationPolicy = {
-    name: publicInvokeName,
-    description:
-        "No aws.lambda.Permission lets any principal ('*') invoke a function without a sourceArn, sourceAccount or principalOrgId, and none opens an unauthenticated function URL.",
-    enforcementLevel: "mandatory",
-    validateResource: (args, reportViolation) => {
-        if (args.type !== T.lambdaPermission) return;
-        const unchecked = new Unchecked();
-        const principal = str(args.props, "principal");
-        const scoped = ["sourceArn", "sourceAccount", "principalOrgId"].some((k) => {
-            const v = str(args.props, k);
-            return v === UNKNOWN || (typeof v === "string" && v !== "");
-        });
-        if (principal === UNKNOWN) unchecked.add(`principal of ${args.name}`);
-        else if (principal === "*" && !scoped) {
-            reportViolation(
-                `Permission '${args.name}' lets any AWS principal ('*') invoke the function with no sourceArn, sourceAccount or principalOrgId. ` +
-                    "Set principal to the calling service (e.g. apigateway.amazonaws.com) and sourceArn to the calling resource.",
-            );
-        }
-        const urlAuth = str(args.props, "functionUrlAuthType");
-        if (urlAuth === UNKNOWN) unchecked.add(`functionUrlAuthType of ${args.name}`);
-        else if (urlAuth === "NONE") {
-            reportViolation(`Permission '${args.name}' allows unauthenticated function URL calls (functionUrlAuthType NONE). Use AWS_IAM.`);
-        }
-        unchecked.finish();
-    },
-};
-
-const urlName = "lambda-function-url-iam-auth";
-
-export const lambdaFunctionUrlIamAuth: ResourceValidationPolicy = {
-    name: urlName,
-    description: "Lambda function URLs use AWS_IAM authorization, never NONE.",
-    enforcementLevel: "mandatory",
-    validateResource: (args, reportViolation) => {
-        if (args.type !== T.functionUrl) return;
-        const auth = str(args.props, "authorizationType");
-        if (auth === UNKNOWN) {
-            const unchecked = new Unchecked();
-            unchecked.add(`authorizationType of ${args.name}`);
-            unchecked.finish();
-        } else if (auth !== "AWS_IAM") {
-            reportViolation(
-                `FunctionUrl '${args.name}' has authorizationType ${auth ?? "(unset)"}, so anyone on the internet can invoke the function. ` +
-                    "Set authorizationType: \"AWS_IAM\" and grant lambda:InvokeFunctionUrl to the callers.",
-            );
-        }
-    },
-};

@@ -1,6 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { readConfig } from "../../lib/config";
 import { globMatch, isAwsManagedPolicyArn, managedPolicyName } from "../../lib/iam";
+import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { list, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
@@ -50,20 +50,20 @@ export const iamNoOverbroadManagedPolicies: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         const route = routes[args.type];
         if (!route) return;
-        const config = readConfig<Config>(name, configSchema, args.getConfig());
+        const config = args.getConfig<Config>();
         const unchecked = new Unchecked();
         const arns: unknown[] = [];
         if (route.single) {
             arns.push(str(args.props, route.arns));
         } else {
             const values = list(args.props, route.arns);
-            if (values === UNKNOWN) unchecked.add(`${route.arns} of ${args.name}`);
+            if (values === UNKNOWN) unchecked.add(`${route.arns} of ${label(args)}`);
             else if (values) arns.push(...values);
         }
         const attachedTo = describePrincipal(args.props, route.principal);
         for (const arn of arns) {
             if (arn === UNKNOWN) {
-                unchecked.add(`a policy ARN in ${route.arns} of ${args.name}`);
+                unchecked.add(`a policy ARN in ${route.arns} of ${label(args)}`);
                 continue;
             }
             if (typeof arn !== "string") continue;
@@ -73,7 +73,7 @@ export const iamNoOverbroadManagedPolicies: ResourceValidationPolicy = {
             if (denied && !allowed) {
                 const owner = isAwsManagedPolicyArn(arn) ? "AWS managed policy" : "managed policy";
                 reportViolation(
-                    `${args.type.split(":").pop()} '${args.name}' attaches the ${owner} ${policyName} (${arn}) to ${attachedTo}; ` +
+                    `${label(args)} attaches the ${owner} ${policyName} (${arn}) to ${attachedTo}; ` +
                         `it matches the denied pattern '${denied}' and grants far more than any workload here needs. ` +
                         "Remove the attachment and grant the specific actions on specific resources with an inline aws.iam.RolePolicy " +
                         `(or add '${policyName}' to ${name}.allowedPolicies if this exception is deliberate).`,

@@ -1,5 +1,4 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { readConfig } from "../../lib/config";
 import {
     expandAction,
     hasWildcard,
@@ -10,6 +9,7 @@ import {
     serviceExists,
     Statement,
 } from "../../lib/iam";
+import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { get, list, Unchecked, UNKNOWN } from "../../lib/unknown";
 
@@ -56,7 +56,7 @@ export const iamNoWildcardPermissions: ResourceValidationPolicy = {
             documents.push({ where: prop, value: get(args.props, prop), required: true });
         } else if (args.type === T.role) {
             const inline = list(args.props, "inlinePolicies");
-            if (inline === UNKNOWN) unchecked.add(`inlinePolicies of role ${args.name}`);
+            if (inline === UNKNOWN) unchecked.add(`inlinePolicies of ${label(args)}`);
             else
                 (inline ?? []).forEach((entry, i) => {
                     const policyName = get(entry, "name");
@@ -70,8 +70,8 @@ export const iamNoWildcardPermissions: ResourceValidationPolicy = {
         } else {
             return;
         }
-        const config = readConfig<Config>(name, configSchema, args.getConfig());
-        const subject = `${args.type.split(":").pop()} '${args.name}'`;
+        const config = args.getConfig<Config>();
+        const subject = label(args);
         for (const { where, value, required } of documents) {
             if (value === UNKNOWN) {
                 unchecked.add(`${where} of ${subject}`);

@@ -1,7 +1,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { readConfig } from "../lib/config";
-import { T } from "../lib/stack";
-import { bool, collect, get, Unchecked, UNKNOWN } from "../lib/unknown";
+import { label } from "../../lib/label";
+import { T } from "../../lib/stack";
+import { bool, collect, get, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "sagemaker-data-protection";
 
@@ -38,9 +38,9 @@ export const sagemakerDataProtection: ResourceValidationPolicy = {
         const kms = kmsPaths[args.type];
         const isolation = isolationPaths[args.type];
         if (!kms && !isolation) return;
-        const { requireNetworkIsolation } = readConfig<{ requireNetworkIsolation: boolean }>(name, configSchema, args.getConfig());
+        const { requireNetworkIsolation } = args.getConfig<{ requireNetworkIsolation: boolean }>();
         const unchecked = new Unchecked();
-        const subject = `${args.type.split(":").pop()} '${args.name}'`;
+        const subject = label(args);
         for (const path of kms ?? []) {
             // A tuning job uses one of its two definition shapes; only check the one present.
             if (path.startsWith("trainingJobDefinition") && get(args.props, path.split(/[.[]/)[0]) === undefined) continue;

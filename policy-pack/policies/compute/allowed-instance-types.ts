@@ -1,7 +1,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { readConfig } from "../lib/config";
-import { T } from "../lib/stack";
-import { collect, get, str, Unchecked, UNKNOWN } from "../lib/unknown";
+import { label } from "../../lib/label";
+import { T } from "../../lib/stack";
+import { collect, get, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "allowed-instance-types";
 
@@ -73,9 +73,9 @@ export const allowedInstanceTypes: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         const checks = paths[args.type];
         if (!checks) return;
-        const config = readConfig<Config>(name, configSchema, args.getConfig());
+        const config = args.getConfig<Config>();
         const unchecked = new Unchecked();
-        const subject = `${args.type.split(":").pop()} '${args.name}'`;
+        const subject = label(args);
         for (const { kind, path } of checks) {
             for (const [where, value] of collect(args.props, path)) {
                 if (value === UNKNOWN) unchecked.add(`${where} of ${subject}`);

@@ -1,0 +1,122 @@
+/**
+ * One look at a stack through the SageMaker API: its tuning or training job and its endpoint, each as the
+ * progress record infra/progress.ts makes (the same words the tuning waiter prints during `pulumi up`).
+ */
+import {
+    DescribeEndpointCommand,
+    DescribeHyperParameterTuningJobCommand,
+    DescribeTrainingJobCommand,
+    ListHyperParameterTuningJobsCommand,
+    ListTrainingJobsCommand,
+    SageMakerClient,
+} from "@aws-sdk/client-sagemaker";
+import { isStackJobName } from "../../infra/names";
+import {
+    EndpointProgress,
+    endpointProgress,
+    formatEndpointProgress,
+    formatTrainingProgress,
+    formatTuningProgress,
+    TrainingProgress,
+    trainingProgress,
+    TuningProgress,
+    tuningProgress,
+} from "../../infra/progress";
+import { StackTargets } from "./targets";
+
+export interface Missing {
+    kind: "missing";
+    what: string;
+    detail: string;
+}
+
+export interface StackStatus {
+    targets: StackTargets;
+    job?: TuningProgress | TrainingProgress | Missing;
+    endpoint: EndpointProgress | Missing;
+}
+
+export type SageMakerApi = Pick<SageMakerClient, "send">;
+
+export async function collectStatus(client: SageMakerApi, targets: StackTargets, nowMs: number): Promise<StackStatus> {
+    const [job, endpoint] = await Promise.all([collectJob(client, targets, nowMs), collectEndpoint(client, targets.endpointName)]);
+    return { targets, job, endpoint };
+}
+
+async function collectJob(client: SageMakerApi, t: StackTargets, nowMs: number): Promise<StackStatus["job"]> {
+    if (t.trainingMode === "existing") return undefined;
+    if (t.trainingMode === "tuning") {
+        const name = t.tuningJobName ?? (await newestJob(client, "tuning", t));
+        if (!name) return { kind: "missing", what: "tuning job", detail: `no tuning job named ${t.jobPrefix}-<digest> in ${t.region} yet` };
+        try {
+            return tuningProgress(await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name })), nowMs);
+        } catch (error) {
+            if (isNotFound(error)) return { kind: "missing", what: "tuning job", detail: `tuning job ${name} not found in ${t.region}` };
+            throw error;
+        }
+    }
+    const name = t.trainingJobName ?? (await newestJob(client, "training", t));
+    if (!name) return { kind: "missing", what: "training job", detail: `no training job named ${t.jobPrefix}-<digest> in ${t.region} yet` };
+    try {
+        return trainingProgress(await client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })), nowMs);
+    } catch (error) {
+        if (isNotFound(error)) return { kind: "missing", what: "training job", detail: `training job ${name} not found in ${t.region}` };
+        throw error;
+    }
+}
+
+/** The stack's most recent job: its names are `<prefix>-<digest>`, and each change of code or config is a new one. */
+async function newestJob(client: SageMakerApi, kind: "tuning" | "training", t: StackTargets): Promise<string | undefined> {
+    const query = { NameContains: t.jobPrefix, SortBy: "CreationTime" as const, SortOrder: "Descending" as const, MaxResults: 100 };
+    const names = kind === "tuning"
+        ? ((await client.send(new ListHyperParameterTuningJobsCommand(query))).HyperParameterTuningJobSummaries ?? []).map((j) => j.HyperParameterTuningJobName)
+        : ((await client.send(new ListTrainingJobsCommand(query))).TrainingJobSummaries ?? []).map((j) => j.TrainingJobName);
+    return names.find((name): name is string => !!name && isStackJobName(name, t.environment));
+}
+
+async function collectEndpoint(client: SageMakerApi, name: string): Promise<EndpointProgress | Missing> {
+    try {
+        return endpointProgress(await client.send(new DescribeEndpointCommand({ EndpointName: name })));
+    } catch (error) {
+        if (isNotFound(error)) return { kind: "missing", what: "endpoint", detail: `endpoint ${name} does not exist (yet)` };
+        throw error;
+    }
+}
+
+/** SageMaker says "not found" as ResourceNotFound or as a ValidationException whose message says so. */
+function isNotFound(error: unknown): boolean {
+    const err = error as { name?: string; message?: string };
+    return err?.name === "ResourceNotFound" || (err?.name === "ValidationException" && /could not find|not found|does not exist/i.test(err.message ?? ""));
+}
+
+const TRANSITIONAL_ENDPOINT = new Set(["Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"]);
+const FAILED = new Set(["Failed", "Stopped", "OutOfService", "UpdateRollbackFailed"]);
+
+/** Nothing is still moving: every job has ended and the endpoint is not being created or updated. */
+export function isSettled(s: StackStatus): boolean {
+    const jobMoving = s.job && s.job.kind !== "missing" && ["InProgress", "Stopping"].includes(s.job.status);
+    const endpointMoving = s.endpoint.kind !== "missing" && TRANSITIONAL_ENDPOINT.has(s.endpoint.status);
+    // A missing job or endpoint may be about to appear: only the explicit end states settle a watch.
+    const missing = (s.job?.kind === "missing") || s.endpoint.kind === "missing";
+    return !jobMoving && !endpointMoving && !missing;
+}
+
+export function hasFailed(s: StackStatus): boolean {
+    return [s.job, s.endpoint].some((p) => p !== undefined && p.kind !== "missing" && FAILED.has(p.status));
+}
+
+export function formatStatus(s: StackStatus): string {
+    const lines = [`stack ${s.targets.stack} (${s.targets.region}, ${s.targets.trainingMode} training; ${s.targets.source})`];
+    if (s.job) lines.push(formatPart(s.job));
+    lines.push(formatPart(s.endpoint));
+    return lines.join("\n");
+}
+
+function formatPart(p: TuningProgress | TrainingProgress | EndpointProgress | Missing): string {
+    switch (p.kind) {
+        case "tuning": return `  ${formatTuningProgress(p)}`;
+        case "training": return `  ${formatTrainingProgress(p)}`;
+        case "endpoint": return `  ${formatEndpointProgress(p)}`;
+        case "missing": return `  ${p.what}: ${p.detail}`;
+    }
+}
