@@ -66,10 +66,10 @@ async function main(): Promise<void> {
     const measuredTarget = Math.floor(maxRps * SAFETY_FACTOR * 60);
     const targets: Array<{ name: string; target: number; maxCapacity?: number }> = [
         { name: `measured: ${maxRps} req/s x ${SAFETY_FACTOR} x 60`, target: measuredTarget },
-        ...["dev", "prod"].map((stack) => {
-            const config = stackConfig(stack);
-            return { name: `configured (${stack})`, target: config.autoscaling.targetInvocationsPerInstance, maxCapacity: config.autoscaling.maxCapacity };
-        }),
+        // A serverless stack has no instances to target: SageMaker scales it by concurrency.
+        ...["dev", "prod"].map((stack) => ({ stack, config: stackConfig(stack) })).filter(({ config }) => config.endpoint.mode === "instances").map(({ stack, config }) => (
+            { name: `configured (${stack})`, target: config.autoscaling.targetInvocationsPerInstance, maxCapacity: config.autoscaling.maxCapacity }
+        )),
     ];
     printTable("targetInvocationsPerInstance (invocations per instance per minute) and the instances target tracking settles on", targets.map(({ name, target, maxCapacity }) => ({
         target: name,

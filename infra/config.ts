@@ -127,12 +127,25 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const SSM_PARAMETER = /^\/[A-Za-z0-9_.\-/]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** The Deep Learning Containers' GPU tags: `<version>-gpu-py<nn>-cu<nnn>-<os>-sagemaker`. */
+const GPU_IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]*-gpu-(?:[A-Za-z0-9_.]+-)*cu\d+-[A-Za-z0-9_.-]+$/;
 const ENVIRONMENT = /^[a-z][a-z0-9-]{0,15}$/;
 /** The values CloudWatch Logs accepts for retention. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const TRAINING_MODES = ["existing", "single", "tuning"] as const;
 const sageMakerInstanceType = (example: string) => text(SAGEMAKER_INSTANCE_TYPE, `a SageMaker instance type such as ${example}`);
+
+/** NVIDIA GPU families: they train with the CUDA build of the training container. */
+const GPU_INSTANCE_FAMILY = /^ml\.(g4dn|g5|g6|g6e|p3|p3dn|p4d|p5)\./;
+/** Inferentia serves and Trainium needs the Neuron containers: neither runs the PyTorch training container. */
+const NEURON_INSTANCE_FAMILY = /^ml\.(inf1|inf2|trn1)\./;
+
+export function isGpuInstanceType(instanceType: string): boolean {
+    return GPU_INSTANCE_FAMILY.test(instanceType);
+}
+
+const TRAINING_INPUT_MODES = ["File", "FastFile"] as const;
 
 // Hyperparameter defaults, ranges and model names come from training-scripts/contract.json, which train.py reads too.
 const hyperparameter = {
@@ -196,9 +209,23 @@ const trainingSection = section({
         .refine((url) => url.endsWith(".tar.gz"), { error: "must point to a model.tar.gz archive" })
         .optional()
         .meta({ description: "`existing` mode: the `model.tar.gz` to deploy (required there, rejected elsewhere)" }),
-    instanceType: sageMakerInstanceType("ml.m5.xlarge").default("ml.m5.xlarge").meta({ description: "SageMaker training instance type" }),
+    instanceType: sageMakerInstanceType("ml.m5.xlarge")
+        .refine((type) => !NEURON_INSTANCE_FAMILY.test(type), {
+            error: "must be a CPU or NVIDIA GPU instance type (Inferentia and Trainium need the Neuron containers)",
+        })
+        .default("ml.m5.xlarge")
+        .meta({ description: "SageMaker training instance type; a GPU type (ml.g4dn, ml.g5, ml.p3, ...) trains with `images.pytorchTrainingGpuTag`" }),
+    instanceCount: integer(1, 100).default(1).meta({
+        description: "instances per training job (each trial of a tuning job); above 1 they train as one DistributedDataParallel job",
+    }),
+    inputMode: oneOf(TRAINING_INPUT_MODES).default("File").meta({
+        description: "`File` copies the dataset to each instance before training, `FastFile` streams it from S3 as it is read",
+    }),
     volumeSizeGb: integer(1, 16384).default(30).meta({ description: "training volume in GB" }),
     maxRuntimeSeconds: integer(60, 28 * 24 * 3600).default(4 * 3600).meta({ description: "stopping condition of each training job" }),
+    attempt: integer(1, 9999).default(1).meta({
+        description: "raise by one to run a training or tuning job again after one failed, stopped or timed out (SageMaker never reuses a job name)",
+    }),
     hyperparameters: section({
         epochs: hyperparameter.epochs().default(DEFAULT_HYPERPARAMETERS.epochs).meta({ description: hyperparameterDocs.epochs }),
         learningRate: hyperparameter.learningRate().default(DEFAULT_HYPERPARAMETERS.learningRate).meta({ description: hyperparameterDocs.learningRate }),
@@ -243,8 +270,24 @@ const ec2TrainingSection = section({
     }),
 });
 
+/** The memory sizes SageMaker Serverless Inference offers: 1 to 6 GB in 1 GB steps. */
+export const SERVERLESS_MEMORY_SIZES_MB = [1024, 2048, 3072, 4096, 5120, 6144] as const;
+
 const endpointSection = section({
-    instanceType: sageMakerInstanceType("ml.m5.large").default("ml.m5.large").meta({ description: "endpoint instance type" }),
+    mode: oneOf(["instances", "serverless"]).default("instances").meta({
+        description: "`instances`: real-time instances behind target-tracking auto-scaling; `serverless`: SageMaker Serverless Inference, billed per request, no instances and no auto-scaling resources (see \"Serverless endpoint\")",
+    }),
+    serverless: section({
+        memorySizeMb: oneOfNumbers(SERVERLESS_MEMORY_SIZES_MB).default(3072).meta({ description: "`serverless` mode: memory of each serverless worker, which also sets its vCPUs" }),
+        maxConcurrency: integer(1, 200).default(2).meta({ description: "`serverless` mode: most invocations served at once; more are throttled" }),
+        provisionedConcurrency: integer(1, 200).optional().meta({ description: "`serverless` mode: workers kept warm (no cold start), billed while provisioned", defaultText: "none" }),
+    }, [{
+        keys: ["provisionedConcurrency", "maxConcurrency"],
+        check: (s) => s.provisionedConcurrency !== undefined && s.provisionedConcurrency > s.maxConcurrency
+            ? `endpoint.serverless.provisionedConcurrency (${s.provisionedConcurrency}) must be at most endpoint.serverless.maxConcurrency (${s.maxConcurrency})`
+            : undefined,
+    }]),
+    instanceType: sageMakerInstanceType("ml.m5.large").default("ml.m5.large").meta({ description: "endpoint instance type (`instances` mode)" }),
     initialInstanceCount: integer(1, 100).default(1).meta({ description: "instances at creation; must lie within the auto-scaling range" }),
     variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
@@ -253,7 +296,7 @@ const endpointSection = section({
     modelServer: section({
         workers: integer(1, 64).optional().meta({
             description: "TorchServe workers per instance (`SAGEMAKER_TS_MIN_WORKERS` = `SAGEMAKER_TS_MAX_WORKERS`); each worker's model uses vCPUs / workers torch threads",
-            defaultText: "one per vCPU of `endpoint.instanceType`",
+            defaultText: "one per vCPU of `endpoint.instanceType`; 1 in `serverless` mode",
         }),
         batchSize: integer(1, 64).default(1).meta({
             description: "`SAGEMAKER_TS_BATCH_SIZE`: requests TorchServe hands a worker at once; the stock handler still runs `predict_fn` once per request (see \"Throughput and auto-scaling\")",
@@ -305,7 +348,11 @@ const apiSection = section({
 
 const imagesSection = section({
     pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
-        .meta({ description: "AWS Deep Learning Container tag of `pytorch-training`; the registry account is resolved for the region" }),
+        .refine((tag) => !tag.includes("-gpu-"), { error: "must be a CPU tag (this one is for CPU instances; GPU ones use images.pytorchTrainingGpuTag)" })
+        .meta({ description: "AWS Deep Learning Container tag of `pytorch-training` on CPU instances; the registry account is resolved for the region" }),
+    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+        .default("2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+        .meta({ description: "tag of `pytorch-training` on GPU instances (`training.instanceType` ml.g*/ml.p*)" }),
     pytorchInferenceTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-inference`" }),
 });
@@ -337,9 +384,17 @@ export const stackSchema = withRules(z.strictObject({
         },
     },
     {
-        keys: ["endpoint.initialInstanceCount", "autoscaling.minCapacity", "autoscaling.maxCapacity"],
-        check: ({ endpoint: { initialInstanceCount: count }, autoscaling: { minCapacity: min, maxCapacity: max } }) =>
-            count < min || count > max
+        // Serverless Inference runs on CPUs only.
+        keys: ["endpoint.mode", "images.pytorchInferenceTag"],
+        check: ({ endpoint: { mode }, images: { pytorchInferenceTag: tag } }) =>
+            mode === "serverless" && /gpu|cu\d/.test(tag)
+                ? `images.pytorchInferenceTag (${tag}) is a GPU image, but endpoint.mode serverless has no GPU: use a -cpu- tag`
+                : undefined,
+    },
+    {
+        keys: ["endpoint.initialInstanceCount", "autoscaling.minCapacity", "autoscaling.maxCapacity", "endpoint.mode"],
+        check: ({ endpoint: { initialInstanceCount: count, mode }, autoscaling: { minCapacity: min, maxCapacity: max } }) =>
+            mode === "instances" && (count < min || count > max)
                 ? `endpoint.initialInstanceCount (${count}) must be within autoscaling.minCapacity..maxCapacity (${min}..${max})`
                 : undefined,
     },

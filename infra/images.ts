@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { isGpuInstanceType, StackConfig } from "./config";
 
 export interface ContainerImage {
     uri: pulumi.Output<string>;
@@ -31,4 +32,9 @@ export function pytorchImage(
         uri,
         repositoryArn: pulumi.all([uri, partition]).apply(([path, part]) => repositoryArnOf(path, part)),
     };
+}
+
+/** The training container's tag for an instance type: the CUDA build on GPU instances, the CPU build elsewhere. */
+export function trainingImageTag(instanceType: string, images: StackConfig["images"]): string {
+    return isGpuInstanceType(instanceType) ? images.pytorchTrainingGpuTag : images.pytorchTrainingTag;
 }

@@ -6,8 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
+import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
-import { pytorchImage } from "./images";
+import { pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
@@ -25,6 +26,7 @@ const repoRoot = path.resolve(__dirname, "..");
 const trainingScriptsDir = path.join(repoRoot, "training-scripts");
 const tags = { project, stack, environment: config.environment, ...config.tags };
 const context = lookupAwsContext();
+const sdk = context.region.apply(providerSdkSettings);
 const baseName = stackBaseName(project, stack);
 
 const store = new ArtifactStore("artifacts", {
@@ -36,7 +38,8 @@ const store = new ArtifactStore("artifacts", {
 const sagemakerOutputPrefix = `${store.outputPrefix}/sagemaker`;
 const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemakerOutputPrefix}`;
 
-const trainingImage = pytorchImage("training", config.images.pytorchTrainingTag, context.partition, {});
+const trainingTag = trainingImageTag(config.training.instanceType, config.images);
+const trainingImage = pytorchImage("training", trainingTag, context.partition, {});
 const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
 const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;
@@ -59,11 +62,15 @@ if (training.mode === "existing") {
 } else {
     sagemakerTraining = new SageMakerTraining("sagemaker", {
         jobPrefix: trainingJobPrefix(config.environment),
+        project,
+        stack,
         training: { ...training, mode: training.mode },
         metrics: TRAINING_METRICS,
         roleArn: sagemakerRole.roleArn,
         trainingImage: trainingImage.uri,
+        trainingImageTag: trainingTag,
         region: context.region,
+        sdk,
         datasetUri: config.data.s3Uri as string,
         sourceUri: store.sourceUri,
         sourceSha256: store.sourceSha256,
@@ -96,11 +103,14 @@ const endpoint = new InferenceEndpoint("classifier", {
     tags,
 });
 
-new EndpointAutoscaling("classifier", {
-    endpointName: endpoint.endpointName,
-    variantName: endpoint.variantName,
-    scaling: config.autoscaling,
-}, { dependsOn: [endpoint] });
+// A serverless endpoint scales itself by concurrency; Application Auto Scaling only scales instance variants.
+if (config.endpoint.mode === "instances") {
+    new EndpointAutoscaling("classifier", {
+        endpointName: endpoint.endpointName,
+        variantName: endpoint.variantName,
+        scaling: config.autoscaling,
+    }, { dependsOn: [endpoint] });
+}
 
 const api = new InferenceApi("inference-api", {
     context,

@@ -1,5 +1,6 @@
 /**
- * The real-time endpoint: a PyTorch inference container serving the model artifact through inference.py.
+ * The endpoint: a PyTorch inference container serving the model artifact through inference.py, on instances
+ * (real-time, scaled by EndpointAutoscaling) or serverless (SageMaker scales it by concurrency, down to zero).
  * The endpoint configuration is auto-named and immutable, so any change creates a new configuration, rolls
  * the endpoint (which keeps its name and stays in service) to it, and only then deletes the old one.
  */
@@ -23,19 +24,30 @@ export function instanceVcpus(instanceType: string): number {
  * The TorchServe settings of the PyTorch inference container (sagemaker-pytorch-inference-toolkit reads
  * SAGEMAKER_TS_*), or none while the stack keeps TorchServe's defaults. Once any SAGEMAKER_TS_* variable is set the
  * toolkit pins min and max workers to 1 unless they are set too, so the workers always go with the batch
- * settings, one per vCPU unless configured; inference.py sizes its torch threads from SAGEMAKER_TS_MAX_WORKERS.
+ * settings, one per vCPU of the instance type unless configured; inference.py sizes its torch threads from
+ * SAGEMAKER_TS_MAX_WORKERS.
  */
 export function modelServerEnvironment(endpoint: EndpointConfig): Record<string, string> {
     const { workers, batchSize, maxBatchDelayMs } = endpoint.modelServer;
     // A batch delay without batching changes nothing.
     if (workers === undefined && batchSize === 1) return {};
-    const count = String(workers ?? instanceVcpus(endpoint.instanceType));
+    // A serverless worker's vCPUs are not published (they follow its memory): one TorchServe worker there.
+    const count = String(workers ?? (endpoint.mode === "serverless" ? 1 : instanceVcpus(endpoint.instanceType)));
     return {
         SAGEMAKER_TS_BATCH_SIZE: String(batchSize),
         SAGEMAKER_TS_MAX_BATCH_DELAY: String(maxBatchDelayMs),
         SAGEMAKER_TS_MIN_WORKERS: count,
         SAGEMAKER_TS_MAX_WORKERS: count,
     };
+}
+
+/** What serves the variant: instances, or a serverless configuration (a variant has one or the other, never both). */
+export function productionVariantCapacity(endpoint: EndpointConfig): Pick<aws.types.input.sagemaker.EndpointConfigurationProductionVariant, "instanceType" | "initialInstanceCount" | "serverlessConfig"> {
+    if (endpoint.mode === "serverless") {
+        const { memorySizeMb, maxConcurrency, provisionedConcurrency } = endpoint.serverless;
+        return { serverlessConfig: { memorySizeInMb: memorySizeMb, maxConcurrency, ...(provisionedConcurrency !== undefined ? { provisionedConcurrency } : {}) } };
+    }
+    return { instanceType: endpoint.instanceType, initialInstanceCount: endpoint.initialInstanceCount };
 }
 
 export interface InferenceEndpointArgs {
@@ -78,9 +90,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
             productionVariants: [{
                 variantName: args.endpoint.variantName,
                 modelName: model.name,
-                instanceType: args.endpoint.instanceType,
-                initialInstanceCount: args.endpoint.initialInstanceCount,
                 initialVariantWeight: 1,
+                ...productionVariantCapacity(args.endpoint),
             }],
             kmsKeyArn: args.endpoint.kmsKeyArn,
             tags: args.tags,

@@ -12,13 +12,17 @@ import {
     SageMakerClient,
     StopHyperParameterTuningJobCommand,
 } from "@aws-sdk/client-sagemaker";
+import { AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
 import { formatTuningProgress, tuningProgress } from "../progress";
 
 export interface TuningWaiterInputs {
     tuningJobName: string;
-    region: string;
+    /** The provider's region and identity: the waiter calls SageMaker as the stack's AWS provider does. */
+    sdk: AwsSdkSettings;
     timeoutSeconds: number;
     pollSeconds: number;
+    /** `training.attempt`, for the advice when the job failed. */
+    attempt: number;
 }
 
 export interface TuningWaiterOutputs extends TuningWaiterInputs {
@@ -39,7 +43,15 @@ export interface Clock {
     sleep(ms: number): Promise<void>;
 }
 
-export type SageMakerClientFactory = (region: string) => SageMakerApi;
+export type SageMakerClientFactory = (sdk: AwsSdkSettings) => SageMakerApi;
+
+export const defaultSageMakerClient: SageMakerClientFactory = (sdk) => new SageMakerClient(sdkClientConfig(sdk));
+
+/** What to do when a job name cannot be used again: SageMaker never reuses one. */
+export function retryAdvice(attempt: number): string {
+    return `SageMaker never reuses a job name, so a new run needs a new one: set training.attempt to ${attempt + 1} ` +
+        `(pulumi config set --path training.attempt ${attempt + 1}) and run pulumi up again`;
+}
 
 /**
  * Where progress lines go. The dynamic provider host is not connected to the engine, so `pulumi.log` never
@@ -53,7 +65,7 @@ export const PROGRESS_HEARTBEAT_MS = 10 * 60 * 1000;
 
 export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider {
     constructor(
-        private readonly clientFactory: SageMakerClientFactory = (region) => new SageMakerClient({ region }),
+        private readonly clientFactory: SageMakerClientFactory = defaultSageMakerClient,
         private readonly clock: Clock = {
             now: () => Date.now(),
             sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -67,18 +79,24 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
     }
 
     async diff(_id: string, olds: TuningWaiterOutputs, news: TuningWaiterInputs): Promise<pulumi.dynamic.DiffResult> {
-        const replaces = (["tuningJobName", "region"] as const).filter((key) => olds[key] !== news[key]);
-        const changes = replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds || olds.pollSeconds !== news.pollSeconds;
+        // State written before the waiter took the provider's settings has a bare `region`.
+        const oldRegion = olds.sdk?.region ?? (olds as unknown as { region?: string }).region;
+        const replaces = [
+            ...(olds.tuningJobName !== news.tuningJobName ? ["tuningJobName"] : []),
+            ...(oldRegion !== news.sdk.region ? ["sdk"] : []),
+        ];
+        const changes = replaces.length > 0 || (["timeoutSeconds", "pollSeconds", "attempt", "sdk"] as const)
+            .some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
         return { changes, replaces, deleteBeforeReplace: false };
     }
 
-    /** Only the waiting parameters can change in place; the result of a finished job stays as it is. */
+    /** Only how to wait can change in place; the result of a finished job stays as it is. */
     async update(_id: string, olds: TuningWaiterOutputs, news: TuningWaiterInputs): Promise<pulumi.dynamic.UpdateResult<TuningWaiterOutputs>> {
-        return { outs: { ...olds, timeoutSeconds: news.timeoutSeconds, pollSeconds: news.pollSeconds } };
+        return { outs: { ...olds, ...news } };
     }
 
     async delete(_id: string, props: TuningWaiterOutputs): Promise<void> {
-        const client = this.clientFactory(props.region);
+        const client = this.clientFactory(props.sdk);
         let status: string | undefined;
         try {
             const job = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: props.tuningJobName }));
@@ -93,7 +111,7 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
     }
 
     private async waitForBestJob(inputs: TuningWaiterInputs): Promise<TuningWaiterOutputs> {
-        const client = this.clientFactory(inputs.region);
+        const client = this.clientFactory(inputs.sdk);
         const deadline = this.clock.now() + inputs.timeoutSeconds * 1000;
         const name = inputs.tuningJobName;
         let lastReported = { state: "", at: -Infinity };
@@ -113,7 +131,7 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
                     const failed = job.TrainingJobStatusCounters?.NonRetryableError ?? 0;
                     throw new Error(
                         `tuning job ${name} completed without a best training job (${failed} training jobs failed): ` +
-                            `check the training jobs' logs in CloudWatch under /aws/sagemaker/TrainingJobs`,
+                            `check the training jobs' logs in CloudWatch under /aws/sagemaker/TrainingJobs. ${retryAdvice(inputs.attempt)}`,
                     );
                 }
                 const training = await client.send(new DescribeTrainingJobCommand({ TrainingJobName: best.TrainingJobName }));
@@ -132,7 +150,7 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
             }
             if (status !== "InProgress") {
                 const reason = job.FailureReason ? `: ${job.FailureReason}` : "";
-                throw new Error(`tuning job ${name} ended with status ${status}${reason}`);
+                throw new Error(`tuning job ${name} ended with status ${status}${reason}. ${retryAdvice(inputs.attempt)}`);
             }
             const remaining = deadline - this.clock.now();
             if (remaining <= 0) {
@@ -153,7 +171,8 @@ function isNotFound(error: unknown): boolean {
 
 export interface BestTuningResultArgs {
     tuningJobName: pulumi.Input<string>;
-    region: pulumi.Input<string>;
+    sdk: pulumi.Input<AwsSdkSettings>;
+    attempt: number;
     timeoutSeconds: pulumi.Input<number>;
     pollSeconds?: pulumi.Input<number>;
 }

@@ -142,32 +142,46 @@ describe("the Pulumi program under mocks", function () {
         expect(endpoint.options.deleteBeforeReplace ?? false).to.equal(false);
     });
 
-    for (const stack of ["dev", "prod"]) {
-        it(`${stack}: the scalable target names the real endpoint and variant and waits for the endpoint`, () => {
-            const s = stack === "dev" ? dev : prod;
-            const endpoint = s.one("aws:sagemaker/endpoint:Endpoint");
-            const target = s.one("aws:appautoscaling/target:Target");
-            expect(target.inputs).to.include({
-                serviceNamespace: "sagemaker",
-                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
-                resourceId: `endpoint/sagemaker-classifier-${stack}/variant/AllTraffic`,
-                minCapacity: 1,
-                maxCapacity: stack === "dev" ? 2 : 4,
-            });
-            expect(target.dependencies).to.include(endpoint.urn);
-            const policy = s.one("aws:appautoscaling/policy:Policy");
-            expect(policy.inputs).to.include({ policyType: "TargetTrackingScaling", resourceId: target.inputs.resourceId });
-            expect(policy.inputs.targetTrackingScalingPolicyConfiguration).to.deep.equal({
-                targetValue: 10,
-                scaleInCooldown: 30,
-                scaleOutCooldown: 30,
-                predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
-            });
-        });
-    }
+    it("dev serves from a serverless variant: no instances, no Application Auto Scaling", () => {
+        const [variant] = dev.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration").inputs.productionVariants as Array<Record<string, unknown>>;
+        expect(variant).to.deep.include({ variantName: "AllTraffic", serverlessConfig: { memorySizeInMb: 3072, maxConcurrency: 2 } });
+        expect(variant).to.not.have.any.keys("instanceType", "initialInstanceCount");
+        expect(dev.all("aws:appautoscaling/target:Target")).to.be.empty;
+        expect(dev.all("aws:appautoscaling/policy:Policy")).to.be.empty;
+        expect(dev.one("aws:sagemaker/endpoint:Endpoint").inputs).to.include({ name: "sagemaker-classifier-dev" });
+    });
 
-    it("the scalable target's resource id is known at preview, so policies can link it to the endpoint", () => {
-        expect(devPreview.one("aws:appautoscaling/target:Target").inputs.resourceId).to.equal("endpoint/sagemaker-classifier-dev/variant/AllTraffic");
+    it("a serverless variant gets provisioned concurrency only when the stack asks for it", async () => {
+        const warm = await capture("dev", { "sagemaker-classifier:endpoint": { mode: "serverless", serverless: { memorySizeMb: 6144, maxConcurrency: 10, provisionedConcurrency: 2 } } });
+        const [variant] = warm.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration").inputs.productionVariants as Array<Record<string, unknown>>;
+        expect(variant.serverlessConfig).to.deep.equal({ memorySizeInMb: 6144, maxConcurrency: 10, provisionedConcurrency: 2 });
+    });
+
+    it("prod: the scalable target names the real endpoint and variant and waits for the endpoint", () => {
+        const s = prod;
+        const endpoint = s.one("aws:sagemaker/endpoint:Endpoint");
+        const target = s.one("aws:appautoscaling/target:Target");
+        expect(target.inputs).to.include({
+            serviceNamespace: "sagemaker",
+            scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+            resourceId: "endpoint/sagemaker-classifier-prod/variant/AllTraffic",
+            minCapacity: 1,
+            maxCapacity: 4,
+        });
+        expect(target.dependencies).to.include(endpoint.urn);
+        const policy = s.one("aws:appautoscaling/policy:Policy");
+        expect(policy.inputs).to.include({ policyType: "TargetTrackingScaling", resourceId: target.inputs.resourceId });
+        expect(policy.inputs.targetTrackingScalingPolicyConfiguration).to.deep.equal({
+            targetValue: 10,
+            scaleInCooldown: 30,
+            scaleOutCooldown: 30,
+            predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+        });
+    });
+
+    it("the scalable target's resource id is known at preview, so policies can link it to the endpoint", async () => {
+        const instances = await capture("dev", { "sagemaker-classifier:endpoint": { mode: "instances" } }, true);
+        expect(instances.one("aws:appautoscaling/target:Target").inputs.resourceId).to.equal("endpoint/sagemaker-classifier-dev/variant/AllTraffic");
     });
 
     it("provisioned concurrency sits on the alias of a published version, never $LATEST", () => {
@@ -268,19 +282,36 @@ describe("the Pulumi program under mocks", function () {
         expect(channel.channelName).to.equal("training");
         expect(definition.outputDataConfig).to.deep.equal({ s3OutputPath: `s3://${bucket}/output/sagemaker` });
         const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
-        expect(best.inputs).to.include({ tuningJobName: tuning.inputs.name, region: "us-east-1", timeoutSeconds: 480 * 60 });
+        expect(best.inputs).to.include({ tuningJobName: tuning.inputs.name, timeoutSeconds: 480 * 60, attempt: 1 });
+        expect(best.inputs.sdk, "the waiter calls SageMaker as the stack's provider does").to.deep.equal({ region: "us-east-1", assumeRoles: [] });
     });
 
-    it("single mode runs one training job whose artifact is <output>/<job>/output/model.tar.gz", async () => {
+    it("the waiter and the job checks use the provider's profile, assumed roles and region", async () => {
+        const stack = await capture("prod", {
+            "aws:profile": "ml-deployer",
+            "aws:assumeRoles": [{ roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: "x-1", duration: "1h30m" }],
+        });
+        expect(stack.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult").inputs.sdk).to.deep.equal({
+            region: "us-east-1",
+            profile: "ml-deployer",
+            assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: "x-1", durationSeconds: 5400 }],
+        });
+    });
+
+    it("single mode runs one training job, checked before and read after, and deploys the model the job reports", async () => {
         const single = await capture("prod", { "sagemaker-classifier:training": { mode: "single", hyperparameters: { epochs: 1, learningRate: 0.02, batchSize: 64 } } });
         expect(single.all("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")).to.be.empty;
         const job = single.one("aws:sagemaker/trainingJob:TrainingJob");
         expect(job.inputs.hyperParameters).to.include({ sagemaker_program: "train.py", epochs: "1", lr: "0.02", "batch-size": "64", "model-name": "resnet50" });
-        const bucket = single.one("aws:s3/bucket:Bucket").outputs.bucket;
         expect(single.outputs.trainingJobName).to.equal(job.inputs.trainingJobName);
-        expect(single.outputs.modelArtifact).to.equal(`s3://${bucket}/output/sagemaker/${job.inputs.trainingJobName}/output/model.tar.gz`);
-        const container = single.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
-        expect(container.modelDataUrl).to.equal(single.outputs.modelArtifact);
+        const check = single.one("pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobNameCheck");
+        expect(check.inputs).to.include({ trainingJobName: job.inputs.trainingJobName, attempt: 1 });
+        expect(job.dependencies, "the name is checked before the job is created").to.include(check.urn);
+        const result = single.one("pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobResult");
+        expect(result.inputs).to.include({ trainingJobName: job.inputs.trainingJobName });
+        expect(result.propertyDependencies.trainingJobName).to.include(job.urn);
+        // The model is what DescribeTrainingJob reports for a Completed job, not a path guessed from the job name.
+        expect(single.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(result.urn);
     });
 
     it("the EC2 instance: DLAMI from SSM, IMDSv2, encrypted root, no SSH, terminates itself after training", () => {
@@ -322,6 +353,9 @@ describe("the Pulumi program under mocks", function () {
 
     const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
         ["max below min", { "sagemaker-classifier:autoscaling": { minCapacity: 3, maxCapacity: 1 } }, /autoscaling\.maxCapacity \(1\) must be at least autoscaling\.minCapacity \(3\)/],
+        ["a serverless memory size SageMaker does not offer", { "sagemaker-classifier:endpoint": { mode: "serverless", serverless: { memorySizeMb: 1500 } } }, /endpoint\.serverless\.memorySizeMb must be one of 1024, 2048, 3072, 4096, 5120, 6144, got 1500/],
+        ["more provisioned than maximum serverless concurrency", { "sagemaker-classifier:endpoint": { mode: "serverless", serverless: { maxConcurrency: 2, provisionedConcurrency: 3 } } }, /endpoint\.serverless\.provisionedConcurrency \(3\) must be at most endpoint\.serverless\.maxConcurrency \(2\)/],
+        ["a GPU image on a serverless endpoint", { "sagemaker-classifier:images": { pytorchInferenceTag: "2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker" } }, /images\.pytorchInferenceTag \(2\.6\.0-gpu-py312-cu124-ubuntu22\.04-sagemaker\) is a GPU image, but endpoint\.mode serverless has no GPU/],
         ["an unknown instance type", { "sagemaker-classifier:endpoint": { instanceType: "ml.x9.large" } }, /endpoint\.instanceType must be a SageMaker instance type/],
         ["existing mode without a model", { "sagemaker-classifier:training": { mode: "existing" } }, /training\.modelDataUrl is required when training\.mode is existing/],
         ["a misspelt top-level key", { "sagemaker-classifier:autoscalling": { maxCapacity: 3 } }, /sagemaker-classifier:autoscalling is not a known setting/],

@@ -77,7 +77,7 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
         }
     }
 
-    const inputs = { tuningJobName: "clf-prod-0123456789", region: "us-east-1", timeoutSeconds: 60, pollSeconds: 1 };
+    const inputs = { tuningJobName: "clf-prod-0123456789", sdk: { region: "us-east-1", assumeRoles: [] }, timeoutSeconds: 60, pollSeconds: 1, attempt: 3 };
 
     it("create: waits for the tuning job and returns the best job's model, through the real SDK", async () => {
         let describes = 0;
@@ -133,7 +133,11 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
             }],
         }, async (url) => {
             const { result } = await run("create", [inputs], url);
-            expect(result.error).to.equal(`tuning job ${inputs.tuningJobName} ended with status Failed: ClientError: No S3 objects found under S3 URL`);
+            expect(result.error).to.equal(
+                `tuning job ${inputs.tuningJobName} ended with status Failed: ClientError: No S3 objects found under S3 URL. ` +
+                    "SageMaker never reuses a job name, so a new run needs a new one: set training.attempt to 4 " +
+                    "(pulumi config set --path training.attempt 4) and run pulumi up again",
+            );
         });
     });
 

@@ -9,7 +9,8 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { Clock, TuningJobWaiterProvider, TuningWaiterInputs, TuningWaiterOutputs } from "../components/tuning-waiter";
 
-const inputs: TuningWaiterInputs = { tuningJobName: "clf-prod-0123456789", region: "us-east-1", timeoutSeconds: 600, pollSeconds: 60 };
+const sdk = { region: "us-east-1", assumeRoles: [] };
+const inputs: TuningWaiterInputs = { tuningJobName: "clf-prod-0123456789", sdk, timeoutSeconds: 600, pollSeconds: 60, attempt: 1 };
 
 /** A clock whose sleeps advance time instantly, recording each wait. */
 function fakeClock(): Clock & { sleeps: number[] } {
@@ -52,9 +53,9 @@ describe("tuning job waiter (dynamic provider)", () => {
         regions = [];
         clock = fakeClock();
         progressLines = [];
-        provider = new TuningJobWaiterProvider((region) => {
-            regions.push(region);
-            return new SageMakerClient({ region, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } });
+        provider = new TuningJobWaiterProvider((settings) => {
+            regions.push(settings.region);
+            return new SageMakerClient({ region: settings.region, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } });
         }, clock, (line) => progressLines.push(line));
     });
 
@@ -114,7 +115,9 @@ describe("tuning job waiter (dynamic provider)", () => {
         );
         const error = await provider.create(inputs).then(() => undefined, (e: Error) => e);
         expect(error?.message).to.equal(
-            "tuning job clf-prod-0123456789 ended with status Failed: All training jobs failed. ClientError: Data download failed",
+            "tuning job clf-prod-0123456789 ended with status Failed: All training jobs failed. ClientError: Data download failed. " +
+                "SageMaker never reuses a job name, so a new run needs a new one: set training.attempt to 2 " +
+                "(pulumi config set --path training.attempt 2) and run pulumi up again",
         );
     });
 
@@ -152,11 +155,14 @@ describe("tuning job waiter (dynamic provider)", () => {
         expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand)).to.have.length(0);
     });
 
-    it("replaces on a new tuning job or region, and updates in place for new wait settings", async () => {
+    it("replaces on a new tuning job or region, and updates in place for new wait or credential settings", async () => {
         const olds = { ...inputs, status: "Completed", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz" };
         expect(await provider.diff("id", olds, inputs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         expect(await provider.diff("id", olds, { ...inputs, tuningJobName: "clf-prod-ffffffffff" })).to.include({ changes: true }).and.to.have.deep.property("replaces", ["tuningJobName"]);
-        expect(await provider.diff("id", olds, { ...inputs, region: "eu-west-1" })).to.have.deep.property("replaces", ["region"]);
+        expect(await provider.diff("id", olds, { ...inputs, sdk: { ...sdk, region: "eu-west-1" } })).to.have.deep.property("replaces", ["sdk"]);
+        const legacy = { ...olds, sdk: undefined, region: "us-east-1" } as unknown as TuningWaiterOutputs;
+        expect(await provider.diff("id", legacy, inputs), "state from before the sdk input: same region, no replacement").to.have.deep.property("replaces", []);
+        expect(await provider.diff("id", olds, { ...inputs, sdk: { ...sdk, profile: "ml" } })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
         const timeoutOnly = await provider.diff("id", olds, { ...inputs, timeoutSeconds: 1200 });
         expect(timeoutOnly).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
         const updated = await provider.update("id", olds, { ...inputs, timeoutSeconds: 1200 });

@@ -14,6 +14,7 @@ import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
+import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 
 export const policies: Policies = [
     iamNoOverbroadManagedPolicies,
@@ -22,6 +23,7 @@ export const policies: Policies = [
     lambdaProvisionedConcurrency,
     sagemakerEndpointAutoscaling,
     allowedInstanceTypes,
+    sagemakerTrainingInstanceCount,
     ec2Imdsv2Required,
     ec2EncryptedVolumes,
     ec2NoPublicIngress,

@@ -113,6 +113,15 @@ const faults: [string, string, Fault][] = [
             set(config, "productionVariants", variants);
         },
     ],
+    [
+        "a tuning job whose trials each run on 16 instances",
+        "sagemaker-training-instance-count",
+        (rs) => {
+            const tuning = only(rs, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob");
+            const definition = tuning.inputs.trainingJobDefinition as { resourceConfig: Record<string, unknown> };
+            set(tuning, "trainingJobDefinition", { ...definition, resourceConfig: { ...definition.resourceConfig, instanceCount: 16 } });
+        },
+    ],
 ];
 
 function mandatory(violations: Violation[]): Violation[] {

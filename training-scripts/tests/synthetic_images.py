@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import random
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, Mapping, Tuple
 
 from PIL import Image
 
@@ -38,14 +38,16 @@ def image_bytes(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def make_dataset(root: Path) -> Path:
+def make_dataset(root: Path, images_per_split: Mapping[str, int] = IMAGES_PER_SPLIT, size: int = IMAGE_SIZE) -> Path:
+    """`images_per_split` images per class in each split; the defaults are the tests' tiny set, the bench asks
+    for more and larger ones."""
     seed = 0
-    for split, count in IMAGES_PER_SPLIT.items():
+    for split, count in images_per_split.items():
         for folder, colour in CLASS_COLOURS.items():
             directory = root / split / folder
             directory.mkdir(parents=True)
             for index in range(count):
                 seed += 1
                 fmt, ext = ("JPEG", "jpg") if index % 2 == 0 else ("PNG", "png")
-                (directory / f"{index}.{ext}").write_bytes(image_bytes(colour_image(colour, seed), fmt))
+                (directory / f"{index}.{ext}").write_bytes(image_bytes(colour_image(colour, seed, size), fmt))
     return root

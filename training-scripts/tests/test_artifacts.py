@@ -11,6 +11,8 @@ from torchvision import models
 
 import inference
 from classifier.artifacts import ModelDirError, default_class_names, load_model_dir
+from classifier.contract import LABELS
+from classifier.data import display_label
 from classifier.model import build_model
 from conftest import colour_image, image_bytes
 
@@ -30,6 +32,13 @@ def course_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(1)
     torch.save(course_network().state_dict(), directory / "model.pth")
     return directory
+
+
+def test_a_trained_model_labels_the_course_folders_as_the_contract_does() -> None:
+    # The dataset's own folder names: what ImageFolder hands train.py.
+    for folder in ("001.Affenpinscher", "002.Afghan_hound", "050.Chinese_shar-pei", "096.Labrador_retriever",
+                   "133.Yorkshire_terrier"):
+        assert display_label(folder) == LABELS[int(folder[:3]) - 1]
 
 
 def test_a_course_model_gets_the_course_classes() -> None:

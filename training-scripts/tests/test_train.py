@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -30,6 +33,24 @@ def test_model_directory_is_deployable(trained_model: TrainedModel) -> None:
     assert config["num_classes"] == 3
     assert config["image_size"] == 32
     assert len(config["mean"]) == 3 and len(config["std"]) == 3
+
+
+def test_the_code_dir_finds_its_contract_away_from_the_checkout(trained_model: TrainedModel, tmp_path: Path) -> None:
+    """On an endpoint only model.tar.gz exists: inference.py must read the contract.json shipped in code/."""
+    deployed = tmp_path / "model"
+    shutil.copytree(trained_model.model_dir, deployed)
+    probe = ("import json, sys; sys.path.insert(0, sys.argv[1]); import inference; "
+             "from classifier import artifacts, contract; "
+             "print(json.dumps({'path': contract.CONTRACT_PATH, 'labels': artifacts.default_class_names(133)}))")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", probe, str(deployed / "code")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["path"] == str(deployed / "code" / "contract.json")
+    with open(deployed / "code" / "contract.json", encoding="utf-8") as handle:
+        assert answer["labels"] == json.load(handle)["labels"]
+    assert answer["labels"][1] == "Afghan hound"
 
 
 def test_metric_lines_match_the_tuning_regexes(trained_model: TrainedModel, metric_regexes) -> None:

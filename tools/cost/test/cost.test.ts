@@ -71,6 +71,20 @@ describe("npm run cost", function () {
         expect(err).to.match(/prices from the snapshot shipped with the policy pack \(2026-12-01/);
     });
 
+    it("prices dev, serverless, at under a dollar a day when idle", async () => {
+        const { code, out } = await run(["--stack", "dev", "--json", "--prices", "snapshot"]);
+        expect(code).to.equal(0);
+        const estimate = JSON.parse(out) as JsonEstimate;
+        const endpoint = estimate.resources.find((r) => r.type === "aws:sagemaker/endpoint:Endpoint");
+        expect(endpoint?.hourlyUsd, "a serverless endpoint costs nothing idle").to.equal(0);
+        expect(endpoint?.basis).to.match(/serverless 3072 MB at \$0\.00006\/s/);
+        expect(estimate.totals.hourlyUsdAtMin * 24).to.be.below(1);
+        expect(estimate.totals.oneOffUsdMax).to.equal(0);
+        // Traffic is priced per second of inference: 100 requests/h x 2 s x $0.00006/s.
+        const busy = JSON.parse((await run(["--stack", "dev", "--json", "--prices", "snapshot", "--requests-per-hour", "100", "--seconds-per-request", "2"])).out) as JsonEstimate;
+        expect(busy.totals.hourlyUsdAtMin - estimate.totals.hourlyUsdAtMin).to.be.closeTo(100 * 2 * PRICE_SNAPSHOT.prices["us-east-1"]["sagemaker:serverless:3072"].usd, 1e-6);
+    });
+
     it("prints a table, how each figure is reached, and where every price came from and how old it is", async () => {
         const { code, out } = await run(["--stack", "prod", "--prices", "snapshot"]);
         expect(code).to.equal(0);

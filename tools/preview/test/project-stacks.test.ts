@@ -27,14 +27,15 @@ const COMMON_TYPES = [
     "aws:sagemaker/model:Model",
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
     "aws:sagemaker/endpoint:Endpoint",
-    "aws:appautoscaling/target:Target",
-    "aws:appautoscaling/policy:Policy",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:lambda/function:Function",
     "aws:lambda/alias:Alias",
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
 ];
+/** prod's endpoint runs on auto-scaled instances; dev's is serverless. */
 const PROD_ONLY_TYPES = [
+    "aws:appautoscaling/target:Target",
+    "aws:appautoscaling/policy:Policy",
     "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob",
     "aws:ec2/securityGroup:SecurityGroup",
     "aws:ec2/instance:Instance",
@@ -76,6 +77,7 @@ const ready = ["infra/index.ts", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "policy-
                 expect([...types].some((t) => t.startsWith("pulumi-nodejs:dynamic")), "dynamic resource").to.equal(stack === "prod");
                 if (stack === "dev") {
                     expect([...types]).not.to.include.members(["aws:ec2/instance:Instance"]);
+                    expect([...types], "serverless: no Application Auto Scaling").not.to.include.members(["aws:appautoscaling/target:Target"]);
                     expect([...types]).not.to.include.members(["aws:sagemaker/trainingJob:TrainingJob"]);
                 }
                 const endpoint = json.report.resources.find((r) => r.type === "aws:sagemaker/endpoint:Endpoint");
