@@ -247,7 +247,13 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
             throw failed("GetAnalyzerInfo", err);
         }
         const policies = describePolicies(info);
-        const resolved = resolvePolicyConfig(policies, o.policyConfig, o.policyConfigSource ?? "policy config");
+        const initialAll = info.getInitialconfigMap().get("all");
+        const resolved = resolvePolicyConfig(
+            policies,
+            o.policyConfig,
+            o.policyConfigSource ?? "policy config",
+            initialAll ? LEVEL_BY_ENUM[initialAll.getEnforcementlevel()] : undefined,
+        );
 
         const configure = new analyzerPb.ConfigureAnalyzerRequest();
         const configMap = configure.getPolicyconfigMap();

@@ -17,8 +17,9 @@ const USAGE = `usage: npm run preview -- --stack <name> [options]
   --stack <name>               stack to preview: reads Pulumi.<name>.yaml and <policy pack>/config/<name>.json
   --program <file>             Pulumi program (.ts or .js) instead of the project's main
   --config-file <file>         stack config file instead of Pulumi.<name>.yaml next to the project's Pulumi.yaml
-  --policy-pack <dir>          policy pack directory (default: policy-pack)
-  --policy-pack-config <file>  policy config file (default: <policy pack>/config/<name>.json)
+  --policy-pack <dir>          policy pack directory (default: policy-pack); repeat to run several packs
+  --policy-pack-config <file>  config file of the --policy-pack in the same position (repeat once per pack);
+                               default: <policy pack>/config/<name>.json if it exists, else the pack's defaults
   --json                       print one JSON document instead of text
   --verbose                    when the policy pack fails, also print its full log with stack traces
   -h, --help                   show this help`;
@@ -30,12 +31,17 @@ class UsageError extends Error {
     }
 }
 
+interface PackOption {
+    dir: string;
+    /** Undefined: the pack runs with its defaults, as the CLI runs a pack given no config. */
+    configFile?: string;
+}
+
 interface Options {
     stack: string;
     program: string;
     configFile: string;
-    packDir: string;
-    policyConfigFile: string;
+    packs: PackOption[];
     json: boolean;
     verbose: boolean;
 }
@@ -62,8 +68,8 @@ function parseOptions(argv: string[], cwd: string): Options | "help" {
                 stack: { type: "string" },
                 program: { type: "string" },
                 "config-file": { type: "string" },
-                "policy-pack": { type: "string" },
-                "policy-pack-config": { type: "string" },
+                "policy-pack": { type: "string", multiple: true },
+                "policy-pack-config": { type: "string", multiple: true },
                 json: { type: "boolean" },
                 verbose: { type: "boolean" },
                 help: { type: "boolean", short: "h" },
@@ -90,17 +96,27 @@ function parseOptions(argv: string[], cwd: string): Options | "help" {
         throw new UsageError(`stack config file ${path.relative(cwd, configFile)} does not exist (create it or pass --config-file)`);
     }
 
-    const packDir = path.resolve(cwd, values["policy-pack"] ?? "policy-pack");
-    if (!fs.existsSync(path.join(packDir, "package.json"))) {
-        throw new UsageError(`policy pack ${path.relative(cwd, packDir)} has no package.json (pass --policy-pack <dir>)`);
+    const packDirs = (values["policy-pack"] ?? ["policy-pack"]).map((dir) => path.resolve(cwd, dir));
+    const configFiles = (values["policy-pack-config"] ?? []).map((file) => path.resolve(cwd, file));
+    // As the CLI: config files pair with packs by position, so either none or one per pack.
+    if (configFiles.length > 0 && configFiles.length !== packDirs.length) {
+        throw new UsageError(
+            `${configFiles.length} --policy-pack-config for ${packDirs.length} --policy-pack: give one config file per policy pack, in the same order, or none`,
+            true,
+        );
     }
-    const policyConfigFile = values["policy-pack-config"]
-        ? path.resolve(cwd, values["policy-pack-config"])
-        : path.join(packDir, "config", `${stack}.json`);
-    if (!fs.existsSync(policyConfigFile)) {
-        throw new UsageError(`policy config file ${path.relative(cwd, policyConfigFile)} does not exist (pass --policy-pack-config <file>)`);
-    }
-    return { stack, program, configFile, packDir, policyConfigFile, json: values.json === true, verbose: values.verbose === true };
+    const packs = packDirs.map((dir, i): PackOption => {
+        if (!fs.existsSync(path.join(dir, "package.json"))) {
+            throw new UsageError(`policy pack ${path.relative(cwd, dir)} has no package.json (pass --policy-pack <dir>)`);
+        }
+        const given = configFiles[i];
+        if (given !== undefined && !fs.existsSync(given)) {
+            throw new UsageError(`policy config file ${path.relative(cwd, given)} does not exist`);
+        }
+        const conventional = path.join(dir, "config", `${stack}.json`);
+        return { dir, configFile: given ?? (fs.existsSync(conventional) ? conventional : undefined) };
+    });
+    return { stack, program, configFile, packs, json: values.json === true, verbose: values.verbose === true };
 }
 
 function readPolicyConfig(file: string, cwd: string): unknown {
@@ -131,34 +147,49 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
     try {
         const project = projectName(o.program);
         const config = await readStackConfig(o.configFile, project);
-        const policyConfig = readPolicyConfig(o.policyConfigFile, cwd);
-        ensurePackBuilt(o.packDir, (line) => err.write(`${line}\n`));
-        // The pack's start-up (ts-node with type checking) and the program run are independent: overlap them.
-        const pack = startPolicyPack(o.packDir, { ...process.env, PULUMI_CONFIG: JSON.stringify(config) });
-        pack.catch(() => undefined);
+        const packs = o.packs.map((pack) => {
+            const policyConfig = pack.configFile ? readPolicyConfig(pack.configFile, cwd) : {};
+            if (!pack.configFile) err.write(`policy pack ${rel(pack.dir)}: no config file for stack ${o.stack}, running its policies with their defaults\n`);
+            ensurePackBuilt(pack.dir, (line) => err.write(`${line}\n`));
+            return { ...pack, policyConfig };
+        });
+        // The packs' start-up and the program run are independent: overlap them.
+        const started = packs.map((pack) => {
+            const running = startPolicyPack(pack.dir, { ...process.env, PULUMI_CONFIG: JSON.stringify(config) });
+            running.catch(() => undefined);
+            return running;
+        });
+        const stopAll = () => Promise.all(started.map((running) => running.then((p) => p.stop(), () => undefined)));
         const capturing = captureProgram({ program: o.program, stack: o.stack, config });
         capturing.catch(() => undefined);
-        // Loaded only now, while the program and the pack start: the gRPC stubs take a while to load.
+        // Loaded only now, while the program and the packs start: the gRPC stubs take a while to load.
         const { runPolicyPack } = await import("./analyzer");
         let capture;
         try {
             capture = await capturing;
         } catch (e) {
-            await pack.then((p) => p.stop(), () => undefined);
+            await stopAll();
             throw new UsageError(`program ${rel(o.program)} failed: ${(e as Error).message}`);
         }
         if (capture.programOutput.trim()) err.write(capture.programOutput.replace(/\n?$/, "\n"));
-        const result = await runPolicyPack(
-            { packDir: o.packDir, policyConfig, policyConfigSource: rel(o.policyConfigFile), resources: capture.resources },
-            pack,
+        const results = await Promise.allSettled(
+            packs.map((pack, i) =>
+                runPolicyPack(
+                    { packDir: pack.dir, policyConfig: pack.policyConfig, policyConfigSource: pack.configFile ? rel(pack.configFile) : `${rel(pack.dir)} defaults`, resources: capture.resources },
+                    started[i],
+                ),
+            ),
         );
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failure) throw failure.reason;
+        const ran = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof runPolicyPack>>>).value);
         const report = {
             project,
             stack: o.stack,
             program: rel(o.program),
-            policyPack: { name: result.pack.name, version: result.pack.version },
+            policyPacks: ran.map((result) => ({ name: result.pack.name, version: result.pack.version })),
             resources: capture.resources,
-            violations: result.violations,
+            violations: ran.flatMap((result) => result.violations),
         };
         out.write((o.json ? toJson(report) : toText(report)) + "\n");
         return summarize(report).mandatory > 0 ? 1 : 0;

@@ -120,13 +120,15 @@ export function withSchemaDefaults(
 }
 
 /**
- * Resolves each policy's enforcement level and properties from the config file's JSON, the pack's
- * initial config and the policies' defaults. `source` names the file in error messages.
+ * Resolves each policy's enforcement level and properties from the config file's JSON ({} without a
+ * file: every policy runs with its defaults, as under the CLI), the pack's initial config (per policy, and
+ * `packInitialAll`, its "all" key) and the policies' defaults. `source` names the file in error messages.
  */
 export function resolvePolicyConfig(
     policies: PolicyDescription[],
     fileConfig: unknown,
     source: string,
+    packInitialAll?: EnforcementLevel,
 ): Record<string, ResolvedPolicyConfig> {
     if (typeof fileConfig !== "object" || fileConfig === null || Array.isArray(fileConfig)) {
         throw new Error(`${source}: the policy config must be a JSON object keyed by policy name`);
@@ -138,8 +140,10 @@ export function resolvePolicyConfig(
     const perPolicy = new Map<string, { enforcementLevel?: EnforcementLevel; properties: Record<string, unknown> }>();
     for (const [key, value] of entries) {
         if (key === "all") {
-            if (!isLevel(value)) throw levelError(`${source}: "all"`, value);
-            allLevel = value;
+            // As the CLI reads it: a level, or an object whose enforcementLevel applies to every policy.
+            const level = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>).enforcementLevel : value;
+            if (!isLevel(level)) throw levelError(`${source}: "all"`, level);
+            allLevel = level;
             continue;
         }
         if (!byName.has(key)) {
@@ -164,7 +168,9 @@ export function resolvePolicyConfig(
         const misordered = misorderedBounds(policy, properties);
         if (misordered.length > 0) throw new Error(`${source}: ${misordered.join("; ")}`);
         resolved[policy.name] = {
-            enforcementLevel: fromFile?.enforcementLevel ?? allLevel ?? policy.initialConfig?.enforcementLevel ?? policy.enforcementLevel,
+            // The CLI's order: the policy's own level, the pack's initial "all", its initial config for the
+            // policy, the file's "all", the file's entry for the policy; the last one set wins.
+            enforcementLevel: fromFile?.enforcementLevel ?? allLevel ?? policy.initialConfig?.enforcementLevel ?? packInitialAll ?? policy.enforcementLevel,
             properties,
         };
     }

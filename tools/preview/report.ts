@@ -6,7 +6,7 @@ export interface PreviewReport {
     project: string;
     stack: string;
     program: string;
-    policyPack: { name: string; version: string };
+    policyPacks: { name: string; version: string }[];
     resources: CapturedResource[];
     violations: Violation[];
 }
@@ -37,7 +37,7 @@ export function toJson(report: PreviewReport): string {
             project: report.project,
             stack: report.stack,
             program: report.program,
-            policyPack: report.policyPack,
+            policyPacks: report.policyPacks,
             resources: report.resources.map((r) => ({
                 urn: r.urn,
                 type: r.type,
@@ -104,7 +104,7 @@ export function toText(report: PreviewReport): string {
         "",
     ];
     if (report.violations.length === 0) {
-        out.push(`Policy packs run: ${report.policyPack.name}@v${report.policyPack.version}: no violations.`, "");
+        out.push(`Policy packs run: ${report.policyPacks.map((p) => `${p.name}@v${p.version}`).join(", ")}: no violations.`, "");
     } else {
         out.push("Policy Violations:");
         const byPolicy = new Map<string, Violation[]>();

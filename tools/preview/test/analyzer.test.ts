@@ -38,6 +38,15 @@ describe("preview: policy config validation", () => {
         expect(resolvePolicyConfig(policies, {}, "cfg.json").sized).to.deep.equal({ enforcementLevel: "mandatory", properties: { max: 5 } });
     });
 
+    it("layers levels as the CLI does: default, the pack's initial all, its initial entry, the file's all, the file's entry", () => {
+        const withInitial: PolicyDescription[] = [{ ...policies[0], initialConfig: { enforcementLevel: "advisory" } }, policies[1]];
+        const noFile = resolvePolicyConfig(withInitial, {}, "defaults", "mandatory");
+        expect([noFile.sized.enforcementLevel, noFile.plain.enforcementLevel]).to.deep.equal(["advisory", "mandatory"]);
+        const fileAll = resolvePolicyConfig(withInitial, { all: { enforcementLevel: "disabled" } }, "cfg.json", "mandatory");
+        expect([fileAll.sized.enforcementLevel, fileAll.plain.enforcementLevel]).to.deep.equal(["disabled", "disabled"]);
+        expect(() => resolvePolicyConfig(policies, { all: { enforcementLevel: "loud" } }, "cfg.json")).to.throw('cfg.json: "all": enforcement level "loud" is not one of');
+    });
+
     it("rejects unknown policies, unknown properties, values outside the schema and bad levels, naming them", () => {
         expect(() => resolvePolicyConfig(policies, { nope: "mandatory" }, "cfg.json")).to.throw(/cfg\.json: policy "nope" does not exist/);
         expect(() => resolvePolicyConfig(policies, { sized: { max: 11 } }, "cfg.json")).to.throw(/policy "sized": config property "max" must be <= 10/);

@@ -7,6 +7,7 @@ const simple = ["--program", fixture("simple-program.ts"), "--policy-pack", fixt
 const POLICY_PACK = path.join(REPO, "policy-pack");
 
 interface JsonReport {
+    policyPacks: { name: string; version: string }[];
     resources: { urn: string; type: string; name: string; inputs: Record<string, unknown> }[];
     violations: { policyPack: string; policyName: string; enforcementLevel: string; message: string; urn: string; resourceType: string; resourceName: string }[];
     summary: { resources: number; mandatory: number; advisory: number };
@@ -158,6 +159,48 @@ describe("preview CLI", function () {
         expect(code).to.equal(130);
         for (let i = 0; i < 50 && spawned.some((pid) => cmdline(pid)); i++) await sleep(100);
         expect(spawned.filter((pid) => cmdline(pid) !== "")).to.deep.equal([]);
+    });
+
+    describe("policy packs as the CLI takes them", () => {
+        const awsguard = fixture("awsguard-pack");
+        const both = ["--stack", "prod", "--policy-pack", "policy-pack", "--policy-pack", awsguard];
+
+        it("runs the public @pulumi/awsguard pack beside the project's, its initial config key \"all\" making every policy mandatory", async () => {
+            const { code, stdout, stderr } = await runCli([...both, "--policy-pack-config", "policy-pack/config/prod.json", "--policy-pack-config", fixture("awsguard-pack", "config", "advisory.json"), "--json"]);
+            const advisory = JSON.parse(stdout) as JsonReport;
+            expect(code, stderr).to.equal(0);
+            expect(advisory.policyPacks.map((p) => p.name)).to.deep.equal(["sagemaker-classifier-policies", "pulumi-awsguard"]);
+            const guard = advisory.violations.filter((v) => v.policyPack === "pulumi-awsguard");
+            // The config file's "all" overrides the pack's initial "all", as under the CLI.
+            expect(guard.length).to.be.greaterThan(0);
+            expect(guard.every((v) => v.enforcementLevel === "advisory"), JSON.stringify(guard)).to.equal(true);
+
+            // No config files at all: each pack runs with its own defaults (ours has config/prod.json, awsguard none).
+            const run = await runCli([...both, "--json"]);
+            expect(run.code, run.stderr).to.equal(1);
+            expect(run.stderr).to.include(`policy pack ${awsguard}: no config file for stack prod, running its policies with their defaults`);
+            const mandatory = JSON.parse(run.stdout) as JsonReport;
+            const guardMandatory = mandatory.violations.filter((v) => v.policyPack === "pulumi-awsguard");
+            expect(guardMandatory.map((v) => v.policyName).sort()).to.deep.equal(guard.map((v) => v.policyName).sort());
+            expect(guardMandatory.every((v) => v.enforcementLevel === "mandatory")).to.equal(true);
+            expect(mandatory.violations.filter((v) => v.policyPack === "sagemaker-classifier-policies" && v.enforcementLevel === "mandatory")).to.deep.equal([]);
+        });
+
+        it("runs a pack with no config file for the stack on its schema defaults instead of refusing", async () => {
+            const { code, stdout, stderr } = await runCli(["--stack", "defaults", "--config-file", fixture("Pulumi.test.yaml"), ...simple, "--json"]);
+            expect(code, stderr).to.equal(0);
+            expect(stderr).to.include(`policy pack ${fixture("fixture-pack")}: no config file for stack defaults, running its policies with their defaults`);
+            const report = JSON.parse(stdout) as JsonReport;
+            // bucket-name-prefix reads its prefix from config; its default "fixture-" matches the fixture's buckets,
+            // while a config without the default (prefix undefined) would flag every bucket.
+            expect(report.violations.filter((v) => v.policyName === "bucket-name-prefix")).to.deep.equal([]);
+        });
+
+        it("refuses config files that do not pair one to one with the packs", async () => {
+            const { code, stderr } = await runCli([...both, "--policy-pack-config", "policy-pack/config/prod.json"]);
+            expect(code).to.equal(2);
+            expect(stderr).to.include("1 --policy-pack-config for 2 --policy-pack: give one config file per policy pack, in the same order, or none");
+        });
     });
 
     (fs.existsSync(path.join(POLICY_PACK, "package.json")) ? describe : describe.skip)("the project's policy pack against a program with known faults", () => {
