@@ -238,10 +238,11 @@ function optionalString(props: unknown, path: string): string | undefined {
 }
 
 function priceEndpoint(endpoint: CostResource, resources: CostResource[], price: (key: string) => UsedPrice, traffic: Traffic): Omit<ResourceCost, "name" | "type" | "urn"> {
-    const configName = str(endpoint.props, "endpointConfigName");
     const configurations = resources.filter((r) => r.type === TYPES.endpointConfiguration);
-    const configuration = configurations.find((c) => c.props.name === configName);
-    if (!configuration) throw new Unpriceable(`its endpoint configuration ${configName} is not in this stack`);
+    const configName = endpoint.props.endpointConfigName;
+    // Unknown during preview when the configuration's name is: a stack's only configuration is the endpoint's.
+    const configuration = configName === unknownValue && configurations.length === 1 ? configurations[0] : configurations.find((c) => c.props.name === configName);
+    if (!configuration) throw new Unpriceable(configName === unknownValue ? "endpointConfigName is unknown until deployed" : `its endpoint configuration ${String(configName)} is not in this stack`);
     const variants = read(configuration.props, "productionVariants");
     if (!Array.isArray(variants) || variants.length === 0) throw new Unpriceable(`${configuration.name} has no productionVariants`);
     const endpointName = optionalString(endpoint.props, "name");

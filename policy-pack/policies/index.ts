@@ -1,6 +1,7 @@
 /** Every policy of the pack, in the order the engine reports them. One policy per file, in a folder per service. */
 import { Policies } from "@pulumi/policy";
 import { allowedInstanceTypes } from "./compute/allowed-instance-types";
+import { stackCostBudget } from "./cost/stack-cost-budget";
 import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
 import { ec2Imdsv2Required } from "./ec2/ec2-imdsv2-required";
 import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
@@ -40,4 +41,5 @@ export const policies: Policies = [
     kmsKeyPolicyNoPublicAccess,
     sagemakerDataProtection,
     sagemakerNotebookNoInternetRootOrAwsKey,
+    stackCostBudget,
 ];

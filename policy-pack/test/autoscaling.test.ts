@@ -110,10 +110,25 @@ describe("sagemaker-endpoint-autoscaling", () => {
         expect(await messages(specs, config)).to.equal("");
     });
 
-    it("exempts serverless variants", async () => {
-        const specs = projectStack("prod").filter((s) => !s.name.startsWith("endpoint-target") && s.name !== "endpoint-scaling");
-        spec(specs, "endpoint-config").props.productionVariants = [{ variantName: "AllTraffic", modelName: "m", serverlessConfig: { maxConcurrency: 5, memorySizeInMb: 2048 } }];
-        expect(await messages(specs)).to.equal("");
+    it("accepts a serverless variant within bounds in place of auto-scaling, and refuses one beyond them", async () => {
+        const serverless = (serverlessConfig: Record<string, unknown>) => {
+            const specs = projectStack("dev").filter((s) => !s.name.startsWith("endpoint-target") && s.name !== "endpoint-scaling");
+            spec(specs, "endpoint-config").props.productionVariants = [{ variantName: "AllTraffic", modelName: "m", serverlessConfig }];
+            return specs;
+        };
+        expect(await messages(serverless({ maxConcurrency: 5, memorySizeInMb: 3072 }), devConfig)).to.equal("");
+        const beyond = await messages(serverless({ maxConcurrency: 50, memorySizeInMb: 6144 }), devConfig);
+        expect(beyond).to.include("EndpointConfiguration 'endpoint-config' serverless variant 'AllTraffic' has memorySizeInMb 6144, above the allowed 3072 (sagemaker-endpoint-autoscaling.maxServerlessMemorySizeMb). Lower memorySizeInMb to at most 3072.");
+        expect(beyond).to.include("has maxConcurrency 50, above the allowed 5 (sagemaker-endpoint-autoscaling.maxServerlessConcurrency)");
+        const none = await messages(serverless({ maxConcurrency: 1, memorySizeInMb: 1024 }), { ...prodConfig, maxServerlessConcurrency: 0 });
+        expect(none).to.include("This environment allows no serverless variants: use instances with auto-scaling.");
+        const unknown = await validateStack(policy, serverless({ maxConcurrency: U, memorySizeInMb: 3072 }), devConfig);
+        expect(unknown.violations).to.deep.equal([]);
+        expect(unknown.unchecked).to.include("serverlessConfig.maxConcurrency of EndpointConfiguration 'endpoint-config' serverless variant 'AllTraffic'");
+        // Everything else is still enforced: an instance variant next to it needs its target.
+        const mixed = serverless({ maxConcurrency: 5, memorySizeInMb: 3072 });
+        (spec(mixed, "endpoint-config").props.productionVariants as unknown[]).push({ variantName: "Instances", modelName: "m", instanceType: "ml.m5.large", initialInstanceCount: 1 });
+        expect(await messages(mixed, devConfig)).to.include("no auto-scaling target for production variant 'Instances'");
     });
 
     it("reports unknown bounds instead of passing", async () => {

@@ -113,6 +113,16 @@ const faults: [string, string, Fault][] = [
             set(config, "productionVariants", variants);
         },
     ],
+    ["the endpoint allowed to scale to 12 instances", "stack-cost-budget", (rs) => set(only(rs, "aws:appautoscaling/target:Target"), "maxCapacity", 12)],
+    [
+        "a tuning job of 100 training jobs",
+        "stack-cost-budget",
+        (rs) => {
+            const tuning = only(rs, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob");
+            const config = tuning.inputs.config as { resourceLimits: Record<string, unknown> };
+            set(tuning, "config", { ...config, resourceLimits: { ...config.resourceLimits, maxNumberOfTrainingJobs: 100 } });
+        },
+    ],
     [
         "a tuning job whose trials each run on 16 instances",
         "sagemaker-training-instance-count",
@@ -171,6 +181,14 @@ describe("the project's stacks through the policy pack process", function () {
             expect(violations.filter((v) => v.policyName === "lambda-role-least-privilege" || v.policyName === "iam-no-wildcard-permissions")).to.deep.equal([]);
         });
     }
+
+    it("names the resources that make up a budget excess", () => {
+        const [hourly] = mandatory(results.get("the endpoint allowed to scale to 12 instances") ?? []).filter((v) => v.policyName === "stack-cost-budget");
+        expect(hourly.message).to.match(/costs \$1\.\d\d\/h at maximum scale, .* over the budget of \$1\.00\/h .*made up of: Endpoint 'classifier-endpoint' \$1\.38\/h \(AllTraffic: 1 x ml\.m5\.large at \$0\.115\/h, up to 12/);
+        expect(hourly.resourceName).to.equal("classifier-endpoint");
+        const [oneOff] = mandatory(results.get("a tuning job of 100 training jobs") ?? []).filter((v) => v.policyName === "stack-cost-budget");
+        expect(oneOff.message).to.match(/one-off jobs may cost up to \$92\.\d\d, .*They are: HyperParameterTuningJob 'sagemaker-tuning' \$92\.00 \(100 jobs x 1 x ml\.m5\.xlarge x 4 h/);
+    });
 
     for (const [what, policyName] of faults) {
         it(`rejects ${what} with ${policyName}`, () => {

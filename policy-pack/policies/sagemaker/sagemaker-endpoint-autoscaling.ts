@@ -14,6 +14,8 @@ const configSchema = {
         maxTargetValue: { type: "number" as const, description: "Most target SageMakerVariantInvocationsPerInstance.", default: 10 },
         minCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Least scale-in/scale-out cooldown.", default: 30, [NOT_GREATER_THAN]: "maxCooldownSeconds" },
         maxCooldownSeconds: { type: "integer" as const, minimum: 0, description: "Most scale-in/scale-out cooldown.", default: 30 },
+        maxServerlessMemorySizeMb: { type: "integer" as const, minimum: 0, description: "Most memorySizeInMb of a serverless variant, which needs no auto-scaling target (0: serverless variants not allowed).", default: 6144 },
+        maxServerlessConcurrency: { type: "integer" as const, minimum: 0, description: "Most maxConcurrency of a serverless variant (cost bound; 0: serverless variants not allowed).", default: 20 },
     },
 };
 
@@ -24,6 +26,8 @@ interface Config {
     maxTargetValue: number;
     minCooldownSeconds: number;
     maxCooldownSeconds: number;
+    maxServerlessMemorySizeMb: number;
+    maxServerlessConcurrency: number;
 }
 
 const dimension = "sagemaker:variant:DesiredInstanceCount";
@@ -43,7 +47,8 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
     description:
         "Every aws.sagemaker.Endpoint has, for each production variant, an Application Auto Scaling target (sagemaker:variant:DesiredInstanceCount, " +
         "endpoint/<name>/variant/<variant>) with min >= 1 and max within bounds and above min, and a TargetTrackingScaling policy on " +
-        "SageMakerVariantInvocationsPerInstance with target value and cooldowns within bounds.",
+        "SageMakerVariantInvocationsPerInstance with target value and cooldowns within bounds; a serverless variant instead needs memory and " +
+        "max concurrency within bounds.",
     enforcementLevel: "mandatory",
     configSchema,
     validateStack: (args, reportViolation) => {
@@ -90,7 +95,7 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
 
         for (const endpoint of endpoints) {
             const endpointName = str(endpoint.props, "name");
-            const variants = endpointVariants(index, endpoint, unchecked);
+            const variants = endpointVariants(index, endpoint, unchecked, (configuration, variant) => checkServerless(configuration, variant, config, reportViolation, unchecked));
             const byName = typeof endpointName === "string" ? (targetsByName.get(endpointName) ?? []) : [];
             const byDependency = targetsByEndpoint.get(endpoint) ?? [];
             const shownName = typeof endpointName === "string" ? endpointName : "<name unknown until created>";
@@ -119,8 +124,11 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
     },
 };
 
-/** Variant names of the endpoint's configuration that use instances; undefined when they cannot be known. */
-function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked: Unchecked): string[] | undefined {
+/**
+ * Variant names of the endpoint's configuration that use instances; undefined when they cannot be known.
+ * Serverless variants scale by concurrency, not instances, so they need no target: each goes to `serverless`.
+ */
+function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked: Unchecked, serverless: (configuration: PolicyResource, variant: unknown) => void): string[] | undefined {
     const configLink = link(index, endpoint, "endpointConfigName", T.endpointConfiguration);
     if (configLink.kind !== "linked") {
         unchecked.add(`the production variants of ${label(endpoint)} (its endpoint configuration is not resolvable in this stack)`);
@@ -134,8 +142,10 @@ function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked
             return undefined;
         }
         for (const variant of variants) {
-            // Serverless variants scale by concurrency, not instances; they have no instance-count target.
-            if (variant !== UNKNOWN && get(variant, "serverlessConfig") !== undefined) continue;
+            if (variant !== UNKNOWN && get(variant, "serverlessConfig") !== undefined) {
+                serverless(configuration, variant);
+                continue;
+            }
             const variantName = variant === UNKNOWN ? UNKNOWN : str(variant, "variantName");
             if (typeof variantName !== "string") {
                 unchecked.add(`a variantName of ${label(configuration)}`);
@@ -145,6 +155,23 @@ function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked
         }
     }
     return names;
+}
+
+/** A serverless variant stands in for auto-scaling only within the environment's memory and concurrency bounds. */
+function checkServerless(configuration: PolicyResource, variant: unknown, config: Config, report: Report, unchecked: Unchecked): void {
+    const variantName = str(variant, "variantName");
+    const which = `${label(configuration)} serverless variant '${typeof variantName === "string" ? variantName : "?"}'`;
+    for (const [key, bound, boundKey] of [
+        ["memorySizeInMb", config.maxServerlessMemorySizeMb, "maxServerlessMemorySizeMb"],
+        ["maxConcurrency", config.maxServerlessConcurrency, "maxServerlessConcurrency"],
+    ] as const) {
+        const value = num(variant, `serverlessConfig.${key}`);
+        if (value === UNKNOWN) unchecked.add(`serverlessConfig.${key} of ${which}`);
+        else if (value === undefined || value > bound) {
+            const fix = bound === 0 ? "This environment allows no serverless variants: use instances with auto-scaling." : `Lower ${key} to at most ${bound}.`;
+            report(`${which} has ${key} ${value ?? "(unset)"}, above the allowed ${bound} (${name}.${boundKey}). ${fix}`, configuration.urn);
+        }
+    }
 }
 
 function checkTarget(target: PolicyResource, policies: PolicyResource[], config: Config, report: Report, unchecked: Unchecked): void {
