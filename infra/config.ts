@@ -357,6 +357,34 @@ const imagesSection = section({
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-inference`" }),
 });
 
+// Thresholds left out take the environment's default (monitoringDefaults in components/monitoring.ts): prod
+// pages on the first sign of trouble, other stacks only on a pattern.
+const byEnvironment = (prod: number, other: number, unit = "") => ({ defaultText: `${prod}${unit} in prod, ${other}${unit} elsewhere` });
+const monitoringSection = section({
+    email: text(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address").optional()
+        .meta({ description: "subscribe this address to the alarm topic (AWS sends a confirmation mail first)" }),
+    httpsUrl: text(/^https:\/\/[^\s/?#]+[^\s]*$/, "an https:// URL").optional()
+        .meta({ description: "subscribe this HTTPS endpoint to the alarm topic (it must confirm the subscription)" }),
+    endpoint5xxErrors: integer(1, 100000).optional()
+        .meta({ description: "alarm when the model answers 5xx this many times in 5 minutes", ...byEnvironment(1, 5) }),
+    endpoint4xxRatePercent: number(0.1, 100).optional()
+        .meta({ description: "alarm when this share of the endpoint's invocations get 4xx, over 5 minutes", ...byEnvironment(5, 20, " %") }),
+    modelLatencyP99Ms: integer(1, 60000).optional()
+        .meta({ description: "alarm when the model's p99 latency (`ModelLatency`) stays above this for 3 of 3 5-minute periods", ...byEnvironment(2000, 5000, " ms") }),
+    maxCapacityMinutes: integer(5, 1440).optional()
+        .meta({ description: "alarm when the variant has run at `autoscaling.maxCapacity` for this long", ...byEnvironment(15, 60, " min") }),
+    lambdaErrors: integer(1, 100000).optional()
+        .meta({ description: "alarm when the `live` alias has this many function errors in 5 minutes", ...byEnvironment(1, 5) }),
+    lambdaThrottles: integer(1, 100000).optional()
+        .meta({ description: "alarm when this many invocations of the alias are throttled in 5 minutes", ...byEnvironment(1, 10) }),
+    lambdaSpillovers: integer(1, 100000).optional()
+        .meta({ description: "alarm when this many invocations in 5 minutes ran beyond provisioned concurrency (cold starts)", ...byEnvironment(1, 20) }),
+    lambdaDurationP99Percent: integer(10, 100).optional()
+        .meta({ description: "alarm when the alias's p99 duration exceeds this share of `api.timeoutSeconds`", ...byEnvironment(80, 90, " %") }),
+    dataCapturePercent: integer(0, 100).optional()
+        .meta({ description: "share of endpoint requests and responses captured to the artifacts bucket for model monitoring; 0 turns capture off", ...byEnvironment(10, 0, " %") }),
+});
+
 const tagsAllowed = "a map of tag names to string values";
 const tagsSchema = z.record(z.string(errorOf(tagsAllowed)), z.string(errorOf(tagsAllowed)), errorOf(tagsAllowed))
     .meta({ allowed: tagsAllowed }).default({}).meta({ description: "extra tags on every resource", defaultText: "none" });
@@ -372,6 +400,7 @@ export const stackSchema = withRules(z.strictObject({
     endpoint: endpointSection,
     autoscaling: autoscalingSection,
     api: apiSection,
+    monitoring: monitoringSection,
     images: imagesSection,
     tags: tagsSchema,
 }), [
@@ -390,6 +419,12 @@ export const stackSchema = withRules(z.strictObject({
             mode === "serverless" && /gpu|cu\d/.test(tag)
                 ? `images.pytorchInferenceTag (${tag}) is a GPU image, but endpoint.mode serverless has no GPU: use a -cpu- tag`
                 : undefined,
+    },
+    {
+        keys: ["monitoring.dataCapturePercent", "endpoint.mode"],
+        check: (c) => (c.monitoring.dataCapturePercent ?? 0) > 0 && c.endpoint.mode === "serverless"
+            ? `monitoring.dataCapturePercent (${c.monitoring.dataCapturePercent}) needs endpoint.mode instances: SageMaker Serverless Inference does not capture data`
+            : undefined,
     },
     {
         keys: ["endpoint.initialInstanceCount", "autoscaling.minCapacity", "autoscaling.maxCapacity", "endpoint.mode"],
@@ -415,6 +450,7 @@ export type Ec2TrainingConfig = StackConfig["ec2Training"];
 export type EndpointConfig = StackConfig["endpoint"];
 export type AutoscalingConfig = StackConfig["autoscaling"];
 export type ApiConfig = StackConfig["api"];
+export type MonitoringConfig = StackConfig["monitoring"];
 
 /** The project's top-level config keys (`sagemaker-classifier:<key>`). */
 export const CONFIG_KEYS = Object.keys(stackSchema.in.shape) as Array<keyof typeof stackSchema.in.shape>;

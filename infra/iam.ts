@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 export interface PolicyStatement {
     Sid: string;
     Effect: "Allow" | "Deny";
+    /** Resource policies (key, topic) only; identity policies have none. */
+    Principal?: Record<string, pulumi.Input<string>>;
     Action: string[];
     Resource: pulumi.Input<string> | pulumi.Input<string>[];
     Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;

@@ -15,6 +15,7 @@ import { EndpointAutoscaling } from "./components/autoscaling";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
 import { InferenceApi } from "./components/inference-api";
+import { Monitoring, monitoringThresholds } from "./components/monitoring";
 import { SageMakerExecutionRole } from "./components/sagemaker-role";
 import { SageMakerTraining } from "./components/sagemaker-training";
 import { ArtifactStore } from "./components/storage";
@@ -44,6 +45,11 @@ const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceT
 const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;
 
+const thresholds = monitoringThresholds(config.environment, config.monitoring);
+// Captured requests and responses get their own prefix, so Model Monitor and the role's write can name just it.
+// Serverless Inference does not support data capture.
+const dataCapturePrefix = thresholds.dataCapturePercent > 0 && config.endpoint.mode === "instances" ? "data-capture/endpoint" : undefined;
+
 const sagemakerRole = new SageMakerExecutionRole("sagemaker", {
     context,
     artifactBucket: store.bucketName,
@@ -51,6 +57,8 @@ const sagemakerRole = new SageMakerExecutionRole("sagemaker", {
     outputPrefix: sagemakerOutputPrefix,
     dataset: training.mode === "existing" ? undefined : dataset,
     existingModel: training.mode === "existing" && training.modelDataUrl ? parseS3Uri(training.modelDataUrl) : undefined,
+    dataCapturePrefix,
+    dataCaptureKmsKeyArn: dataCapturePrefix ? config.endpoint.kmsKeyArn : undefined,
     imageRepositoryArns: [trainingImage.repositoryArn, inferenceImage.repositoryArn],
     tags,
 });
@@ -100,6 +108,13 @@ const endpoint = new InferenceEndpoint("classifier", {
     inferenceImage: inferenceImage.uri,
     executionRoleArn: sagemakerRole.roleArn,
     region: context.region,
+    dataCapture: dataCapturePrefix
+        ? {
+            destinationS3Uri: pulumi.interpolate`s3://${store.bucketName}/${dataCapturePrefix}`,
+            samplingPercent: thresholds.dataCapturePercent,
+            kmsKeyArn: config.endpoint.kmsKeyArn,
+        }
+        : undefined,
     tags,
 });
 
@@ -123,6 +138,24 @@ const api = new InferenceApi("inference-api", {
     tags,
 });
 
+const monitoring = new Monitoring("monitoring", {
+    context,
+    baseName,
+    endpointName: endpoint.endpointName,
+    variants: [{
+        variantName: endpoint.variantName,
+        capacity: config.endpoint.mode === "instances" ? { min: config.autoscaling.minCapacity, max: config.autoscaling.maxCapacity } : undefined,
+    }],
+    functionName: api.functionName,
+    aliasName: api.aliasName,
+    functionTimeoutSeconds: config.api.timeoutSeconds,
+    provisionedConcurrency: config.api.provisionedConcurrency,
+    thresholds,
+    email: config.monitoring.email,
+    httpsUrl: config.monitoring.httpsUrl,
+    tags,
+});
+
 // Only what this stack has: an existing-model stack has no training job, a stack without EC2 no instance.
 export = {
     endpointName: endpoint.endpointName,
@@ -130,6 +163,8 @@ export = {
     lambdaAliasArn: api.aliasArn,
     invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`,
     bucketName: store.bucketName,
+    alarmTopicArn: monitoring.topicArn,
+    dashboardUrl: monitoring.dashboardUrl,
     trainingMode: training.mode,
     modelArtifact: modelArtifactUri,
     ...(sagemakerTraining ? { trainingJobName: sagemakerTraining.trainingJobName } : {}),

@@ -56,6 +56,8 @@ export interface InferenceEndpointArgs {
     inferenceImage: pulumi.Input<string>;
     executionRoleArn: pulumi.Input<string>;
     region: pulumi.Input<string>;
+    /** Capture a share of requests and responses (for SageMaker Model Monitor) under this S3 URI. */
+    dataCapture?: { destinationS3Uri: pulumi.Input<string>; samplingPercent: number; kmsKeyArn?: string };
     tags: Record<string, string>;
 }
 
@@ -92,6 +94,14 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
                 ...productionVariantCapacity(args.endpoint),
             }],
             kmsKeyArn: args.endpoint.kmsKeyArn,
+            dataCaptureConfig: args.dataCapture && {
+                enableCapture: true,
+                initialSamplingPercentage: args.dataCapture.samplingPercent,
+                destinationS3Uri: args.dataCapture.destinationS3Uri,
+                kmsKeyId: args.dataCapture.kmsKeyArn,
+                captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
+                captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
+            },
             tags: args.tags,
         }, { parent: this });
 

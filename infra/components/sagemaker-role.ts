@@ -22,6 +22,10 @@ export interface SageMakerExecutionRoleArgs {
     dataset?: S3Location;
     /** A model.tar.gz outside the artifact bucket's output prefix that the endpoint serves (`existing` mode). */
     existingModel?: S3Location;
+    /** The artifact bucket's prefix the endpoint's data capture writes to, when capture is on. */
+    dataCapturePrefix?: string;
+    /** The customer managed key data capture encrypts with, if not the bucket's default. */
+    dataCaptureKmsKeyArn?: string;
     imageRepositoryArns: pulumi.Input<string>[];
     tags: Record<string, string>;
 }
@@ -104,6 +108,24 @@ export class SageMakerExecutionRole extends pulumi.ComponentResource {
                 Action: ["s3:GetObject"],
                 Resource: s3ObjectArn(partition, args.existingModel.bucket, args.existingModel.key),
             });
+        }
+
+        if (args.dataCapturePrefix) {
+            // The endpoint writes captured requests and responses with the model's execution role; nothing else.
+            statements.push({
+                Sid: "WriteDataCapture",
+                Effect: "Allow",
+                Action: ["s3:PutObject"],
+                Resource: s3ObjectsArn(partition, args.artifactBucket, args.dataCapturePrefix),
+            });
+            if (args.dataCaptureKmsKeyArn) {
+                statements.push({
+                    Sid: "EncryptDataCapture",
+                    Effect: "Allow",
+                    Action: ["kms:GenerateDataKey", "kms:Encrypt"],
+                    Resource: args.dataCaptureKmsKeyArn,
+                });
+            }
         }
 
         const inlinePolicy = new aws.iam.RolePolicy(`${name}-permissions`, {

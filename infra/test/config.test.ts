@@ -88,6 +88,10 @@ describe("stack configuration", () => {
         ["a section that is not an object", { ...existing, autoscaling: 4 }, /autoscaling must be an object/],
         ["a TorchServe batch of zero", { ...existing, endpoint: { modelServer: { batchSize: 0 } } }, /endpoint\.modelServer\.batchSize must be an integer from 1 to 64, got 0/],
         ["a fractional worker count", { ...existing, endpoint: { modelServer: { workers: 1.5 } } }, /endpoint\.modelServer\.workers must be an integer from 1 to 64, got 1\.5/],
+        ["an alarm email that is no address", { ...existing, monitoring: { email: "oncall" } }, /monitoring\.email must be an email address, got "oncall"/],
+        ["an alarm webhook over plain http", { ...existing, monitoring: { httpsUrl: "http://hooks.example.com/x" } }, /monitoring\.httpsUrl must be an https:\/\/ URL/],
+        ["a capture share above 100 %", { ...existing, monitoring: { dataCapturePercent: 150 } }, /monitoring\.dataCapturePercent must be an integer from 0 to 100, got 150/],
+        ["data capture on a serverless endpoint", { ...existing, endpoint: { mode: "serverless" }, monitoring: { dataCapturePercent: 20 } }, /monitoring\.dataCapturePercent \(20\) needs endpoint\.mode instances/],
         ["a misspelt TorchServe setting", { ...existing, endpoint: { modelServer: { maxBatchDelay: 50 } } }, /endpoint\.modelServer\.maxBatchDelay is not a known setting/],
     ];
     for (const [what, raw, message] of invalid) {

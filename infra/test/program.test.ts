@@ -92,7 +92,7 @@ describe("the Pulumi program under mocks", function () {
             "sagemaker-classifier:storage:ArtifactStore", "sagemaker-classifier:iam:SageMakerExecutionRole",
             "sagemaker-classifier:training:SageMakerTraining", "sagemaker-classifier:training:Ec2Training",
             "sagemaker-classifier:serving:InferenceEndpoint", "sagemaker-classifier:serving:EndpointAutoscaling",
-            "sagemaker-classifier:api:InferenceApi",
+            "sagemaker-classifier:api:InferenceApi", "sagemaker-classifier:monitoring:Monitoring",
         ]);
         for (const r of prod.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
             expect(prod.byUrn(r.parent as string).type, `${r.name}'s parent`).to.match(/^sagemaker-classifier:/);
