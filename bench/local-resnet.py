@@ -1,37 +1,51 @@
-"""inference.py alone on ResNet-50 at 224x224 on CPU: per image, the time in fetch, decode, preprocess and the
-forward pass, from a loopback image host. Run by bench/local.bench.ts; prints one JSON object.
+"""inference.py alone on ResNet-50 at 224x224 on CPU. Run by bench/local.bench.ts and bench/sizing.bench.ts;
+prints one JSON object.
 
-    python3 bench/local-resnet.py <images> <warmup>
+    python3 bench/local-resnet.py model-dir <model-dir> <images-dir> <images>
+        writes a course-style model directory (model.pth only) and <images> photo-like JPEGs to serve
+    python3 bench/local-resnet.py split <model-dir> <images-url> <images> <rounds>
+        in one process, with the same torch threads and the same inputs throughout:
+        - cold start: model_fn (load, prepare, warm up) and the first prediction after it;
+        - batch 1 forward passes, bare eager nn.Module against the prepared model, alternating rounds, best round
+          of each; then the prepared model at batch 2 and 4;
+        - per image: fetch (from <images-url>, a host in another process), decode, preprocess, forward.
 
-The model is an untrained ResNet-50 (weights=None) saved as a course-style model.pth, so nothing is
-downloaded; an untrained network costs the same per forward pass as a trained one.
+The model is an untrained ResNet-50 (weights=None) saved as model.pth, so nothing is downloaded; an untrained
+network costs the same per forward pass as a trained one. On a shared machine every figure is noisy: stages are
+reported as the median and the best of their samples.
 """
+from __future__ import annotations
+
 import io
 import json
 import os
 import random
 import statistics
 import sys
-import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Dict, List
 
 SCRIPTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "training-scripts")
 sys.path.insert(0, SCRIPTS_DIR)
 os.environ["IMAGE_FETCH_ALLOW_PRIVATE"] = "true"
+# One worker in this process, so model_fn takes every core, as the bare eager model does.
+os.environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = "1"
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import inference  # noqa: E402
+from classifier.artifacts import load_model_dir  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 from classifier.model import build_model  # noqa: E402
+from classifier.prepare import set_threads  # noqa: E402
+
+BATCH_SIZES = (2, 4)
 
 
 def photo_like_jpeg(seed: int) -> bytes:
-    """A 500x375 JPEG (the size of a typical dataset photo) with smooth gradients and noise, so it compresses
-    and decodes like a photograph rather than a flat colour."""
+    """A 500x375 JPEG (the size of a typical dataset photo, ~50 KB) with smooth gradients and noise, so it
+    compresses and decodes like a photograph rather than a flat colour."""
     rng = random.Random(seed)
     small = Image.new("RGB", (50, 38))
     small.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(50 * 38)])
@@ -41,58 +55,102 @@ def photo_like_jpeg(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def main(count: int, warmup: int) -> None:
-    torch.set_num_threads(os.cpu_count() or 1)
-    images = {f"/{i}.jpg": photo_like_jpeg(i) for i in range(count + warmup)}
+def write_model_dir(model_dir: str, images_dir: str, count: int) -> dict:
+    os.makedirs(model_dir, exist_ok=True)
+    os.makedirs(images_dir, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save(build_model("resnet50", 133, pretrained=False).state_dict(), os.path.join(model_dir, "model.pth"))
+    names = []
+    for index in range(count):
+        name = f"{index}.jpg"
+        with open(os.path.join(images_dir, name), "wb") as handle:
+            handle.write(photo_like_jpeg(index))
+        names.append(name)
+    return {"modelDir": model_dir, "imagesDir": images_dir, "images": names}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args) -> None:
-            pass
+def _seconds(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
 
-        def do_GET(self) -> None:
-            body = images[self.path]
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
-    host = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{host.server_address[1]}"
+def _summary(samples_ms: List[float]) -> Dict[str, float]:
+    return {"median": statistics.median(samples_ms), "best": min(samples_ms)}
 
-    with tempfile.TemporaryDirectory() as model_dir:
-        torch.save(build_model("resnet50", 133, pretrained=False).state_dict(), os.path.join(model_dir, "model.pth"))
-        loaded = inference.model_fn(model_dir)
-    config = loaded.config
+
+def split(model_dir: str, images_url: str, count: int, rounds: int) -> dict:
+    threads = len(os.sched_getaffinity(0))
+    set_threads(threads)
+    urls = [f"{images_url}/{index}.jpg" for index in range(count)]
+
+    started = time.perf_counter()
+    served = inference.model_fn(model_dir)
+    model_fn_seconds = time.perf_counter() - started
+    first = inference.input_fn(json.dumps({"url": urls[0]}), "application/json")
+    first_prediction_ms = _seconds(lambda: inference.output_fn(inference.predict_fn(first, served))) * 1000
+
+    eager_load_seconds = _seconds(lambda: load_model_dir(model_dir))
+    eager = load_model_dir(model_dir).model  # the bare nn.Module, as model_fn returned it before preparation
+    config = served.config
     transform = eval_transform(config.image_size, config.mean, config.std)
 
-    stages = {"fetch": [], "decode": [], "preprocess": [], "forward": []}
-    for index in range(count + warmup):
+    stages: Dict[str, List[float]] = {"fetch": [], "decode": [], "preprocess": [], "forward": []}
+    inputs = []
+    for url in urls:
         t0 = time.perf_counter()
-        data = inference.fetch_image(f"{base}/{index}.jpg")
+        data = inference.fetch_image(url)
         t1 = time.perf_counter()
         image = inference.decode_image(data)
         t2 = time.perf_counter()
         tensor = transform(image).unsqueeze(0)
         t3 = time.perf_counter()
         with torch.inference_mode():
-            loaded.model(tensor)
+            served.forward(tensor)
         t4 = time.perf_counter()
-        if index >= warmup:
-            for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
-                stages[name].append(seconds * 1000)
-    host.shutdown()
-    print(json.dumps({
+        for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            stages[name].append(seconds * 1000)
+        inputs.append(tensor)
+
+    with torch.inference_mode():
+        eager(inputs[0])  # eager's own first pass, outside the timing, as the prepared model had its warm-up
+        eager_rounds, prepared_rounds = [], []
+        for _ in range(rounds):
+            eager_rounds.append(_seconds(lambda: [eager(tensor) for tensor in inputs]))
+            prepared_rounds.append(_seconds(lambda: [served.forward(tensor) for tensor in inputs]))
+        batched = {}
+        for size in BATCH_SIZES:
+            batches = [torch.cat(inputs[i:i + size]) for i in range(0, len(inputs) - size + 1, size)]
+            served.forward(batches[0])  # first pass at a new shape re-specialises the graph
+            best = min(_seconds(lambda: [served.forward(batch) for batch in batches]) for _ in range(rounds))
+            batched[str(size)] = len(batches) * size / best
+
+    return {
+        "threads": threads,
         "images": count,
-        "imageSize": config.image_size,
-        "threads": torch.get_num_threads(),
-        "medianMs": {name: statistics.median(values) for name, values in stages.items()},
-        "meanMs": {name: statistics.fmean(values) for name, values in stages.items()},
-    }))
+        "rounds": rounds,
+        "imageBytes": len(inference.fetch_image(urls[0])),
+        "preparation": {"method": served.preparation.method, "fallbackReason": served.preparation.fallback_reason,
+                        "prepareSeconds": served.preparation.prepare_seconds,
+                        "warmupSeconds": served.preparation.warmup_seconds},
+        "coldStart": {"modelFnSeconds": model_fn_seconds, "eagerLoadSeconds": eager_load_seconds,
+                      "firstPredictionMs": first_prediction_ms},
+        "imagesPerSecond": {"eager1": count / min(eager_rounds), "prepared1": count / min(prepared_rounds),
+                            "prepared": batched},
+        "stagesMs": {name: _summary(values) for name, values in stages.items()},
+    }
+
+
+def main(argv: List[str]) -> None:
+    command, *args = argv
+    if command == "model-dir":
+        result = write_model_dir(args[0], args[1], int(args[2]))
+    elif command == "split":
+        result = split(args[0], args[1], int(args[2]), int(args[3]))
+    else:
+        raise SystemExit(f"unknown command {command!r}; use model-dir or split")
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    main(sys.argv[1:])

@@ -1,25 +1,31 @@
 /**
  * Local mode end to end: latency and throughput at 1, 4 and 16 concurrent clients for (a) the local endpoint
  * alone (POST /invocations with an image URL, as the runtime calls the container) and (b) the bundled handler
- * plus the endpoint (POST to the Function URL front); then inference.py alone on ResNet-50 at 224x224 on CPU,
- * time per image split into fetch, decode + preprocess and forward, as a ratio of the bare forward pass.
+ * plus the endpoint (POST to the Function URL front). Then ResNet-50 at 224x224 on CPU, side by side in one run:
+ * images/s at batch 1 of the prepared model (inference.py's model_fn) against the bare eager nn.Module; the time
+ * per image in fetch, decode and preprocess as a share of the forward pass; images/s and p99 through serve_local.py
+ * under load with and without batching against bare eager batch 1; and the cold start of a serving worker.
  *
  * The servers run as `npm run local` runs them (the CLI in its own process, serve_local.py in another), so the
  * clients here share no event loop with them. The model is the tiny one the tests train: the concurrency table
  * measures what surrounds the model, not the model.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import { PYTHON } from "../tools/local/model-server";
+import { startModelServer } from "../tools/local/model-server";
 import { startImageHost, trainTinyModel } from "../tools/local/test/support";
-import { percentile, printTable, type BenchRow } from "./table";
+import { closedLoop, resnetFixture, runResnetScript } from "./load";
+import { formatNumber, percentile, printTable, type BenchRow } from "./table";
 
 const CONCURRENCY = [1, 4, 16];
 const REQUESTS = 200;
 const WARMUP = 20;
 const RESNET_IMAGES = 20;
-const RESNET_WARMUP = 3;
+const RESNET_ROUNDS = 5;
+const LOAD_CLIENTS = 8;
+const LOAD_REQUESTS = 120;
+const BATCH = { size: 4, delayMs: 50 };
 
 const TARGETS = {
     // Endpoint alone, one client: fetch + decode + a tiny forward pass over loopback.
@@ -28,8 +34,12 @@ const TARGETS = {
     handlerOverheadP50Ms: 5,
     // With 16 clients the two cores should be kept busy: at least this many requests a second through (b).
     throughput16: 100,
-    // Around a real model, everything but the forward pass should be small.
-    resnetOverheadRatio: 0.25,
+    // ResNet-50 at batch 1: the prepared model against the bare eager nn.Module, same threads and inputs.
+    preparedSpeedup: 1.25,
+    // Served under load with batching, against bare eager batch 1.
+    batchedSpeedup: 1.5,
+    // Fetch + decode + preprocess, as a share of the (prepared) forward pass.
+    aroundForwardShare: 0.1,
 };
 
 const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
@@ -139,41 +149,89 @@ async function concurrencyTable(): Promise<void> {
     printTable(`local mode, tiny-cnn, ${REQUESTS} requests per level (image fetched from a loopback host each time)`, rows);
 }
 
-interface ResnetResult {
-    images: number;
+interface SplitResult {
     threads: number;
-    medianMs: { fetch: number; decode: number; preprocess: number; forward: number };
+    images: number;
+    rounds: number;
+    imageBytes: number;
+    preparation: { method: string; fallbackReason: string | null; prepareSeconds: number; warmupSeconds: number };
+    coldStart: { modelFnSeconds: number; eagerLoadSeconds: number; firstPredictionMs: number };
+    imagesPerSecond: { eager1: number; prepared1: number; prepared: Record<string, number> };
+    stagesMs: Record<"fetch" | "decode" | "preprocess" | "forward", { median: number; best: number }>;
 }
 
-function resnetSplit(): void {
-    const result = spawnSync(PYTHON, [path.join(__dirname, "local-resnet.py"), String(RESNET_IMAGES), String(RESNET_WARMUP)], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-        timeout: 300_000,
-    });
-    if (result.status !== 0) throw new Error(`local-resnet.py failed (exit ${result.status ?? result.signal})`);
-    const { medianMs, threads, images } = JSON.parse(result.stdout) as ResnetResult;
-    const forward = medianMs.forward;
-    const around = medianMs.fetch + medianMs.decode + medianMs.preprocess;
-    const ratio = (ms: number) => ms / forward;
-    printTable(`inference.py alone, ResNet-50 224x224 on CPU (${threads} torch threads), median of ${images} images (500x375 JPEG)`, [
-        { stage: "fetch (loopback http)", "ms/image": medianMs.fetch, "x forward": ratio(medianMs.fetch) },
-        { stage: "decode", "ms/image": medianMs.decode, "x forward": ratio(medianMs.decode) },
-        { stage: "preprocess (resize, normalise)", "ms/image": medianMs.preprocess, "x forward": ratio(medianMs.preprocess) },
-        { stage: "model forward", "ms/image": forward, "x forward": 1 },
-        {
-            stage: "everything around the forward pass",
-            "ms/image": around,
-            "x forward": ratio(around),
-            target: `<= ${TARGETS.resnetOverheadRatio} x forward`,
-            result: verdict(ratio(around) <= TARGETS.resnetOverheadRatio),
-        },
-    ]);
+async function resnetTables(): Promise<void> {
+    const fixture = await resnetFixture(RESNET_IMAGES);
+    try {
+        const split = await runResnetScript<SplitResult>(["split", fixture.modelDir, fixture.images.url, String(RESNET_IMAGES), String(RESNET_ROUNDS)]);
+        const { eager1, prepared1, prepared } = split.imagesPerSecond;
+        const speedup = prepared1 / eager1;
+        printTable(`ResNet-50 224x224 forward passes in one process, ${split.threads} torch threads, the same ${split.images} images, best of ${split.rounds} alternating rounds`, [
+            { model: "bare eager nn.Module", batch: 1, "images/s": eager1, "x eager": 1 },
+            {
+                model: `prepared (${split.preparation.method}${split.preparation.fallbackReason ? `: ${split.preparation.fallbackReason}` : ""})`,
+                batch: 1, "images/s": prepared1, "x eager": speedup,
+                target: `>= ${TARGETS.preparedSpeedup}x`, result: verdict(speedup >= TARGETS.preparedSpeedup),
+            },
+            ...Object.entries(prepared).map(([batch, rate]) => ({ model: "prepared", batch: Number(batch), "images/s": rate, "x eager": rate / eager1 })),
+        ]);
+
+        const stages = split.stagesMs;
+        const around = (pick: "median" | "best") => stages.fetch[pick] + stages.decode[pick] + stages.preprocess[pick];
+        const share = around("median") / stages.forward.median;
+        const row = (stage: string, ms: { median: number; best: number }) => ({
+            stage, "median ms": ms.median, "best ms": ms.best, "median x forward": ms.median / stages.forward.median,
+        });
+        printTable(`inference.py per image, prepared ResNet-50, ${split.images} images (500x375 JPEG, ${Math.round(split.imageBytes / 1024)} KB) from a loopback host in another process`, [
+            row("fetch (loopback http)", stages.fetch),
+            row("decode", stages.decode),
+            row("preprocess (resize, normalise)", stages.preprocess),
+            row("model forward (prepared)", stages.forward),
+            {
+                ...row("fetch + decode + preprocess", { median: around("median"), best: around("best") }),
+                target: `<= ${TARGETS.aroundForwardShare} x forward`, result: verdict(share <= TARGETS.aroundForwardShare),
+            },
+        ]);
+
+        const endpointRows: BenchRow[] = [];
+        const coldRows: BenchRow[] = [];
+        for (const [name, options] of [
+            ["serve_local, no batching", {}],
+            [`serve_local, --batch-size ${BATCH.size} --max-batch-delay-ms ${BATCH.delayMs}`, { batchSize: BATCH.size, maxBatchDelayMs: BATCH.delayMs }],
+        ] as const) {
+            const started = performance.now();
+            const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, endpointName: "bench", allowPrivateImageUrls: true, stderr: "ignore", logLevel: "warning", ...options });
+            try {
+                const url = `${server.url}/invocations`;
+                const firstStarted = performance.now();
+                const first = await closedLoop(url, fixture.bodies.slice(0, 1), 1, 1, 0);
+                coldRows.push({ server: name, "process start to ready s": (firstStarted - started) / 1000, "model_fn s": server.loadSeconds, "first request ms": (performance.now() - firstStarted), ok: first.ok });
+                const load = await closedLoop(url, fixture.bodies, LOAD_CLIENTS, LOAD_REQUESTS);
+                const ratio = load.rps / eager1;
+                const batched = "batchSize" in options;
+                endpointRows.push({
+                    server: name, clients: LOAD_CLIENTS, requests: load.sent, failed: load.failed, "images/s": load.rps, "x bare eager b1": ratio, "p50 ms": load.p50, "p99 ms": load.p99,
+                    ...(batched ? { target: `>= ${TARGETS.batchedSpeedup}x`, result: verdict(ratio >= TARGETS.batchedSpeedup && load.failed === 0) } : {}),
+                });
+            } finally {
+                await server.stop();
+            }
+        }
+        printTable(`ResNet-50 through serve_local.py under load (${LOAD_CLIENTS} clients, image URLs on a loopback host), against bare eager batch 1 (${formatNumber(eager1)} images/s)`, endpointRows);
+        printTable("cold start of a serving worker (ResNet-50)", [
+            ...coldRows,
+            { server: "in process: model_fn", "model_fn s": split.coldStart.modelFnSeconds, "first request ms": split.coldStart.firstPredictionMs },
+            { server: "in process: of which preparation / warm-up", "model_fn s": `${formatNumber(split.preparation.prepareSeconds)} / ${formatNumber(split.preparation.warmupSeconds)}` },
+            { server: "in process: bare eager load, no preparation", "model_fn s": split.coldStart.eagerLoadSeconds },
+        ]);
+    } finally {
+        await fixture.close();
+    }
 }
 
 async function main(): Promise<void> {
     await concurrencyTable();
-    resnetSplit();
+    await resnetTables();
 }
 
 main().then(

@@ -296,7 +296,7 @@ const endpointSection = section({
     modelServer: section({
         workers: integer(1, 64).optional().meta({
             description: "TorchServe workers per instance (`SAGEMAKER_TS_MIN_WORKERS` = `SAGEMAKER_TS_MAX_WORKERS`); each worker's model uses vCPUs / workers torch threads",
-            defaultText: "one per vCPU of `endpoint.instanceType`",
+            defaultText: "one per vCPU of `endpoint.instanceType`; 1 in `serverless` mode",
         }),
         batchSize: integer(1, 64).default(1).meta({
             description: "`SAGEMAKER_TS_BATCH_SIZE`: requests TorchServe hands a worker at once; the stock handler still runs `predict_fn` once per request (see \"Throughput and auto-scaling\")",

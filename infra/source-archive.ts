@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as tar from "tar";
 
 /** Not shipped: tests, caches and local build output. */
-const EXCLUDED = new Set(["tests", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"]);
+const EXCLUDED = new Set(["tests", "__pycache__", ".pytest_cache", ".mypy_cache", ".hypothesis", "node_modules"]);
 const FIXED_MTIME = new Date("2020-01-01T00:00:00Z");
 
 export interface SourceArchive {

@@ -9,8 +9,8 @@ Response (application/json):
     (capped at the number of classes).
 
 The URL is fetched by `classifier.image_fetch` (its docstring has the rules: https only, every address checked,
-redirects re-checked, one deadline, a size limit); the decoded image may not exceed MAX_IMAGE_PIXELS (checked
-from the header, before decoding).
+redirects re-checked, one deadline, a size limit). Only JPEG and PNG are decoded, within MAX_IMAGE_PIXELS and
+MAX_JPEG_SCANS (both checked from the headers, before decoding) and Pillow's PNG text chunk limits.
 
 Client errors are the `classifier.request_errors` classes, carrying the HTTP status to answer with; anything
 else is a server error (500).

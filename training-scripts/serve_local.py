@@ -298,7 +298,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             route(self.path.split("?", 1)[0])
         finally:
             self.server.end()
-            log.info("%s %s %s %.1f ms", self.command, self.path, getattr(self, "_status", "-"),
+            # The path only: a query string may carry a signature, and no route reads one.
+            log.info("%s %s %s %.1f ms", self.command, self.path.split("?", 1)[0], getattr(self, "_status", "-"),
                      (time.perf_counter() - started) * 1000)
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json",

@@ -24,13 +24,15 @@ export function instanceVcpus(instanceType: string): number {
  * The TorchServe settings of the PyTorch inference container (sagemaker-pytorch-inference-toolkit reads
  * SAGEMAKER_TS_*), or none while the stack keeps TorchServe's defaults. Once any SAGEMAKER_TS_* variable is set the
  * toolkit pins min and max workers to 1 unless they are set too, so the workers always go with the batch
- * settings, one per vCPU unless configured; inference.py sizes its torch threads from SAGEMAKER_TS_MAX_WORKERS.
+ * settings, one per vCPU of the instance type unless configured; inference.py sizes its torch threads from
+ * SAGEMAKER_TS_MAX_WORKERS.
  */
 export function modelServerEnvironment(endpoint: EndpointConfig): Record<string, string> {
     const { workers, batchSize, maxBatchDelayMs } = endpoint.modelServer;
     // A batch delay without batching changes nothing.
     if (workers === undefined && batchSize === 1) return {};
-    const count = String(workers ?? instanceVcpus(endpoint.instanceType));
+    // A serverless worker's vCPUs are not published (they follow its memory): one TorchServe worker there.
+    const count = String(workers ?? (endpoint.mode === "serverless" ? 1 : instanceVcpus(endpoint.instanceType)));
     return {
         SAGEMAKER_TS_BATCH_SIZE: String(batchSize),
         SAGEMAKER_TS_MAX_BATCH_DELAY: String(maxBatchDelayMs),

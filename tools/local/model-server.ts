@@ -21,6 +21,10 @@ export interface ModelServerOptions {
     allowPrivateImageUrls?: boolean;
     logLevel?: "debug" | "info" | "warning" | "error";
     torchThreads?: number;
+    /** Batch up to this many waiting requests into one predict_fn call, as TorchServe's batchSize does. */
+    batchSize?: number;
+    /** How long a batch waits to fill (TorchServe's maxBatchDelay). */
+    maxBatchDelayMs?: number;
     /** Where the server's log (stderr) goes; the parent's stderr by default. */
     stderr?: "inherit" | "ignore";
 }
@@ -28,6 +32,8 @@ export interface ModelServerOptions {
 export interface ModelServer {
     url: string;
     endpointName: string;
+    /** From start to model loaded (model_fn, including its preparation and warm-up). */
+    loadSeconds: number;
     pid: number;
     /** Resolves with the exit code (or signal name) whenever the process ends, expectedly or not. */
     exited: Promise<number | string>;
@@ -49,6 +55,7 @@ interface ReadyLine {
     event: string;
     url: string;
     endpointName: string;
+    loadSeconds: number;
 }
 
 export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
@@ -66,6 +73,8 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
         options.logLevel ?? "info",
     ];
     if (options.torchThreads !== undefined) args.push("--torch-threads", String(options.torchThreads));
+    if (options.batchSize !== undefined) args.push("--batch-size", String(options.batchSize));
+    if (options.maxBatchDelayMs !== undefined) args.push("--max-batch-delay-ms", String(options.maxBatchDelayMs));
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" };
     delete env.IMAGE_FETCH_ALLOW_PRIVATE;
     if (options.allowPrivateImageUrls) env.IMAGE_FETCH_ALLOW_PRIVATE = "true";
@@ -103,6 +112,7 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
             resolve({
                 url: ready.url,
                 endpointName: ready.endpointName,
+                loadSeconds: ready.loadSeconds,
                 pid: child.pid!,
                 exited,
                 stop: async () => {

@@ -1,16 +1,17 @@
 """Fetching an image from a caller's URL: the one place a caller makes the endpoint open a connection.
 
 `fetch_image` treats the URL as hostile: https only; the host is resolved once, every address checked, and the
-connection made to that checked address (no second lookup to rebind); loopback, private (RFC 1918, unique-local),
-link-local, multicast, reserved and unspecified addresses are refused, the instance metadata addresses above all;
-each redirect is re-checked the same way, at most MAX_REDIRECTS of them; one deadline covers the whole fetch;
-bodies stop at MAX_IMAGE_BYTES; the response must declare an image content type. Proxy environment variables are
-not consulted.
+connection made to that checked address (no second lookup to rebind); only global unicast addresses are allowed,
+as address_policy.json defines them (the Lambda reads the same file), an IPv6 address carrying an IPv4 address
+(IPv4-mapped, NAT64, 6to4, Teredo) judged by that IPv4 address, the instance metadata addresses refused above
+all; each redirect is re-checked the same way, at most MAX_REDIRECTS of them; one deadline covers the whole
+fetch; bodies stop at MAX_IMAGE_BYTES; the response must declare image/jpeg or image/png. Proxy environment
+variables are not consulted. Messages name the URL without its query string (classifier.redact).
 
-Local testing: IMAGE_FETCH_ALLOW_PRIVATE=true allows loopback and private networks (127.0.0.0/8, ::1,
-10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and, for those addresses only, plain http, so a test
-server on http://127.0.0.1 works. Link-local addresses, the metadata service among them, stay refused.
-Never set it on an endpoint.
+Local testing: IMAGE_FETCH_ALLOW_PRIVATE=true allows loopback and private networks (address_policy.json's
+localNetworks: 127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7), directly or IPv4-mapped,
+and, for those addresses only, plain http, so a test server on http://127.0.0.1 works. Link-local addresses,
+the metadata service among them, stay refused. Never set it on an endpoint.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from classifier import image_fetch
 from classifier.request_errors import BlockedAddressError
@@ -117,3 +117,30 @@ def test_what_the_policy_allows_in_ipv4_the_standard_library_calls_global(value:
     address = ipaddress.IPv4Address(value)
     if image_fetch.address_refusal(address) is None:
         assert address.is_global and not address.is_multicast, address
+
+
+refused_ipv6 = st.one_of(
+    refused_ipv4.map(lambda ipv4: _embeddings(ipv4)[0]),
+    refused_ipv4.flatmap(lambda ipv4: st.sampled_from(_embeddings(ipv4))),
+    st.one_of(*[st.integers(min_value=int(network.network_address), max_value=int(network.broadcast_address))
+                for network, _ in image_fetch.IPV6_NON_GLOBAL]),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=st.one_of(refused_ipv4.map(lambda value: str(ipaddress.IPv4Address(value))),
+                        refused_ipv6.flatmap(lambda value: st.sampled_from(_spellings(value)))))
+def test_a_name_whose_dns_answers_include_a_refused_address_is_never_connected_to(
+        monkeypatch: pytest.MonkeyPatch, answer: str) -> None:
+    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list:
+        family = socket.AF_INET6 if ":" in answer else socket.AF_INET
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+                (family, socket.SOCK_STREAM, 6, "", (answer, port))]
+
+    def connect(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"connected although {answer} was among the answers")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    with pytest.raises(BlockedAddressError, match="refusing to fetch https://images.test/dog.jpg"):
+        image_fetch.fetch_image("https://images.test/dog.jpg?X-Amz-Signature=0123456789abcdef", allowed_networks=())
