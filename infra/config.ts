@@ -347,11 +347,11 @@ const apiSection = section({
 ]);
 
 const imagesSection = section({
-    pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
+    pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.10.0-cpu-py313-ubuntu22.04-sagemaker")
         .refine((tag) => !tag.includes("-gpu-"), { error: "must be a CPU tag (this one is for CPU instances; GPU ones use images.pytorchTrainingGpuTag)" })
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-training` on CPU instances; the registry account is resolved for the region" }),
-    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
-        .default("2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker")
+        .default("2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker")
         .meta({ description: "tag of `pytorch-training` on GPU instances (`training.instanceType` ml.g*/ml.p*)" }),
     pytorchInferenceTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-inference`" }),

@@ -6,6 +6,7 @@ import { InvokeEndpointCommand, type SageMakerRuntimeClient } from "@aws-sdk/cli
 import { createSageMakerRuntimeClient } from "./client";
 import { ConfigError, loadConfig, type HandlerConfig } from "./config";
 import { HostChecker, systemLookup, type Lookup } from "./host-check";
+import { withEmbeddedMetrics } from "./embedded-metrics";
 import { classify, scrubForLog, upstreamDetails } from "./invoke-errors";
 import { parseModelResponse } from "./predictions";
 import { scrubLogEntry } from "./redact";
@@ -92,14 +93,14 @@ export function createHandler(options: HandlerOptions = {}): Handler {
         const requestId = context?.awsRequestId ?? "local";
         const finish = (response: HttpResponse, fields: LogEntry): HttpResponse => {
             // Every field scrubbed, not only the ones known to quote URLs: no path may carry a signature to the log.
-            log(scrubLogEntry({
+            log(withEmbeddedMetrics(scrubLogEntry({
                 level: response.statusCode >= 500 ? "error" : response.statusCode >= 400 ? "warn" : "info",
                 message: "request",
                 requestId,
                 statusCode: response.statusCode,
                 latencyMs: Math.round((performance.now() - started) * 100) / 100,
                 ...fields,
-            }));
+            }), Date.now()));
             return response;
         };
 
@@ -155,7 +156,12 @@ export function createHandler(options: HandlerOptions = {}): Handler {
             ]);
             const predictions = parseModelResponse(output.Body ?? new Uint8Array(), request.topK);
             const model = { endpoint: config.endpointName, variant: output.InvokedProductionVariant };
-            return finish(respond(200, { predictions, model }, requestId), { ...logFields, variant: output.InvokedProductionVariant });
+            return finish(respond(200, { predictions, model }, requestId), {
+                ...logFields,
+                variant: output.InvokedProductionVariant,
+                topLabel: predictions[0]?.label,
+                topProbability: predictions[0]?.probability,
+            });
         } catch (error) {
             const failure = classify(error, signal.aborted, config.invokeTimeoutMs);
             return finish(respond(failure.statusCode, { error: { code: failure.code, message: failure.message } }, requestId, failure.headers), {

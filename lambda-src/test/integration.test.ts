@@ -40,6 +40,31 @@ async function runProcess(command: string, args: string[], env: NodeJS.ProcessEn
     return { code, stdout, stderr };
 }
 
+const EMF_UNITS = new Set(["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"]);
+
+/**
+ * A log line CloudWatch Logs would extract metrics from, per the embedded metric format specification: `_aws` with
+ * a millisecond Timestamp and CloudWatchMetrics directives, each with a Namespace, Dimensions (sets of at most 30
+ * names of string members of the line) and Metrics (names of numeric members, with a CloudWatch unit).
+ */
+function expectEmbeddedMetrics(line: LogEntry): { namespace: string; dimensions: string[][]; metrics: string[] } {
+    const aws = line._aws as { Timestamp: unknown; CloudWatchMetrics: unknown } | undefined;
+    expect(aws, "_aws").to.be.an("object");
+    expect(aws?.Timestamp).to.be.a("number").and.satisfy(Number.isInteger).and.be.within(Date.now() - 60_000, Date.now() + 1000);
+    expect(aws?.CloudWatchMetrics).to.be.an("array").with.length(1);
+    const [directive] = aws?.CloudWatchMetrics as Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }>;
+    expect(directive.Namespace).to.be.a("string").and.match(/^[^:][^:]{0,254}$/);
+    for (const set of directive.Dimensions) {
+        expect(set.length).to.be.within(1, 30);
+        for (const name of set) expect(line[name], `dimension ${name}`).to.be.a("string").and.not.empty;
+    }
+    for (const metric of directive.Metrics) {
+        expect(line[metric.Name], `metric ${metric.Name}`).to.be.a("number");
+        expect(EMF_UNITS.has(metric.Unit), metric.Unit).to.equal(true);
+    }
+    return { namespace: directive.Namespace, dimensions: directive.Dimensions, metrics: directive.Metrics.map((m) => m.Name) };
+}
+
 describe("lambda handler: real SDK against the loopback SageMaker Runtime server", function () {
     let server: SageMakerRuntimeServer;
     const saved: Partial<Record<(typeof SDK_VARIABLES)[number], string>> = {};
@@ -258,6 +283,40 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(server.invocations.map((invocation) => invocation.signatureVerified)).to.deep.equal([true, true]);
     });
 
+    it("its log line carries embedded metrics: latency per endpoint and the top prediction's probability, the top label as a field", async () => {
+        const { handler, logs } = handlerFor();
+        const signed = "https://bucket.s3.amazonaws.com/dog.jpg?X-Amz-Credential=AKIASECRET%2F20260101&X-Amz-Signature=0123abcd&X-Amz-Security-Token=tok";
+        const response = await handler({ url: signed, topK: 2 }, { awsRequestId: "emf-1" });
+        expect(response.statusCode, response.body).to.equal(200);
+        expect(logs).to.have.length(1);
+        const emf = expectEmbeddedMetrics(logs[0]);
+        expect(emf).to.deep.equal({ namespace: "sagemaker-classifier/InferenceApi", dimensions: [["endpoint"]], metrics: ["latencyMs", "topProbability"] });
+        expect(logs[0]).to.include({ endpoint: ENDPOINT, topLabel: "Beagle", topProbability: 0.93 });
+        // What CloudWatch stores is the line as written: no signature, credential or query string in it.
+        const written = JSON.stringify(logs[0]);
+        expect(written).to.not.match(/AKIASECRET|0123abcd|X-Amz-Signature=|tok\b|\?X-Amz/);
+        expect(logs[0].imageUrl).to.equal("https://bucket.s3.amazonaws.com/dog.jpg");
+    });
+
+    it("an error's log line adds the error code as a dimension, so failures count per code", async () => {
+        server.respondWith(() => replies.throttling());
+        const { handler, logs } = handlerFor({ AWS_MAX_ATTEMPTS: "1" });
+        const response = await handler({ url: "https://example.com/a.jpg?token=hunter2" });
+        expect(response.statusCode).to.equal(503);
+        const emf = expectEmbeddedMetrics(logs[0]);
+        expect(emf.dimensions).to.deep.equal([["endpoint"], ["endpoint", "errorCode"]]);
+        expect(emf.metrics).to.deep.equal(["latencyMs"]);
+        expect(logs[0]).to.include({ errorCode: "Throttled" });
+        expect(JSON.stringify(logs[0])).to.not.include("hunter2");
+    });
+
+    it("a function without its endpoint configured logs no metrics rather than invalid ones", async () => {
+        const logs: LogEntry[] = [];
+        const response = await createHandler({ env: {}, log: (entry) => logs.push(entry) })({ url: "https://example.com/a.jpg" });
+        expect(response.statusCode).to.equal(500);
+        expect(logs[0]).to.not.have.property("_aws");
+    });
+
     it("the bundled lambda-src/dist/index.js, loaded the way Lambda loads it, serves a request", async function () {
         this.timeout(120_000);
         const dist = ensureLambdaBundle();
@@ -277,5 +336,6 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(server.invocations[0].signatureVerified).to.equal(true);
         const log = JSON.parse(stdout.trim()) as LogEntry;
         expect(log).to.include({ requestId: "dist-1", statusCode: 200, endpoint: ENDPOINT });
+        expectEmbeddedMetrics(log);
     });
 });
