@@ -15,16 +15,17 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { startModelServer } from "../tools/local/model-server";
 import { startImageHost, trainTinyModel } from "../tools/local/test/support";
-import { closedLoop, resnetFixture, runResnetScript } from "./load";
+import { closedLoop, resnetFixture, runResnetScript, type LoadResult } from "./load";
 import { formatNumber, percentile, printTable, type BenchRow } from "./table";
 
 const CONCURRENCY = [1, 4, 16];
 const REQUESTS = 200;
 const WARMUP = 20;
-const RESNET_IMAGES = 20;
+const RESNET_IMAGES = 12;
 const RESNET_ROUNDS = 5;
 const LOAD_CLIENTS = 8;
-const LOAD_REQUESTS = 120;
+const LOAD_REQUESTS = 48;
+const LOAD_ROUNDS = 3;
 const BATCH = { size: 4, delayMs: 50 };
 
 const TARGETS = {
@@ -194,30 +195,45 @@ async function resnetTables(): Promise<void> {
         ]);
 
         const endpointRows: BenchRow[] = [];
+        // Three servers side by side, measured in alternating rounds so that all see the same machine; each
+        // configuration's best round counts, its p99 is over all its rounds.
+        const configurations = [
+            { name: "bare eager, no batching", options: { modelPreparation: "eager" as const } },
+            { name: "prepared, no batching", options: {} },
+            { name: `prepared, --batch-size ${BATCH.size} --max-batch-delay-ms ${BATCH.delayMs}`, options: { batchSize: BATCH.size, maxBatchDelayMs: BATCH.delayMs } },
+        ];
         const coldRows: BenchRow[] = [];
-        for (const [name, options] of [
-            ["serve_local, no batching", {}],
-            [`serve_local, --batch-size ${BATCH.size} --max-batch-delay-ms ${BATCH.delayMs}`, { batchSize: BATCH.size, maxBatchDelayMs: BATCH.delayMs }],
-        ] as const) {
-            const started = performance.now();
-            const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, endpointName: "bench", allowPrivateImageUrls: true, stderr: "ignore", logLevel: "warning", ...options });
-            try {
-                const url = `${server.url}/invocations`;
+        const servers = [];
+        try {
+            for (const { name, options } of configurations) {
+                const started = performance.now();
+                const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, endpointName: "bench", allowPrivateImageUrls: true, stderr: "ignore", logLevel: "warning", ...options });
+                servers.push(server);
                 const firstStarted = performance.now();
-                const first = await closedLoop(url, fixture.bodies.slice(0, 1), 1, 1, 0);
-                coldRows.push({ server: name, "process start to ready s": (firstStarted - started) / 1000, "model_fn s": server.loadSeconds, "first request ms": (performance.now() - firstStarted), ok: first.ok });
-                const load = await closedLoop(url, fixture.bodies, LOAD_CLIENTS, LOAD_REQUESTS);
-                const ratio = load.rps / eager1;
-                const batched = "batchSize" in options;
-                endpointRows.push({
-                    server: name, clients: LOAD_CLIENTS, requests: load.sent, failed: load.failed, "images/s": load.rps, "x bare eager b1": ratio, "p50 ms": load.p50, "p99 ms": load.p99,
-                    ...(batched ? { target: `>= ${TARGETS.batchedSpeedup}x`, result: verdict(ratio >= TARGETS.batchedSpeedup && load.failed === 0) } : {}),
-                });
-            } finally {
-                await server.stop();
+                const first = await closedLoop(`${server.url}/invocations`, fixture.bodies.slice(0, 1), 1, 1, 0);
+                coldRows.push({ server: name, "process start to ready s": (firstStarted - started) / 1000, "model_fn s": server.loadSeconds, "first request ms": performance.now() - firstStarted, ok: first.ok });
             }
+            const rounds = configurations.map(() => [] as LoadResult[]);
+            for (let round = 0; round < LOAD_ROUNDS; round++) {
+                for (const [i, server] of servers.entries()) rounds[i].push(await closedLoop(`${server.url}/invocations`, fixture.bodies, LOAD_CLIENTS, LOAD_REQUESTS));
+            }
+            const best = rounds.map((results) => results.reduce((a, b) => (b.rps > a.rps ? b : a)));
+            const baseline = best[0].rps;
+            for (const [i, { name, options }] of configurations.entries()) {
+                const all = rounds[i];
+                const failed = all.reduce((sum, r) => sum + r.failed, 0);
+                const ratio = best[i].rps / baseline;
+                endpointRows.push({
+                    server: name, clients: LOAD_CLIENTS, requests: all.reduce((sum, r) => sum + r.sent, 0), failed,
+                    "images/s (best round)": best[i].rps, "x bare eager": ratio,
+                    "p50 ms": Math.max(...all.map((r) => r.p50)), "p99 ms": Math.max(...all.map((r) => r.p99)),
+                    ...("batchSize" in options ? { target: `>= ${TARGETS.batchedSpeedup}x`, result: verdict(ratio >= TARGETS.batchedSpeedup && failed === 0) } : {}),
+                });
+            }
+        } finally {
+            for (const server of servers) await server.stop();
         }
-        printTable(`ResNet-50 through serve_local.py under load (${LOAD_CLIENTS} clients, image URLs on a loopback host), against bare eager batch 1 (${formatNumber(eager1)} images/s)`, endpointRows);
+        printTable(`ResNet-50 through serve_local.py under load (${LOAD_CLIENTS} clients, image URLs on a loopback host), best of ${LOAD_ROUNDS} alternating rounds; p50/p99: worst round`, endpointRows);
         printTable("cold start of a serving worker (ResNet-50)", [
             ...coldRows,
             { server: "in process: model_fn", "model_fn s": split.coldStart.modelFnSeconds, "first request ms": split.coldStart.firstPredictionMs },

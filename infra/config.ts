@@ -328,13 +328,16 @@ const apiSection = section({
         description: "the handler's own deadline for the endpoint call (SageMaker's limit is 60 s), below the function timeout so it can answer 504",
     }),
     provisionedConcurrency: integer(1, 1000).default(3).meta({ description: "provisioned concurrency on the `live` alias" }),
-    reservedConcurrency: integer(1, 1000).default(10).meta({ description: "reserved concurrency (at least the provisioned)" }),
+    reservedConcurrency: integer(1, 1000).optional().meta({
+        description: "reserved concurrency (at least the provisioned); AWS keeps 100 of the account's concurrency unreserved, so small accounts cannot reserve any",
+        defaultText: "none (the function shares the account's unreserved pool)",
+    }),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS).default(14).meta({ description: "log retention in days" }),
     allowHttpImageUrls: boolean().default(false).meta({ description: "accept `http://` image URLs (https only by default)" }),
 }, [
     {
         keys: ["provisionedConcurrency", "reservedConcurrency"],
-        check: (a) => a.reservedConcurrency < a.provisionedConcurrency
+        check: (a) => a.reservedConcurrency !== undefined && a.reservedConcurrency < a.provisionedConcurrency
             ? `api.reservedConcurrency (${a.reservedConcurrency}) must be at least api.provisionedConcurrency (${a.provisionedConcurrency})`
             : undefined,
     },
@@ -347,11 +350,11 @@ const apiSection = section({
 ]);
 
 const imagesSection = section({
-    pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
+    pytorchTrainingTag: text(IMAGE_TAG, "a container image tag").default("2.10.0-cpu-py313-ubuntu22.04-sagemaker")
         .refine((tag) => !tag.includes("-gpu-"), { error: "must be a CPU tag (this one is for CPU instances; GPU ones use images.pytorchTrainingGpuTag)" })
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-training` on CPU instances; the registry account is resolved for the region" }),
-    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
-        .default("2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
+    pytorchTrainingGpuTag: text(GPU_IMAGE_TAG, "a GPU container image tag naming its CUDA version, such as 2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker")
+        .default("2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker")
         .meta({ description: "tag of `pytorch-training` on GPU instances (`training.instanceType` ml.g*/ml.p*)" }),
     pytorchInferenceTag: text(IMAGE_TAG, "a container image tag").default("2.6.0-cpu-py312-ubuntu22.04-sagemaker")
         .meta({ description: "AWS Deep Learning Container tag of `pytorch-inference`" }),

@@ -38,3 +38,22 @@ export function pytorchImage(
 export function trainingImageTag(instanceType: string, images: StackConfig["images"]): string {
     return isGpuInstanceType(instanceType) ? images.pytorchTrainingGpuTag : images.pytorchTrainingTag;
 }
+
+/**
+ * End of patch of the PyTorch SageMaker containers, by repository and `<major>.<minor>`, from the support policy
+ * of aws/deep-learning-containers (docs/src/data/pytorch-{training,inference}/*-sagemaker.yml, August 2026).
+ * No PyTorch inference container newer than 2.6 had been published then.
+ */
+export const END_OF_PATCH: Record<"training" | "inference", Record<string, string>> = {
+    training: { "2.6": "2026-01-29", "2.7": "2026-04-23", "2.8": "2026-08-06", "2.9": "2026-10-15", "2.10": "2027-01-21" },
+    inference: { "2.6": "2026-06-30" },
+};
+
+/** A warning when a tag's PyTorch version is past its end of patch on `today` (YYYY-MM-DD), else undefined. */
+export function endOfPatchWarning(scope: "training" | "inference", tag: string, today: string): string | undefined {
+    const version = /^(\d+\.\d+)(?:\.\d+)?-/.exec(tag)?.[1];
+    const eop = version ? END_OF_PATCH[scope][version] : undefined;
+    if (!eop || eop >= today) return undefined;
+    return `pytorch-${scope}:${tag} is past its end of patch (${eop}): AWS no longer ships security fixes for it. ` +
+        "See the README (\"Container images\") for the supported tags.";
+}

@@ -8,7 +8,7 @@ import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
 import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
-import { pytorchImage, trainingImageTag } from "./images";
+import { endOfPatchWarning, pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
@@ -33,7 +33,7 @@ const baseName = stackBaseName(project, stack);
 const store = new ArtifactStore("artifacts", {
     sourceDir: trainingScriptsDir,
     buildDir: path.join(repoRoot, "infra", ".build"),
-    forceDestroy: config.environment !== "prod",
+    onDestroy: config.environment === "prod" ? "retain" : "delete",
     tags,
 });
 const sagemakerOutputPrefix = `${store.outputPrefix}/sagemaker`;
@@ -42,6 +42,13 @@ const sagemakerOutputUri = pulumi.interpolate`s3://${store.bucketName}/${sagemak
 const trainingTag = trainingImageTag(config.training.instanceType, config.images);
 const trainingImage = pytorchImage("training", trainingTag, context.partition, {});
 const inferenceImage = pytorchImage("inference", config.images.pytorchInferenceTag, context.partition, {});
+const today = new Date().toISOString().slice(0, 10);
+for (const warning of [
+    config.training.mode === "existing" ? undefined : endOfPatchWarning("training", trainingTag, today),
+    endOfPatchWarning("inference", config.images.pytorchInferenceTag, today),
+]) {
+    if (warning) pulumi.log.warn(warning);
+}
 const dataset = config.data.s3Uri ? parseS3Uri(config.data.s3Uri) : undefined;
 const { training } = config;
 
@@ -134,6 +141,7 @@ const api = new InferenceApi("inference-api", {
     // Known before the endpoint exists, so the role is least-privilege already at preview.
     endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
     api: config.api,
+    sdk,
     logGroupName: `/aws/lambda/${baseName}-inference-api`,
     tags,
 });

@@ -42,7 +42,7 @@ from classifier.request_errors import (  # noqa: E402,F401  (the error classes a
     BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidImageError, InvalidRequestError,
     UnsupportedAcceptError, UnsupportedContentTypeError,
 )
-from classifier.prepare import ServingModel, prepare_model, serving_threads  # noqa: E402
+from classifier.prepare import ServingModel, optimiser_from_env, prepare_model, serving_threads  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +158,12 @@ def _parse_top_k(value: Any, source: str) -> int:
 
 def model_fn(model_dir: str) -> ServingModel:
     """Loads the model directory and prepares it for serving (classifier/prepare.py): TorchScript, torch threads
-    for this worker's share of the vCPUs, and a warm-up, or the eager model if preparing it fails."""
+    for this worker's share of the vCPUs, and a warm-up, or the eager model if preparing it fails (or if
+    INFERENCE_MODEL_PREPARATION=eager)."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load_model_dir(model_dir, device)
     log.info("loaded %s with %d classes from %s", loaded.config.model_name, loaded.config.num_classes, model_dir)
-    return prepare_model(loaded, threads=serving_threads())
+    return prepare_model(loaded, threads=serving_threads(), optimise=optimiser_from_env())
 
 
 def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[str] = JSON_TYPE) -> ImageRequest:

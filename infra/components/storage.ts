@@ -9,8 +9,12 @@ export interface ArtifactStoreArgs {
     sourceDir: string;
     /** Where the archive is written before upload. */
     buildDir: string;
-    /** Empty the bucket on `pulumi destroy` (dev stacks); prod keeps its artifacts. */
-    forceDestroy: boolean;
+    /**
+     * What `pulumi destroy` does with the bucket. `retain` (prod): the bucket, its settings and every object
+     * version stay in the account and leave the stack, so destroy succeeds and no model or training output is
+     * lost. `delete` (dev): the bucket is emptied of every object version and deleted.
+     */
+    onDestroy: "retain" | "delete";
     tags: Record<string, string>;
 }
 
@@ -28,9 +32,11 @@ export class ArtifactStore extends pulumi.ComponentResource {
 
     constructor(name: string, args: ArtifactStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sagemaker-classifier:storage:ArtifactStore", name, {}, opts);
-        const child = { parent: this };
+        // A versioned bucket with objects cannot be deleted without forceDestroy: either keep all of it or empty it.
+        const retain = args.onDestroy === "retain";
+        const child = { parent: this, retainOnDelete: retain };
 
-        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy, tags: args.tags }, child);
+        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: !retain, tags: args.tags }, child);
         const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
             bucket: bucket.id,
             blockPublicAcls: true,
@@ -73,7 +79,7 @@ export class ArtifactStore extends pulumi.ComponentResource {
                     Condition: { Bool: { "aws:SecureTransport": "false" } },
                 }],
             }),
-        }, { parent: this, dependsOn: [publicAccess] });
+        }, { ...child, dependsOn: [publicAccess] });
 
         const archive = buildSourceArchive(args.sourceDir, path.join(args.buildDir, "sourcedir.tar.gz"));
         this.sourceSha256 = archive.sha256;

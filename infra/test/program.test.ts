@@ -194,6 +194,13 @@ describe("the Pulumi program under mocks", function () {
         expect(pc.inputs).to.include({ functionName: fn.outputs.name, qualifier: "live", provisionedConcurrentExecutions: 3 });
         expect(pc.propertyDependencies.qualifier).to.include(alias.urn);
         expect(dev.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs.provisionedConcurrentExecutions).to.equal(1);
+        // dev reserves nothing (small accounts cannot), and both stacks check the account's concurrency first.
+        expect(dev.one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(undefined);
+        for (const s of [prod, dev]) {
+            const check = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:LambdaConcurrencyCheck");
+            expect(s.one("aws:lambda/function:Function").dependencies, "the check runs before the function changes").to.include(check.urn);
+        }
+        expect(prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:LambdaConcurrencyCheck").inputs).to.include({ reservedConcurrency: 20, provisionedConcurrency: 3 });
     });
 
     it("the Lambda is configured with the endpoint's name and ships the bundled handler", () => {
@@ -262,7 +269,7 @@ describe("the Pulumi program under mocks", function () {
         });
         const definition = tuning.inputs.trainingJobDefinition as Record<string, Record<string, unknown>>;
         expect(definition.algorithmSpecification).to.deep.equal({
-            trainingImage: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.6.0-cpu-py312-ubuntu22.04-sagemaker",
+            trainingImage: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.10.0-cpu-py313-ubuntu22.04-sagemaker",
             trainingInputMode: "File",
             metricDefinitions: contract.metrics.definitions,
         });
@@ -330,6 +337,15 @@ describe("the Pulumi program under mocks", function () {
         expect(config).to.include({ epochs: 2, lr: 0.01, "batch-size": 32, "model-name": "resnet50", pretrained: true });
         const role = prod.one("aws:iam/role:Role", "ec2-role");
         expect(prod.attachmentsOf(role)).to.deep.equal(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    });
+
+    it("pulumi destroy: prod retains the bucket with its settings and every object version, dev empties and deletes it", () => {
+        const store = (s: Stack) => s.resources.filter((r) => r.custom && r.parent === s.one("sagemaker-classifier:storage:ArtifactStore").urn);
+        expect(store(prod).length).to.be.at.least(8);
+        for (const r of store(prod)) expect(r.options.retainOnDelete, `prod ${r.name}`).to.equal(true);
+        expect(prod.one("aws:s3/bucket:Bucket").inputs.forceDestroy).to.equal(false);
+        for (const r of store(dev)) expect(r.options.retainOnDelete ?? false, `dev ${r.name}`).to.equal(false);
+        expect(dev.one("aws:s3/bucket:Bucket").inputs.forceDestroy, "a versioned bucket is deleted only with every version").to.equal(true);
     });
 
     it("the bucket is private, encrypted and versioned", () => {

@@ -45,7 +45,7 @@ describe("multi-instance training", function () {
         const definition = tuning.inputs.trainingJobDefinition as Record<string, Record<string, unknown>>;
         expect(definition.resourceConfig).to.deep.equal({ instanceType: "ml.m5.xlarge", instanceCount: 3, volumeSizeInGb: 30 });
         expect(definition.algorithmSpecification.trainingInputMode).to.equal("FastFile");
-        expect(definition.algorithmSpecification.trainingImage).to.equal(`${REGISTRY}:2.6.0-cpu-py312-ubuntu22.04-sagemaker`);
+        expect(definition.algorithmSpecification.trainingImage).to.equal(`${REGISTRY}:2.10.0-cpu-py313-ubuntu22.04-sagemaker`);
         const [channel] = definition.inputDataConfigs as unknown as Array<Record<string, unknown>>;
         expect(channel.inputMode).to.equal("FastFile");
         // Every instance sees the whole dataset; train.py gives each its share.
@@ -57,7 +57,7 @@ describe("multi-instance training", function () {
         const job = one(resources, "aws:sagemaker/trainingJob:TrainingJob");
         expect(job.inputs.resourceConfig).to.deep.equal({ instanceType: "ml.g5.2xlarge", instanceCount: 2, volumeSizeInGb: 30 });
         const algorithm = job.inputs.algorithmSpecification as Record<string, unknown>;
-        expect(algorithm.trainingImage).to.equal(`${REGISTRY}:2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker`);
+        expect(algorithm.trainingImage).to.equal(`${REGISTRY}:2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker`);
         expect(algorithm.trainingInputMode).to.equal("File");
         const [channel] = job.inputs.inputDataConfigs as Array<Record<string, unknown>>;
         expect(channel.inputMode).to.equal("File");

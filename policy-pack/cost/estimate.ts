@@ -66,6 +66,8 @@ export const TYPES = {
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
     bucket: "aws:s3/bucket:Bucket",
     bucketV2: "aws:s3/bucketV2:BucketV2",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    dashboard: "aws:cloudwatch/dashboard:Dashboard",
 } as const;
 
 /** A value the estimate cannot do without is unknown until deployment. */
@@ -131,6 +133,20 @@ export function estimateStack(resources: CostResource[], book: PriceBook, option
         [TYPES.kmsKey]: () => {
             const p = price(priceKey.kmsKey());
             return { hourlyUsdAtMin: p.usd / HOURS_PER_MONTH, hourlyUsdAtMax: p.usd / HOURS_PER_MONTH, oneOffUsd: 0, basis: `1 customer managed key at ${usd(p.usd)}/month` };
+        },
+        [TYPES.metricAlarm]: (alarm) => {
+            // Billed per metric the alarm evaluates: one, or each metric of a metric-math expression.
+            const queries = read(alarm.props, "metricQueries");
+            const metrics = Array.isArray(queries) ? Math.max(1, queries.filter((q) => q !== null && typeof q === "object" && "metric" in q).length) : 1;
+            const periods = Array.isArray(queries) ? queries.map((q) => optionalNumber(q, "metric.period")).filter((p) => p > 0) : [optionalNumber(alarm.props, "period")];
+            const resolution = periods.some((p) => p > 0 && p < 60) ? "high-resolution" : "standard";
+            const p = price(priceKey.cloudwatchAlarm(resolution));
+            const hourly = (metrics * p.usd) / HOURS_PER_MONTH;
+            return { hourlyUsdAtMin: hourly, hourlyUsdAtMax: hourly, oneOffUsd: 0, basis: `${plural(metrics, `${resolution} alarm metric`)} at ${usd(p.usd)}/month` };
+        },
+        [TYPES.dashboard]: () => {
+            const p = price(priceKey.cloudwatchDashboard());
+            return { hourlyUsdAtMin: p.usd / HOURS_PER_MONTH, hourlyUsdAtMax: p.usd / HOURS_PER_MONTH, oneOffUsd: 0, basis: `${usd(p.usd)}/month (an account's first 3 dashboards are free)` };
         },
         [TYPES.logGroup]: (group) => {
             const ingestion = price(priceKey.logsIngestion());

@@ -10,6 +10,27 @@ export const PRICE_SNAPSHOT: PriceSnapshot = {
     "note": "Public on-demand prices for what the project's stacks and the policy pack's instance-type allow lists need. Assembled without AWS access: each price names its source; `npm run prices:update` replaces them with GetProducts answers.",
     "prices": {
         "us-east-1": {
+            "cloudwatch:alarm:high-resolution": {
+                "usd": 0.3,
+                "unit": "month",
+                "source": "public CloudWatch pricing page (high-resolution alarm metric)",
+                "asOf": "2026-12-01",
+                "usageType": "CW:HighResAlarmMonitorUsage"
+            },
+            "cloudwatch:alarm:standard": {
+                "usd": 0.1,
+                "unit": "month",
+                "source": "public CloudWatch pricing page; the same $0.10 per alarm metric as CW:AlarmMonitorUsage read from the API in a public cost study",
+                "asOf": "2026-12-01",
+                "usageType": "CW:AlarmMonitorUsage"
+            },
+            "cloudwatch:dashboard": {
+                "usd": 3,
+                "unit": "month",
+                "source": "public CloudWatch pricing page (per dashboard beyond an account's first 3)",
+                "asOf": "2026-12-01",
+                "usageType": "DashboardsUsageHour"
+            },
             "ec2:ebs:gp3": {
                 "usd": 0.08,
                 "unit": "GB-month",

@@ -46,6 +46,9 @@ export const priceKey = {
     logsIngestion: () => "logs:ingestion",
     logsStorage: () => "logs:storage",
     s3Standard: () => "s3:standard-storage",
+    /** Per metric an alarm watches, per month, by resolution. */
+    cloudwatchAlarm: (resolution: "standard" | "high-resolution") => `cloudwatch:alarm:${resolution}`,
+    cloudwatchDashboard: () => "cloudwatch:dashboard",
 } as const;
 
 export const HOURS_PER_MONTH = 730;

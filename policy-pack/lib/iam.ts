@@ -16,6 +16,10 @@ export interface Statement {
     resources?: string[];
     notResources?: string[];
     hasCondition: boolean;
+    /** The raw Principal / NotPrincipal / Condition values (resource and trust policies), when present. */
+    principal?: unknown;
+    notPrincipal?: unknown;
+    condition?: unknown;
     /** Keys of this statement holding values unknown during preview. */
     unknownKeys: string[];
 }
@@ -76,10 +80,21 @@ export function parsePolicyDocument(value: unknown): ParsedDocument {
             resources: strings("Resource"),
             notResources: strings("NotResource"),
             hasCondition: s.Condition !== undefined && s.Condition !== null,
+            principal: plain(s.Principal),
+            notPrincipal: plain(s.NotPrincipal),
+            condition: plain(s.Condition),
             unknownKeys,
         });
     });
     return { kind: "known", statements: parsed };
+}
+
+/** A JSON value with @pulumi/policy's proxies removed all the way down (unknown sentinels stay as strings). */
+function plain(value: unknown): unknown {
+    const v = raw(value);
+    if (Array.isArray(v)) return v.map(plain);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    return v;
 }
 
 export function hasWildcard(text: string): boolean {

@@ -88,6 +88,15 @@ export function queryFor(key: string, region: string): PriceQuery {
                     accept: usageTypeIs(new RegExp(`^([A-Z0-9]+-)?${usage}$`)),
                 };
             }
+            case "cloudwatch:alarm": {
+                const usage = arg === "high-resolution" ? "HighResAlarmMonitorUsage" : "AlarmMonitorUsage";
+                return {
+                    serviceCode: "AmazonCloudWatch",
+                    unit: "month",
+                    filters: [inRegion, { field: "usagetype", value: usage, type: "CONTAINS" }],
+                    accept: usageTypeIs(new RegExp(`^([A-Z0-9]+-)?CW:${usage}$`)),
+                };
+            }
             case "s3:standard-storage":
                 return {
                     serviceCode: "AmazonS3",
@@ -98,7 +107,8 @@ export function queryFor(key: string, region: string): PriceQuery {
         }
         return undefined;
     })();
-    if (!query) throw new Error(`price key ${key} has no Price List query (known kinds: sagemaker:hosting|training|serverless|serverless-provisioned, ec2:instance|ebs, lambda:provisioned-concurrency, kms:key, logs:ingestion|storage, s3:standard-storage)`);
+    // The dashboard price is per month on the pricing page but its Price List unit is not confirmed here: it stays a snapshot price.
+    if (!query) throw new PriceFetchError(`price key ${key} has no Price List query (known kinds: sagemaker:hosting|training|serverless|serverless-provisioned, ec2:instance|ebs, lambda:provisioned-concurrency, kms:key, logs:ingestion|storage, s3:standard-storage, cloudwatch:alarm)`);
     return query;
 }
 

@@ -7,6 +7,7 @@ import { type CostResource, type Estimate, type EstimateOptions, estimateStack }
 import { type Price, PriceBook } from "../../policy-pack/cost/prices";
 import { PRICE_SNAPSHOT } from "../../policy-pack/cost/price-snapshot";
 import { credentialsConfigured, defaultCacheFile, fetchPrices, pricingClient } from "./fetch-prices";
+import { summaryLines } from "./report";
 
 export function costResources(captured: CapturedResource[]): CostResource[] {
     return captured.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
@@ -41,4 +42,14 @@ export async function estimateWithPrices(resources: CostResource[], region: stri
     const notes = [`prices from the AWS Price List API (${Object.keys(fetched.prices).length - fetched.cached.length} fetched, ${fetched.cached.length} from the cache in ${defaultCacheFile()})`];
     for (const [key, why] of Object.entries(fetched.failed)) notes.push(`${key}: ${why}; ${merged[key] ? `using the snapshot's price of ${merged[key].asOf}` : "no price"}`);
     return { estimate, notes };
+}
+
+/** The preview's closing lines: the stack's totals from the snapshot (the preview stays offline), or why there are none. */
+export function costSummary(captured: CapturedResource[], config: Record<string, string>, env: NodeJS.ProcessEnv = process.env): string[] {
+    try {
+        const region = stackRegion(config, env);
+        return summaryLines(estimateStack(costResources(captured), PriceBook.fromSnapshot(region)));
+    } catch (e) {
+        return [`Cost: not estimated (${(e as Error).message})`];
+    }
 }

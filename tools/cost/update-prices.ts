@@ -31,6 +31,9 @@ export function baseKeys(): string[] {
         priceKey.logsStorage(),
         priceKey.s3Standard(),
         priceKey.ebsVolume("gp3"),
+        priceKey.cloudwatchAlarm("standard"),
+        priceKey.cloudwatchAlarm("high-resolution"),
+        priceKey.cloudwatchDashboard(),
     ];
 }
 

@@ -25,6 +25,8 @@ export interface ModelServerOptions {
     batchSize?: number;
     /** How long a batch waits to fill (TorchServe's maxBatchDelay). */
     maxBatchDelayMs?: number;
+    /** How model_fn prepares the model (INFERENCE_MODEL_PREPARATION): TorchScript by default, or eager as loaded. */
+    modelPreparation?: "torchscript" | "eager";
     /** Where the server's log (stderr) goes; the parent's stderr by default. */
     stderr?: "inherit" | "ignore";
 }
@@ -78,6 +80,7 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" };
     delete env.IMAGE_FETCH_ALLOW_PRIVATE;
     if (options.allowPrivateImageUrls) env.IMAGE_FETCH_ALLOW_PRIVATE = "true";
+    if (options.modelPreparation !== undefined) env.INFERENCE_MODEL_PREPARATION = options.modelPreparation;
 
     // stderr is also read here (and passed on) so a failed start can report the server's reason.
     const child: ChildProcess = spawn(PYTHON, args, { env, stdio: ["ignore", "pipe", "pipe"] });

@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { captureProgram, findProjectFile, projectName, readStackConfig } from "./capture";
 import { ensurePackBuilt } from "./pack-build";
 import { PolicyPackError, startPolicyPack } from "./pack-process";
+import { costSummary } from "../cost/stack-cost";
 import { summarize, toJson, toText } from "./report";
 
 const USAGE = `usage: npm run preview -- --stack <name> [options]
@@ -192,6 +193,7 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             violations: ran.flatMap((result) => result.violations),
         };
         out.write((o.json ? toJson(report) : toText(report)) + "\n");
+        if (!o.json) out.write(`\n${costSummary(capture.resources, config).join("\n")}\n`);
         return summarize(report).mandatory > 0 ? 1 : 0;
     } catch (e) {
         err.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -29,6 +29,9 @@ LOGIT_TOLERANCE = 1e-3
 WARMUP_ITERATIONS = 3
 # An explicit intra-op thread count, for when the worker cannot tell its share of the CPUs.
 TORCH_THREADS_ENV = "INFERENCE_TORCH_THREADS"
+# "torchscript" (the default) or "eager": serve the model as loaded, to rule preparation out or to compare.
+PREPARATION_ENV = "INFERENCE_MODEL_PREPARATION"
+PREPARATIONS = ("torchscript", "eager")
 # How the PyTorch inference container's TorchServe is told its worker count, most specific first
 # (sagemaker-pytorch-inference-toolkit ts_parameters / sagemaker-inference-toolkit parameters).
 WORKER_COUNT_ENVS = ("SAGEMAKER_TS_MAX_WORKERS", "SAGEMAKER_MODEL_SERVER_WORKERS")
@@ -87,6 +90,14 @@ def serving_threads(env: Optional[dict] = None, cpus: Optional[int] = None) -> i
         return int(explicit)
     cpus = available_cpus() if cpus is None else cpus
     return max(1, cpus // worker_count(env, cpus))
+
+
+def optimiser_from_env(env: Optional[dict] = None) -> Optional[Optimiser]:
+    env = os.environ if env is None else env
+    choice = str(env.get(PREPARATION_ENV, "torchscript")).strip().lower() or "torchscript"
+    if choice not in PREPARATIONS:
+        raise ValueError(f"{PREPARATION_ENV} must be one of {', '.join(PREPARATIONS)}, got {choice!r}")
+    return torchscript_optimise if choice == "torchscript" else None
 
 
 def set_threads(threads: int) -> None:

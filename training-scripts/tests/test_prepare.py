@@ -15,7 +15,7 @@ import inference
 from classifier.artifacts import LoadedModel, ModelConfig, default_class_names
 from classifier.data import eval_transform
 from classifier.model import IMAGENET_MEAN, IMAGENET_STD, build_model
-from classifier.prepare import LOGIT_TOLERANCE, prepare_model, serving_threads
+from classifier.prepare import LOGIT_TOLERANCE, optimiser_from_env, prepare_model, serving_threads, torchscript_optimise
 from conftest import CLASS_COLOURS, TrainedModel, colour_image
 
 # Small images keep ResNet-50's forward pass cheap on a shared CPU; the traced graph is the same at 224.
@@ -140,6 +140,20 @@ def test_threads_are_the_workers_share_of_the_vcpus(env: dict, cpus: int, expect
 def test_a_bad_thread_count_is_named() -> None:
     with pytest.raises(ValueError, match="INFERENCE_TORCH_THREADS must be a positive integer, got 'two'"):
         serving_threads({"INFERENCE_TORCH_THREADS": "two"}, 2)
+
+
+def test_preparation_can_be_turned_off_and_a_bad_choice_is_named() -> None:
+    assert optimiser_from_env({}) is torchscript_optimise
+    assert optimiser_from_env({"INFERENCE_MODEL_PREPARATION": "eager"}) is None
+    with pytest.raises(ValueError, match="INFERENCE_MODEL_PREPARATION must be one of torchscript, eager, got 'jit'"):
+        optimiser_from_env({"INFERENCE_MODEL_PREPARATION": "jit"})
+
+
+def test_model_fn_serves_eager_when_told(trained_model: TrainedModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFERENCE_MODEL_PREPARATION", "eager")
+    served = inference.model_fn(str(trained_model.model_dir))
+    assert served.preparation.method == "eager" and served.preparation.fallback_reason is None
+    assert isinstance(served.forward, nn.Module) and not isinstance(served.forward, torch.jit.ScriptModule)
 
 
 def test_model_fn_serves_the_prepared_model(trained_model: TrainedModel) -> None:

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { Writable } from "node:stream";
 import { parse as parseYaml } from "yaml";
 import { PRICE_SNAPSHOT } from "../../../policy-pack/cost/price-snapshot";
+import { captureProgram, readStackConfig } from "../../preview/capture";
 import { main } from "../cli";
 
 const repoRoot = path.resolve(__dirname, "../../..");
@@ -50,9 +51,18 @@ describe("npm run cost", function () {
         const tuning = c("training").tuning.maxJobs * runtimeHours * usd(`sagemaker:training:${c("training").instanceType}`);
         const ec2 = (usd(`ec2:instance:${c("ec2Training").instanceType}`) + (c("ec2Training").rootVolumeGb * usd("ec2:ebs:gp3")) / 730) * runtimeHours;
 
+        // Monitoring has no config count: count its keys, alarm metrics and dashboards in the program's resources.
+        const { resources } = await captureProgram({ program: path.join(repoRoot, "infra", "index.ts"), stack: "prod", config: await readStackConfig(path.join(repoRoot, "Pulumi.prod.yaml")) });
+        const ofType = (type: string) => resources.filter((r) => r.type === type);
+        const alarmMetrics = ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+            .map((a) => (Array.isArray(a.inputs.metricQueries) ? (a.inputs.metricQueries as { metric?: unknown }[]).filter((q) => q.metric).length : 1))
+            .reduce((n, m) => n + m, 0);
+        const monthly = ofType("aws:kms/key:Key").length * usd("kms:key") + alarmMetrics * usd("cloudwatch:alarm:standard") + ofType("aws:cloudwatch/dashboard:Dashboard").length * usd("cloudwatch:dashboard");
+        const fixedHourly = lambdaHourly + monthly / 730;
+
         const expected = {
-            hourlyUsdAtMin: c("autoscaling").minCapacity * endpointPrice + lambdaHourly,
-            hourlyUsdAtMax: c("autoscaling").maxCapacity * endpointPrice + lambdaHourly,
+            hourlyUsdAtMin: c("autoscaling").minCapacity * endpointPrice + fixedHourly,
+            hourlyUsdAtMax: c("autoscaling").maxCapacity * endpointPrice + fixedHourly,
             oneOffUsdMax: tuning + ec2,
         };
         expect(estimate.region).to.equal("us-east-1");

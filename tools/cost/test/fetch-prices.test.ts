@@ -49,6 +49,8 @@ describe("price fetcher against a loopback Price List API", function () {
         priceKey.logsIngestion(),
         priceKey.logsStorage(),
         priceKey.s3Standard(),
+        priceKey.cloudwatchAlarm("standard"),
+        priceKey.cloudwatchAlarm("high-resolution"),
     ];
 
     it("picks each price from the right product through the real SDK, signed for service pricing", async () => {
@@ -69,6 +71,8 @@ describe("price fetcher against a loopback Price List API", function () {
             "logs:ingestion": 0.5,
             "logs:storage": 0.03,
             "s3:standard-storage": 0.023,
+            "cloudwatch:alarm:standard": 0.1,
+            "cloudwatch:alarm:high-resolution": 0.3,
         });
         expect(result.prices["sagemaker:hosting:ml.m5.large"]).to.include({ sku: "HOSTM5L", usageType: "USE1-Host:ml.m5.large", asOf: "2026-12-01" });
         expect(result.prices["sagemaker:hosting:ml.m5.large"].source).to.match(/^AWS Price List API \(GetProducts AmazonSageMaker, per Hrs, effective 2026-11-01\)$/);

@@ -44,7 +44,10 @@ describe("npm run prices:update against a loopback Price List API", function () 
         // The loopback catalog has provisioned concurrency for 3 GB only: the other sizes keep the shipped price, and say so.
         expect(prices["sagemaker:serverless-provisioned:1024"]).to.deep.equal(PRICE_SNAPSHOT.prices["us-east-1"]["sagemaker:serverless-provisioned:1024"]);
         expect(problems.find((p) => p.startsWith("us-east-1 sagemaker:serverless-provisioned:1024:"))).to.match(/no on-demand product .*\(kept the price of 2026-12-01\)$/);
-        expect(problems.filter((p) => !p.includes("serverless-provisioned"))).to.deep.equal([]);
+        // The dashboard price has no Price List query: it keeps the snapshot's, and says so.
+        expect(problems.find((p) => p.startsWith("us-east-1 cloudwatch:dashboard:"))).to.match(/has no Price List query.*\(kept the price of 2026-12-01\)$/);
+        expect(prices["cloudwatch:alarm:standard"].source).to.match(/^AWS Price List API/);
+        expect(problems.filter((p) => !p.includes("serverless-provisioned") && !p.includes("cloudwatch:dashboard"))).to.deep.equal([]);
 
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snapshot-"));
         try {

@@ -42,6 +42,10 @@ export function catalog(): CatalogProduct[] {
         { serviceCode: "AmazonS3", sku: "S3STD", productFamily: "Storage", attributes: { regionCode: region, volumeType: "Standard", usagetype: "TimedStorage-ByteHrs" }, usd: "0.0230000000", unit: "GB-Mo", moreTiers: [{ beginRange: "51200", usd: "0.0220000000" }] },
         { serviceCode: "AmazonSageMaker", sku: "SRV3PC", productFamily: "ML Serverless", attributes: { regionCode: region, usagetype: "USE1-ServerlessInf-PC:Mem-3GB" }, usd: "0.0000144000", unit: "Second" },
     ];
+    products.push(
+        { serviceCode: "AmazonCloudWatch", sku: "CWALARM", productFamily: "Alarm", attributes: { regionCode: region, usagetype: "USE1-CW:AlarmMonitorUsage" }, usd: "0.1000000000", unit: "Alarms" },
+        { serviceCode: "AmazonCloudWatch", sku: "CWALARMHR", productFamily: "Alarm", attributes: { regionCode: region, usagetype: "USE1-CW:HighResAlarmMonitorUsage" }, usd: "0.3000000000", unit: "Alarms" },
+    );
     for (const gb of [1, 2, 3, 4, 5, 6]) {
         products.push({ serviceCode: "AmazonSageMaker", sku: `SRV${gb}`, productFamily: "ML Serverless", attributes: { regionCode: region, usagetype: `USE1-ServerlessInf:Mem-${gb}GB` }, usd: (0.00002 * gb).toFixed(10), unit: "Second" });
     }
