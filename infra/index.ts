@@ -141,6 +141,7 @@ const api = new InferenceApi("inference-api", {
     // Known before the endpoint exists, so the role is least-privilege already at preview.
     endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
     api: config.api,
+    sdk,
     logGroupName: `/aws/lambda/${baseName}-inference-api`,
     tags,
 });

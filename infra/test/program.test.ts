@@ -194,6 +194,13 @@ describe("the Pulumi program under mocks", function () {
         expect(pc.inputs).to.include({ functionName: fn.outputs.name, qualifier: "live", provisionedConcurrentExecutions: 3 });
         expect(pc.propertyDependencies.qualifier).to.include(alias.urn);
         expect(dev.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs.provisionedConcurrentExecutions).to.equal(1);
+        // dev reserves nothing (small accounts cannot), and both stacks check the account's concurrency first.
+        expect(dev.one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(undefined);
+        for (const s of [prod, dev]) {
+            const check = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:LambdaConcurrencyCheck");
+            expect(s.one("aws:lambda/function:Function").dependencies, "the check runs before the function changes").to.include(check.urn);
+        }
+        expect(prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:LambdaConcurrencyCheck").inputs).to.include({ reservedConcurrency: 20, provisionedConcurrency: 3 });
     });
 
     it("the Lambda is configured with the endpoint's name and ships the bundled handler", () => {
