@@ -181,6 +181,25 @@ describe("lambda-provisioned-concurrency", () => {
     });
 });
 
+describe("lambda-provisioned-concurrency: the version the alias serves", () => {
+    it("rejects provisioned concurrency on a numeric version no alias serves, and passes the served one", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference-warm").props.qualifier = "2";
+        spec(specs, "inference-warm").propertyDependencies = { functionName: ["inference"] };
+        const out = await validateStack(lambdaProvisionedConcurrency, specs, pcProd);
+        expect(out.violations.map((v) => v.message)).to.have.length(1);
+        expect(out.violations[0].message, out.violations[0].message).to.include("warms version 2 of Function 'inference', but its aliases serve live -> 1");
+        spec(specs, "inference-warm").props.qualifier = "1";
+        expect((await validateStack(lambdaProvisionedConcurrency, specs, pcProd)).violations).to.deep.equal([]);
+    });
+
+    it("passes reserved concurrency well above provisioned", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference").props.reservedConcurrentExecutions = 100;
+        expect((await validateStack(lambdaProvisionedConcurrency, specs, pcProd)).violations).to.deep.equal([]);
+    });
+});
+
 describe("lambda-no-public-invoke", () => {
     const permission = (props: Record<string, unknown>) => ({ type: "aws:lambda/permission:Permission", name: "invoke", props: { action: "lambda:InvokeFunction", function: "f", ...props } });
 

@@ -235,7 +235,7 @@ function checkQualifier(
         );
     if (qualifier === "$LATEST") return latest("uses qualifier $LATEST");
     if (qualifier === undefined) return latest("has no qualifier");
-    if (typeof qualifier === "string" && /^\d+$/.test(qualifier)) return;
+    if (typeof qualifier === "string" && /^\d+$/.test(qualifier)) return checkServedVersion(aliasIndex, fn, pcc, qualifier, reportViolation);
     let aliases: PolicyResource[];
     if (typeof qualifier === "string") {
         const named = (alias: PolicyResource) => str(alias.props, "name") === qualifier;
@@ -265,6 +265,22 @@ function checkQualifier(
             else unchecked.add(`functionVersion of ${label(alias)}`);
         }
     }
+}
+
+/**
+ * Provisioned concurrency on a numeric version warms that version only: when the function's callers go
+ * through aliases and none serves it, the warm instances take no traffic and every call is cold.
+ */
+function checkServedVersion(aliasIndex: AliasIndex, fn: PolicyResource, pcc: PolicyResource, version: string, reportViolation: (message: string, urn?: string) => void): void {
+    const aliases = aliasIndex.byFunction.get(fn) ?? [];
+    if (aliases.length === 0) return;
+    const served = aliases.map((alias) => ({ alias, version: str(alias.props, "functionVersion") }));
+    if (served.some((s) => typeof s.version !== "string" || s.version === version)) return;
+    reportViolation(
+        `${label(pcc)} warms version ${version} of ${label(fn)}, but its aliases serve ${served.map((s) => `${String(str(s.alias.props, "name") ?? s.alias.name)} -> ${String(s.version)}`).join(", ")}: ` +
+            "the provisioned instances take no traffic. Put the provisioned concurrency on the alias (qualifier: the alias name) so it follows the served version.",
+        pcc.urn,
+    );
 }
 
 function checkPublished(fn: PolicyResource, latest: (why: string) => void, unchecked: Unchecked): void {
