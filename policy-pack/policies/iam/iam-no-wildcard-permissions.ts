@@ -7,6 +7,7 @@ import {
     parsePolicyDocument,
     resourceScope,
     serviceExists,
+    resourceNarrowingConditionKeys,
     Statement,
 } from "../../lib/iam";
 import { label } from "../../lib/label";
@@ -150,20 +151,41 @@ async function statementProblems(statement: Statement, config: Config): Promise<
         }
         granted.push(...expanded);
     }
-    if ((statement.resources ?? []).some((r) => r.trim() === "*")) {
+    const everything = (statement.resources ?? []).map((r) => r.trim()).filter(meansEveryResource);
+    for (const resource of new Set(everything)) {
+        const service = resource === "*" ? "*" : resource.split(":")[2];
+        // A condition only lets an optionally scoped action keep "*" when it narrows which resources it reaches.
+        const narrowed = resourceNarrowingConditionKeys(statement).length > 0;
         const scoped: string[] = [];
         for (const action of new Set(granted)) {
+            if (service !== "*" && !/^\*+$/.test(service) && action.split(":")[0].toLowerCase() !== service.toLowerCase()) continue;
             const scope = await resourceScope(action);
-            if (scope === "required" || (scope === "optional" && !statement.hasCondition)) scoped.push(action);
+            if (scope === "required" || (scope === "optional" && !narrowed)) scoped.push(action);
         }
         if (scoped.length > 0) {
+            const spelt = resource === "*" ? "" : " (every resource of the service, spelt as an ARN)";
+            const condition = statement.hasCondition && !narrowed ? " Its Condition does not narrow which resources are reached." : "";
             problems.push(
-                `Resource '*' for ${preview(scoped)}, which can be scoped to resource ARNs. ` +
+                `Resource '${resource}'${spelt} for ${preview(scoped)}, which can be scoped to resource ARNs.${condition} ` +
                     "Name the specific ARNs; keep '*' only for actions AWS does not scope to resources (e.g. ecr:GetAuthorizationToken).",
             );
         }
     }
     return problems;
+}
+
+/**
+ * "*", or an ARN whose region, account and resource parts are all wildcards: "arn:aws:s3:::*" (every bucket
+ * and object), "arn:aws:sagemaker:*:*:*", "arn:*:iam::*:*".
+ */
+export function meansEveryResource(resource: string): boolean {
+    if (/^\*+$/.test(resource)) return true;
+    const parts = resource.split(":");
+    if (parts.length < 6 || parts[0] !== "arn") return false;
+    const [region, account] = [parts[3], parts[4]];
+    const rest = parts.slice(5).join(":");
+    const wild = (part: string) => part === "" || /^\*+$/.test(part);
+    return wild(region) && wild(account) && /^[*/:]+$/.test(rest);
 }
 
 function preview(actions: string[], max = 5): string {
