@@ -126,10 +126,9 @@ const endpoint = new InferenceEndpoint("classifier", {
 });
 
 // A serverless endpoint scales itself by concurrency; Application Auto Scaling only scales instance variants.
-if (config.endpoint.mode === "instances") {
+if (endpoint.scalableResourceId) {
     new EndpointAutoscaling("classifier", {
-        endpointName: endpoint.endpointName,
-        variantName: endpoint.variantName,
+        scalableResourceId: endpoint.scalableResourceId,
         scaling: config.autoscaling,
     }, { dependsOn: [endpoint] });
 }

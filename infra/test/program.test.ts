@@ -179,6 +179,19 @@ describe("the Pulumi program under mocks", function () {
         });
     });
 
+    it("a new endpoint instance type re-registers the scalable target around the endpoint update, in one pulumi up", () => {
+        const shape = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape");
+        expect(shape.inputs).to.include({ instanceType: "ml.m5.large", scalableResourceId: "endpoint/sagemaker-classifier-prod/variant/AllTraffic" });
+        expect(shape.options.deleteBeforeReplace).to.equal(true);
+        // The target's replace-on-change resource id comes from the shape: replacing the shape deletes target and policy first.
+        expect(prod.one("aws:appautoscaling/target:Target").propertyDependencies.resourceId).to.include(shape.urn);
+        // The endpoint's in-place tags come from the shape: its update waits until the target is gone.
+        const endpoint = prod.one("aws:sagemaker/endpoint:Endpoint");
+        expect(endpoint.propertyDependencies.tags).to.include(shape.urn);
+        expect(endpoint.propertyDependencies.endpointConfigName ?? []).to.not.include(shape.urn);
+        expect(endpoint.inputs.tags).to.include({ "variant-instance-type": "ml.m5.large", stack: "prod" });
+    });
+
     it("the scalable target's resource id is known at preview, so policies can link it to the endpoint", async () => {
         const instances = await capture("dev", { "sagemaker-classifier:endpoint": { mode: "instances" } }, true);
         expect(instances.one("aws:appautoscaling/target:Target").inputs.resourceId).to.equal("endpoint/sagemaker-classifier-dev/variant/AllTraffic");

@@ -13,6 +13,7 @@ import { lambdaRoleLeastPrivilege } from "./iam/lambda-role-least-privilege";
 import { lambdaFunctionUrlIamAuth } from "./lambda/lambda-function-url-iam-auth";
 import { lambdaNoPublicInvoke } from "./lambda/lambda-no-public-invoke";
 import { lambdaProvisionedConcurrency } from "./lambda/lambda-provisioned-concurrency";
+import { observabilityAlarmsRequired } from "./observability/observability-alarms-required";
 import { s3NoPublicOrCrossAccountGrants } from "./s3/s3-no-public-or-cross-account-grants";
 import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
@@ -42,4 +43,5 @@ export const policies: Policies = [
     sagemakerDataProtection,
     sagemakerNotebookNoInternetRootOrAwsKey,
     stackCostBudget,
+    observabilityAlarmsRequired,
 ];
