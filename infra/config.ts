@@ -328,13 +328,16 @@ const apiSection = section({
         description: "the handler's own deadline for the endpoint call (SageMaker's limit is 60 s), below the function timeout so it can answer 504",
     }),
     provisionedConcurrency: integer(1, 1000).default(3).meta({ description: "provisioned concurrency on the `live` alias" }),
-    reservedConcurrency: integer(1, 1000).default(10).meta({ description: "reserved concurrency (at least the provisioned)" }),
+    reservedConcurrency: integer(1, 1000).optional().meta({
+        description: "reserved concurrency (at least the provisioned); AWS keeps 100 of the account's concurrency unreserved, so small accounts cannot reserve any",
+        defaultText: "none (the function shares the account's unreserved pool)",
+    }),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS).default(14).meta({ description: "log retention in days" }),
     allowHttpImageUrls: boolean().default(false).meta({ description: "accept `http://` image URLs (https only by default)" }),
 }, [
     {
         keys: ["provisionedConcurrency", "reservedConcurrency"],
-        check: (a) => a.reservedConcurrency < a.provisionedConcurrency
+        check: (a) => a.reservedConcurrency !== undefined && a.reservedConcurrency < a.provisionedConcurrency
             ? `api.reservedConcurrency (${a.reservedConcurrency}) must be at least api.provisionedConcurrency (${a.provisionedConcurrency})`
             : undefined,
     },

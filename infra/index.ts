@@ -126,10 +126,9 @@ const endpoint = new InferenceEndpoint("classifier", {
 });
 
 // A serverless endpoint scales itself by concurrency; Application Auto Scaling only scales instance variants.
-if (config.endpoint.mode === "instances") {
+if (endpoint.scalableResourceId) {
     new EndpointAutoscaling("classifier", {
-        endpointName: endpoint.endpointName,
-        variantName: endpoint.variantName,
+        scalableResourceId: endpoint.scalableResourceId,
         scaling: config.autoscaling,
     }, { dependsOn: [endpoint] });
 }
@@ -141,6 +140,7 @@ const api = new InferenceApi("inference-api", {
     // Known before the endpoint exists, so the role is least-privilege already at preview.
     endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
     api: config.api,
+    sdk,
     logGroupName: `/aws/lambda/${baseName}-inference-api`,
     tags,
 });

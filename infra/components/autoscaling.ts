@@ -8,8 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AutoscalingConfig } from "../config";
 
 export interface EndpointAutoscalingArgs {
-    endpointName: pulumi.Input<string>;
-    variantName: string;
+    /** `endpoint/<endpoint>/variant/<variant>`, from the endpoint's VariantShape, so a new instance type re-registers it. */
+    scalableResourceId: pulumi.Input<string>;
     scaling: AutoscalingConfig;
 }
 
@@ -24,7 +24,7 @@ export class EndpointAutoscaling extends pulumi.ComponentResource {
         const target = new aws.appautoscaling.Target(`${name}-target`, {
             serviceNamespace: "sagemaker",
             scalableDimension: "sagemaker:variant:DesiredInstanceCount",
-            resourceId: pulumi.interpolate`endpoint/${args.endpointName}/variant/${args.variantName}`,
+            resourceId: args.scalableResourceId,
             minCapacity: scaling.minCapacity,
             maxCapacity: scaling.maxCapacity,
         }, { parent: this });

@@ -7,6 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EndpointConfig } from "../config";
+import { VariantShape } from "./variant-shape";
 
 /**
  * vCPUs of a SageMaker instance type from its size: `medium` and `large` have 2, `xlarge` 4, `<n>xlarge` 4n
@@ -67,6 +68,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
     readonly endpointName: pulumi.Output<string>;
     readonly variantName: string;
     readonly modelName: pulumi.Output<string>;
+    /** Instance variants: the scalable target's resource id, tied to the variant's instance type (see VariantShape). */
+    readonly scalableResourceId?: pulumi.Output<string>;
 
     constructor(name: string, args: InferenceEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sagemaker-classifier:serving:InferenceEndpoint", name, {}, opts);
@@ -107,11 +110,21 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
 
+        const shape = args.endpoint.mode === "instances"
+            ? new VariantShape(`${name}-variant-shape`, {
+                scalableResourceId: `endpoint/${args.endpointName}/variant/${args.endpoint.variantName}`,
+                instanceType: args.endpoint.instanceType,
+            }, { parent: this })
+            : undefined;
+
         const endpoint = new aws.sagemaker.Endpoint(`${name}-endpoint`, {
             name: args.endpointName,
             endpointConfigName: config.name,
-            tags: args.tags,
+            // Orders the endpoint's update after a new instance type has deregistered the scalable target.
+            tags: shape ? pulumi.output(shape.instanceType).apply((type) => ({ ...args.tags, "variant-instance-type": type })) : args.tags,
         }, { parent: this });
+        // Also an output of the endpoint: the target is registered only once the endpoint exists.
+        this.scalableResourceId = shape && pulumi.all([shape.scalableResourceId, endpoint.name]).apply(([id]) => id);
 
         this.endpointName = endpoint.name;
         this.variantName = args.endpoint.variantName;

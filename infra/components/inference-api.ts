@@ -6,8 +6,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "../aws-context";
+import { AwsSdkSettings } from "../aws-sdk-settings";
 import { ApiConfig } from "../config";
 import { policyDocument, serviceTrustPolicy } from "../iam";
+import { LambdaConcurrencyCheck } from "./lambda-concurrency-check";
 
 export interface InferenceApiArgs {
     context: AwsContext;
@@ -17,6 +19,8 @@ export interface InferenceApiArgs {
     /** The endpoint's ARN as IAM matches it (SageMaker lower-cases endpoint names in ARNs). */
     endpointArn: pulumi.Input<string>;
     api: ApiConfig;
+    /** The provider's region and identity, for the account concurrency check. */
+    sdk: pulumi.Input<AwsSdkSettings>;
     logGroupName: string;
     tags: Record<string, string>;
 }
@@ -60,6 +64,12 @@ export class InferenceApi extends pulumi.ComponentResource {
             ]),
         }, { parent: this, dependsOn: [logGroup] });
 
+        const concurrency = new LambdaConcurrencyCheck(`${name}-concurrency-check`, {
+            sdk: args.sdk,
+            reservedConcurrency: api.reservedConcurrency,
+            provisionedConcurrency: api.provisionedConcurrency,
+        }, child);
+
         const fn = new aws.lambda.Function(`${name}-function`, {
             description: "Image classification API: {\"url\": ...} -> top breeds, through the SageMaker endpoint",
             runtime: aws.lambda.Runtime.NodeJS22dX,
@@ -81,7 +91,7 @@ export class InferenceApi extends pulumi.ComponentResource {
             },
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
             tags: args.tags,
-        }, { parent: this, dependsOn: [permissions] });
+        }, { parent: this, dependsOn: [permissions, concurrency] });
 
         // Provisioned concurrency applies to a published version, never $LATEST: the alias follows each publish.
         const alias = new aws.lambda.Alias(`${name}-alias`, {

@@ -179,6 +179,19 @@ describe("the Pulumi program under mocks", function () {
         });
     });
 
+    it("a new endpoint instance type re-registers the scalable target around the endpoint update, in one pulumi up", () => {
+        const shape = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape");
+        expect(shape.inputs).to.include({ instanceType: "ml.m5.large", scalableResourceId: "endpoint/sagemaker-classifier-prod/variant/AllTraffic" });
+        expect(shape.options.deleteBeforeReplace).to.equal(true);
+        // The target's replace-on-change resource id comes from the shape: replacing the shape deletes target and policy first.
+        expect(prod.one("aws:appautoscaling/target:Target").propertyDependencies.resourceId).to.include(shape.urn);
+        // The endpoint's in-place tags come from the shape: its update waits until the target is gone.
+        const endpoint = prod.one("aws:sagemaker/endpoint:Endpoint");
+        expect(endpoint.propertyDependencies.tags).to.include(shape.urn);
+        expect(endpoint.propertyDependencies.endpointConfigName ?? []).to.not.include(shape.urn);
+        expect(endpoint.inputs.tags).to.include({ "variant-instance-type": "ml.m5.large", stack: "prod" });
+    });
+
     it("the scalable target's resource id is known at preview, so policies can link it to the endpoint", async () => {
         const instances = await capture("dev", { "sagemaker-classifier:endpoint": { mode: "instances" } }, true);
         expect(instances.one("aws:appautoscaling/target:Target").inputs.resourceId).to.equal("endpoint/sagemaker-classifier-dev/variant/AllTraffic");
@@ -194,6 +207,13 @@ describe("the Pulumi program under mocks", function () {
         expect(pc.inputs).to.include({ functionName: fn.outputs.name, qualifier: "live", provisionedConcurrentExecutions: 3 });
         expect(pc.propertyDependencies.qualifier).to.include(alias.urn);
         expect(dev.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs.provisionedConcurrentExecutions).to.equal(1);
+        // dev reserves nothing (small accounts cannot), and both stacks check the account's concurrency first.
+        expect(dev.one("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(undefined);
+        for (const s of [prod, dev]) {
+            const check = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:LambdaConcurrencyCheck");
+            expect(s.one("aws:lambda/function:Function").dependencies, "the check runs before the function changes").to.include(check.urn);
+        }
+        expect(prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:LambdaConcurrencyCheck").inputs).to.include({ reservedConcurrency: 20, provisionedConcurrency: 3 });
     });
 
     it("the Lambda is configured with the endpoint's name and ships the bundled handler", () => {

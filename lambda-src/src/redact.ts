@@ -6,13 +6,13 @@
  * Two rules, the same as classifier/redact.py on the endpoint, checked by one shared table of cases:
  * - any whitespace-delimited token that holds a URL or a request target loses everything from its first
  *   query or fragment marker (`?`, `#`, or their percent and JSON escapes) on;
- * - any `name=value` whose name is a credential parameter (X-Amz-*, Signature, AWSAccessKeyId, token, ...)
+ * - any `name=value` (or `name: value`) whose name is a credential parameter (X-Amz-*, Signature, AWSAccessKeyId, token, ...)
  *   loses its value, wherever it appears.
  */
 const URL_TOKEN = /\S+/g;
 const LOOKS_LIKE_URL = /[a-z][a-z0-9+.-]*(?::|%(?:25)*3a)(?:\/\/|\\\/\\\/|(?:%(?:25)*2f){2})|^["'(<[{]*\//i;
 const QUERY_MARKER = /\?|#|%(?:25)*3f|%(?:25)*23|\\u003f|\\u0023/i;
-const CREDENTIAL_PARAMETER = /(x-amz-[a-z0-9-]+|signature|awsaccesskeyid|sig|token|access_token|id_token|api_key|apikey|password|secret)(=|%(?:25)*3d|\\u003d)[^&\s]*/gi;
+const CREDENTIAL_PARAMETER = /(x-amz-[a-z0-9-]+|signature|awsaccesskeyid|sig|token|access_token|id_token|api_key|apikey|password|secret)(=|:\s*|%(?:25)*3[ad]|\\u003d)[^&\s]*/gi;
 export const REDACTED = "[redacted]";
 
 export function scrubSecrets(text: string): string {

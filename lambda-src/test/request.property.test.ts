@@ -54,7 +54,10 @@ function inside(r: Range): fc.Arbitrary<bigint> {
 }
 
 const refusedIPv4 = fc.oneof(...policy.ipv4NonGlobal.map((entry) => inside(range(entry.network))));
-const refusedPlainIPv6 = fc.oneof(...policy.ipv6NonGlobal.map((entry) => inside(range(entry.network))));
+const EMBEDDING_RANGES = policy.ipv6EmbeddingIPv4.map((entry) => range(entry.network));
+const inEmbeddingRange = (value: bigint) => EMBEDDING_RANGES.some((r) => value >> BigInt(128 - r.prefix) === r.network >> BigInt(128 - r.prefix));
+// A non-global block can contain an embedding block (Teredo inside 2001::/23), which is judged by what it carries.
+const refusedPlainIPv6 = fc.oneof(...policy.ipv6NonGlobal.map((entry) => inside(range(entry.network)))).filter((value) => !inEmbeddingRange(value));
 const GLOBAL_IPV4 = 0x08080808n;
 /** IPv6 addresses carrying a refused IPv4 address: mapped, NAT64, 6to4, Teredo server or client. */
 const refusedEmbeddingIPv6 = refusedIPv4.chain((ipv4) =>

@@ -16,6 +16,10 @@ export interface Statement {
     resources?: string[];
     notResources?: string[];
     hasCondition: boolean;
+    /** The raw Principal / NotPrincipal / Condition values (resource and trust policies), when present. */
+    principal?: unknown;
+    notPrincipal?: unknown;
+    condition?: unknown;
     /** Keys of this statement holding values unknown during preview. */
     unknownKeys: string[];
 }
@@ -76,10 +80,43 @@ export function parsePolicyDocument(value: unknown): ParsedDocument {
             resources: strings("Resource"),
             notResources: strings("NotResource"),
             hasCondition: s.Condition !== undefined && s.Condition !== null,
+            principal: plain(s.Principal),
+            notPrincipal: plain(s.NotPrincipal),
+            condition: plain(s.Condition),
             unknownKeys,
         });
     });
     return { kind: "known", statements: parsed };
+}
+
+/** A JSON value with @pulumi/policy's proxies removed all the way down (unknown sentinels stay as strings). */
+function plain(value: unknown): unknown {
+    const v = raw(value);
+    if (Array.isArray(v)) return v.map(plain);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    return v;
+}
+
+/**
+ * Condition keys that say nothing about which resource a request reaches (transport, time, MFA, the
+ * caller's network or identity): a Condition on them alone leaves "Resource: *" meaning every resource.
+ */
+const requestOnlyKeys = /^aws:(SecureTransport|MultiFactorAuth\w*|CurrentTime|EpochTime|TokenIssueTime|SourceIp|SourceVpce?|VpcSourceIp|UserAgent|Referer|ViaAWSService|CalledVia\w*|RequestedRegion|Principal\w*|userid|username|FederatedProvider|SourceIdentity|ResourceAccount|ResourceOrg\w*)$/i;
+
+/** The keys of a statement's Condition that can narrow its resources: concrete values, not IfExists/Null, not request-only keys. */
+export function resourceNarrowingConditionKeys(statement: Statement): string[] {
+    const condition = statement.condition;
+    if (condition === null || typeof condition !== "object") return [];
+    const keys: string[] = [];
+    for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
+        if (/IfExists$/i.test(operator) || /^Null$/i.test(operator) || block === null || typeof block !== "object") continue;
+        for (const [key, values] of Object.entries(block as Record<string, unknown>)) {
+            if (requestOnlyKeys.test(key)) continue;
+            const list = (Array.isArray(values) ? values : [values]).map(raw);
+            if (list.some((v) => isUnknownSentinel(v) || (typeof v === "string" && !/^\*+$/.test(v.trim())) || typeof v === "number" || typeof v === "boolean")) keys.push(key);
+        }
+    }
+    return keys;
 }
 
 export function hasWildcard(text: string): boolean {

@@ -7,19 +7,25 @@ import { ec2Imdsv2Required } from "./ec2/ec2-imdsv2-required";
 import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
 import { iamNoOverbroadManagedPolicies } from "./iam/iam-no-overbroad-managed-policies";
 import { iamNoWildcardPermissions } from "./iam/iam-no-wildcard-permissions";
+import { iamRoleTrustNoPublicOrForeignPrincipals } from "./iam/iam-role-trust-no-public-or-foreign-principals";
+import { kmsKeyPolicyNoPublicAccess } from "./kms/kms-key-policy-no-public-access";
 import { lambdaRoleLeastPrivilege } from "./iam/lambda-role-least-privilege";
 import { lambdaFunctionUrlIamAuth } from "./lambda/lambda-function-url-iam-auth";
 import { lambdaNoPublicInvoke } from "./lambda/lambda-no-public-invoke";
 import { lambdaProvisionedConcurrency } from "./lambda/lambda-provisioned-concurrency";
+import { observabilityAlarmsRequired } from "./observability/observability-alarms-required";
+import { s3NoPublicOrCrossAccountGrants } from "./s3/s3-no-public-or-cross-account-grants";
 import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
+import { sagemakerNotebookNoInternetRootOrAwsKey } from "./sagemaker/sagemaker-notebook-no-internet-root-or-aws-key";
 import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 
 export const policies: Policies = [
     iamNoOverbroadManagedPolicies,
     iamNoWildcardPermissions,
+    iamRoleTrustNoPublicOrForeignPrincipals,
     lambdaRoleLeastPrivilege,
     lambdaProvisionedConcurrency,
     sagemakerEndpointAutoscaling,
@@ -32,6 +38,10 @@ export const policies: Policies = [
     lambdaFunctionUrlIamAuth,
     s3PublicAccessBlocked,
     s3ServerSideEncryption,
+    s3NoPublicOrCrossAccountGrants,
+    kmsKeyPolicyNoPublicAccess,
     sagemakerDataProtection,
+    sagemakerNotebookNoInternetRootOrAwsKey,
     stackCostBudget,
+    observabilityAlarmsRequired,
 ];

@@ -152,3 +152,54 @@ describe("sagemaker-endpoint-autoscaling", () => {
         expect(floor.violations[0].message).to.include("minCapacityFloor (5) is greater than maxCapacityCeiling (4)");
     });
 });
+
+describe("sagemaker-endpoint-autoscaling: scaling that exists but does nothing or escapes the bounds", () => {
+    const target = (specs: Spec[]) => spec(specs, "endpoint-target").props;
+    const scheduled = (scalableTargetAction: object): Spec => ({
+        type: "aws:appautoscaling/scheduledAction:ScheduledAction",
+        name: "nightly",
+        props: { serviceNamespace: "sagemaker", scalableDimension: "sagemaker:variant:DesiredInstanceCount", resourceId: spec(projectStack("prod"), "endpoint-target").props.resourceId, schedule: "cron(0 20 * * ? *)", scalableTargetAction },
+    });
+
+    it("rejects suspended scaling, each flag on its own", async () => {
+        for (const key of ["dynamicScalingInSuspended", "dynamicScalingOutSuspended", "scheduledScalingSuspended"]) {
+            const specs = projectStack("prod");
+            target(specs).suspendedState = { [key]: true };
+            expect(await messages(specs), key).to.include(`has suspendedState.${key} true, so its scaling exists but does not act`);
+        }
+        const off = projectStack("prod");
+        target(off).suspendedState = { dynamicScalingInSuspended: false, dynamicScalingOutSuspended: false, scheduledScalingSuspended: false };
+        expect(await messages(off)).to.equal("");
+    });
+
+    it("rejects a target-tracking policy with scale-in disabled", async () => {
+        const specs = projectStack("prod");
+        tracking(specs).disableScaleIn = true;
+        expect(await messages(specs)).to.include("sets disableScaleIn, so the variant never scales back in");
+        tracking(specs).disableScaleIn = false;
+        expect(await messages(specs)).to.equal("");
+    });
+
+    it("rejects scheduled actions outside the bounds, and passes one exactly at them", async () => {
+        const at = [...projectStack("prod"), scheduled({ minCapacity: prodConfig.minCapacityFloor, maxCapacity: prodConfig.maxCapacityCeiling })];
+        expect(await messages(at)).to.equal("");
+        const above = [...projectStack("prod"), scheduled({ minCapacity: 1, maxCapacity: prodConfig.maxCapacityCeiling + 6 })];
+        expect(await messages(above)).to.include(`ScheduledAction 'nightly' sets maxCapacity ${prodConfig.maxCapacityCeiling + 6} on Target 'endpoint-target', above the ceiling`);
+        const below = [...projectStack("prod"), scheduled({ minCapacity: 0, maxCapacity: 1 })];
+        expect(await messages(below)).to.include("ScheduledAction 'nightly' sets minCapacity 0");
+        // Linked by dependency when the resourceId is unknown during preview.
+        const linked = { ...scheduled({ minCapacity: 9, maxCapacity: 9 }), propertyDependencies: { resourceId: ["endpoint-target"] } };
+        linked.props = { ...linked.props, resourceId: U };
+        expect(await messages([...projectStack("prod"), linked])).to.include("sets minCapacity 9");
+    });
+
+    it("rejects an initial instance count above the ceiling, and passes one exactly at it", async () => {
+        const variant = (specs: Spec[]) => (spec(specs, "endpoint-config").props.productionVariants as Record<string, unknown>[])[0];
+        const at = projectStack("prod");
+        variant(at).initialInstanceCount = prodConfig.maxCapacityCeiling;
+        expect(await messages(at)).to.equal("");
+        const above = projectStack("prod");
+        variant(above).initialInstanceCount = prodConfig.maxCapacityCeiling + 1;
+        expect(await messages(above)).to.include(`starts with initialInstanceCount ${prodConfig.maxCapacityCeiling + 1}, above the allowed ${prodConfig.maxCapacityCeiling}`);
+    });
+});

@@ -75,9 +75,63 @@ describe("iam-no-overbroad-managed-policies", () => {
     });
 });
 
+describe("iam-no-overbroad-managed-policies: AWS managed policies judged by their published documents", () => {
+    const policy = iamNoOverbroadManagedPolicies;
+    const attach = (name: string): Spec => ({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "r", policyArn: `arn:aws:iam::aws:policy/job-function/${name}` } });
+
+    it("rejects job-function policies with broad SageMaker or IAM rights that no name pattern catches", async () => {
+        for (const name of ["DataScientist", "SystemAdministrator"]) {
+            const out = await validateResource(policy, attach(name));
+            expect(out.violations, name).to.have.length(1);
+            expect(out.violations[0].message).to.include(`attaches the AWS managed policy ${name}`).and.include("on every resource");
+        }
+        const via = await validateResource(policy, { type: "aws:iam/role:Role", name: "r", props: { managedPolicyArns: ["arn:aws:iam::aws:policy/job-function/DataScientist"] } });
+        expect(via.violations).to.have.length(1);
+    });
+
+    it("passes read-only and narrow AWS managed policies, and an allowed exception", async () => {
+        for (const name of ["AmazonSageMakerReadOnly", "AmazonSSMManagedInstanceCore", "IAMReadOnlyAccess", "CloudWatchAgentServerPolicy"]) {
+            expect((await validateResource(policy, attach(name))).violations, name).to.deep.equal([]);
+        }
+        expect((await validateResource(policy, attach("DataScientist"), { allowedPolicies: ["DataScientist"] })).violations).to.deep.equal([]);
+    });
+
+    it("reports an AWS managed policy it does not know instead of passing it", async () => {
+        const out = await validateResource(policy, attach("NoSuchManagedPolicy"));
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("NoSuchManagedPolicy").and.include("is not a published AWS managed policy this pack knows");
+    });
+});
+
 describe("iam-no-wildcard-permissions", () => {
     const policy = iamNoWildcardPermissions;
     const rolePolicy = (policyDoc: unknown): Spec => ({ type: "aws:iam/rolePolicy:RolePolicy", name: "p", props: { role: "r", policy: policyDoc } });
+
+    describe("resources meaning everything, and conditions that narrow nothing", () => {
+        const allow = (Action: unknown, Resource: unknown, extra: object = {}) => rolePolicy(doc({ Effect: "Allow", Action, Resource, ...extra }));
+        const found = async (spec: Spec) => (await validateResource(policy, spec)).violations.map((v) => v.message);
+
+        it("rejects ARN-form wildcards: all buckets and objects, every SageMaker resource", async () => {
+            expect((await found(allow("s3:GetObject", "arn:aws:s3:::*")))[0]).to.include("Resource 'arn:aws:s3:::*' (every resource of the service, spelt as an ARN) for s3:GetObject");
+            expect(await found(allow("s3:GetObject", "arn:aws:s3:::*/*"))).to.have.length(1);
+            expect(await found(allow("sagemaker:InvokeEndpoint", "arn:aws:sagemaker:*:*:*"))).to.have.length(1);
+            expect(await found(allow("sagemaker:InvokeEndpoint", "arn:aws:sagemaker:us-east-1:123456789012:endpoint/classifier"))).to.deep.equal([]);
+            expect(await found(allow("s3:GetObject", "arn:aws:s3:::my-bucket/*"))).to.deep.equal([]);
+        });
+
+        it("rejects an optionally scoped action on '*' whose condition narrows nothing, and passes one narrowed by a resource condition", async () => {
+            for (const condition of [{ Bool: { "aws:SecureTransport": "true" } }, { StringLike: { "s3:prefix": "*" } }, { StringEqualsIfExists: { "aws:ResourceTag/project": "x" } }, { Null: { "aws:ResourceTag/project": "false" } }]) {
+                const messages = await found(allow("s3:GetObject", "*", { Condition: condition }));
+                expect(messages, JSON.stringify(condition)).to.have.length(1);
+                expect(messages[0]).to.include("Its Condition does not narrow which resources are reached");
+            }
+            expect(await found(allow(["s3:GetObject"], "*", { Condition: { StringEquals: { "aws:ResourceTag/project": "classifier" } } }))).to.deep.equal([]);
+        });
+
+        it("passes a condition-scoped ecr:GetAuthorizationToken on '*' (AWS scopes it to no resource)", async () => {
+            expect(await found(allow("ecr:GetAuthorizationToken", "*", { Condition: { Bool: { "aws:SecureTransport": "true" } } }))).to.deep.equal([]);
+        });
+    });
 
     it("passes the project's own role policies, including '*' only for unscopable actions", async () => {
         for (const stack of ["dev", "prod"] as const) {

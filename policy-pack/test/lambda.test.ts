@@ -181,6 +181,25 @@ describe("lambda-provisioned-concurrency", () => {
     });
 });
 
+describe("lambda-provisioned-concurrency: the version the alias serves", () => {
+    it("rejects provisioned concurrency on a numeric version no alias serves, and passes the served one", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference-warm").props.qualifier = "2";
+        spec(specs, "inference-warm").propertyDependencies = { functionName: ["inference"] };
+        const out = await validateStack(lambdaProvisionedConcurrency, specs, pcProd);
+        expect(out.violations.map((v) => v.message)).to.have.length(1);
+        expect(out.violations[0].message, out.violations[0].message).to.include("warms version 2 of Function 'inference', but its aliases serve live -> 1");
+        spec(specs, "inference-warm").props.qualifier = "1";
+        expect((await validateStack(lambdaProvisionedConcurrency, specs, pcProd)).violations).to.deep.equal([]);
+    });
+
+    it("passes reserved concurrency well above provisioned", async () => {
+        const specs = projectStack("prod");
+        spec(specs, "inference").props.reservedConcurrentExecutions = 100;
+        expect((await validateStack(lambdaProvisionedConcurrency, specs, pcProd)).violations).to.deep.equal([]);
+    });
+});
+
 describe("lambda-no-public-invoke", () => {
     const permission = (props: Record<string, unknown>) => ({ type: "aws:lambda/permission:Permission", name: "invoke", props: { action: "lambda:InvokeFunction", function: "f", ...props } });
 
@@ -189,9 +208,25 @@ describe("lambda-no-public-invoke", () => {
         expect(out.violations).to.deep.equal([]);
     });
 
-    it("passes principal '*' scoped by an account or an (unknown) source ARN", async () => {
-        expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "*", sourceAccount: "123456789012" }))).violations).to.deep.equal([]);
+    it("passes principal '*' scoped by an (unknown) source ARN or an organization", async () => {
         expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "*", sourceArn: U }))).violations).to.deep.equal([]);
+        expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "*", principalOrgId: "o-abc123" }))).violations).to.deep.equal([]);
+    });
+
+    it("rejects principal '*' scoped only by an account", async () => {
+        const out = await validateResource(lambdaNoPublicInvoke, permission({ principal: "*", sourceAccount: "123456789012" }));
+        expect(out.violations.map((v) => v.message)).to.have.length(1);
+        expect(out.violations[0].message).to.include("sourceAccount alone admits every resource of that account");
+    });
+
+    it("rejects a service principal with neither sourceArn nor sourceAccount, and passes it with either", async () => {
+        for (const principal of ["s3.amazonaws.com", "apigateway.amazonaws.com", "events.amazonaws.com"]) {
+            const out = await validateResource(lambdaNoPublicInvoke, permission({ principal }));
+            expect(out.violations.map((v) => v.message)).to.have.length(1);
+            expect(out.violations[0].message).to.include(`lets ${principal} invoke the function on behalf of any resource in any account`);
+        }
+        expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "s3.amazonaws.com", sourceAccount: "123456789012" }))).violations).to.deep.equal([]);
+        expect((await validateResource(lambdaNoPublicInvoke, permission({ principal: "events.amazonaws.com", sourceArn: U }))).violations).to.deep.equal([]);
     });
 
     it("rejects principal '*' with no source", async () => {
@@ -200,7 +235,8 @@ describe("lambda-no-public-invoke", () => {
     });
 
     it("rejects an unauthenticated function URL permission", async () => {
-        const out = await validateResource(lambdaNoPublicInvoke, permission({ action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE", sourceAccount: "123456789012" }));
+        const out = await validateResource(lambdaNoPublicInvoke, permission({ action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE", sourceArn: "arn:aws:iam::123456789012:role/caller" }));
+        expect(out.violations.map((v) => v.message)).to.have.length(1);
         expect(out.violations[0].message).to.include("functionUrlAuthType NONE");
     });
 

@@ -205,3 +205,33 @@ describe("sagemaker-data-protection", () => {
         expect((await validateResource(sagemakerDataProtection, model, { requireNetworkIsolation: true })).violations).to.deep.equal([]);
     });
 });
+
+describe("EC2 by other routes: spot instance requests and the default security group", () => {
+    const spot = (props: object): Spec => ({
+        type: "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+        name: "spot",
+        props: { ami: "ami-1", instanceType: "m5.xlarge", metadataOptions: { httpTokens: "required" }, rootBlockDevice: { encrypted: true }, ...props },
+    });
+
+    it("passes a spot request configured like the project's instance", async () => {
+        for (const policy of [ec2Imdsv2Required, ec2EncryptedVolumes, allowedInstanceTypes]) {
+            const config = policy === allowedInstanceTypes ? prod["allowed-instance-types"] : {};
+            expect((await validateResource(policy, spot({}), config)).violations, policy.name).to.deep.equal([]);
+        }
+    });
+
+    it("rejects a spot request with IMDSv1, an unencrypted root volume or another instance type", async () => {
+        expect((await validateResource(ec2Imdsv2Required, spot({ metadataOptions: {} }))).violations[0].message).to.include("SpotInstanceRequest 'spot' allows IMDSv1");
+        expect((await validateResource(ec2EncryptedVolumes, spot({ rootBlockDevice: { encrypted: false } }))).violations[0].message).to.include("SpotInstanceRequest 'spot' has an unencrypted volume");
+        expect((await validateResource(ec2EncryptedVolumes, spot({ ebsBlockDevices: [{ deviceName: "/dev/sdb", encrypted: false }] }))).violations).to.have.length(1);
+        const types = await validateResource(allowedInstanceTypes, spot({ instanceType: "p4d.24xlarge" }), prod["allowed-instance-types"]);
+        expect(types.violations[0].message).to.include("uses instance type p4d.24xlarge");
+    });
+
+    it("rejects internet ingress on the VPC's default security group, and passes it closed", async () => {
+        const dsg = (ingress: object[]): Spec => ({ type: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", name: "default", props: { vpcId: "vpc-1", ingress } });
+        const open = await validateResource(ec2NoPublicIngress, dsg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }]));
+        expect(open.violations[0].message).to.include("DefaultSecurityGroup 'default' ingress[0] allows ingress from 0.0.0.0/0 on port 22 including SSH (22)");
+        expect((await validateResource(ec2NoPublicIngress, dsg([]))).violations).to.deep.equal([]);
+    });
+});

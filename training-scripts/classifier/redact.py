@@ -4,7 +4,7 @@ X-Amz-Credential and X-Amz-Security-Token in its query string).
 The same two rules as the Lambda's lambda-src/src/redact.ts, checked by one shared table of cases:
 - any whitespace-delimited token that holds a URL or a request target loses everything from its first query or
   fragment marker (`?`, `#`, or their percent and JSON escapes) on;
-- any `name=value` whose name is a credential parameter (X-Amz-*, Signature, AWSAccessKeyId, token, ...) loses
+- any `name=value` (or `name: value`) whose name is a credential parameter (X-Amz-*, Signature, AWSAccessKeyId, token, ...) loses
   its value, wherever it appears.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ _LOOKS_LIKE_URL = re.compile(r"[a-z][a-z0-9+.-]*(?::|%(?:25)*3a)(?://|\\/\\/|(?:
 _QUERY_MARKER = re.compile(r"\?|#|%(?:25)*3f|%(?:25)*23|\\u003f|\\u0023", re.IGNORECASE)
 _CREDENTIAL_PARAMETER = re.compile(
     r"(x-amz-[a-z0-9-]+|signature|awsaccesskeyid|sig|token|access_token|id_token|api_key|apikey|password|secret)"
-    r"(=|%(?:25)*3d|\\u003d)[^&\s]*",
+    r"(=|:\s*|%(?:25)*3[ad]|\\u003d)[^&\s]*",
     re.IGNORECASE,
 )
 

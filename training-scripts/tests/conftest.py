@@ -83,5 +83,5 @@ def trained_model(dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 # Property-based tests: fixed examples by default (the same run on every machine, CI included); `npm run fuzz`
 # selects the "fuzz" profile, which draws new random examples and many more of them.
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
-settings.register_profile("fuzz", max_examples=5000, database=None, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=2000, database=None, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -22,7 +22,7 @@ const configSchema = {
         ec2InstanceTypes: {
             type: "array" as const,
             items: { type: "string" as const },
-            description: "Instance types allowed for EC2 instances and launch templates.",
+            description: "Instance types allowed for EC2 instances, spot instance requests and launch templates.",
             default: ["m5.xlarge"],
         },
     },
@@ -62,6 +62,7 @@ const paths: Record<string, { kind: Kind; path: string }[]> = {
         trainingDefinitionPaths.map((path) => ({ kind: "trainingInstanceTypes" as const, path: definition + path })),
     ),
     [T.instance]: [{ kind: "ec2InstanceTypes", path: "instanceType" }],
+    [T.spotInstanceRequest]: [{ kind: "ec2InstanceTypes", path: "instanceType" }],
     [T.launchTemplate]: [{ kind: "ec2InstanceTypes", path: "instanceType" }],
 };
 
@@ -88,7 +89,7 @@ export const allowedInstanceTypes: ResourceValidationPolicy = {
             }
         }
         // A template-launched instance takes its type from the template, which is checked on its own.
-        if (args.type === T.instance && str(args.props, "instanceType") === undefined && get(args.props, "launchTemplate") === undefined) {
+        if ((args.type === T.instance || args.type === T.spotInstanceRequest) && str(args.props, "instanceType") === undefined && get(args.props, "launchTemplate") === undefined) {
             reportViolation(`${subject} has no instanceType. Set instanceType to one of [${config.ec2InstanceTypes.join(", ")}].`);
         }
         unchecked.finish();

@@ -1,17 +1,17 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { fromLaunchTemplate } from "../../lib/ec2";
+import { fromLaunchTemplate, isInstanceLike } from "../../lib/ec2";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { bool, collect, get, list, UNKNOWN, Unchecked } from "../../lib/unknown";
 
 export const ec2EncryptedVolumes: ResourceValidationPolicy = {
     name: "ec2-encrypted-volumes",
-    description: "EC2 root and EBS block devices, launch template block devices and EBS volumes are encrypted.",
+    description: "EC2 instance and spot request root and EBS block devices, launch template block devices and standalone EBS volumes are encrypted.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const unchecked = new Unchecked();
         const devices: [string, unknown][] = [];
-        if (args.type === T.instance) {
+        if (isInstanceLike(args.type)) {
             const root = bool(args.props, "rootBlockDevice.encrypted");
             // Unset, the root volume is encrypted as the launch template's mapping says; the template is checked on its own.
             if (root !== undefined || !fromLaunchTemplate(args.type, args.props)) devices.push(["rootBlockDevice.encrypted", root]);

@@ -1,15 +1,15 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { fromLaunchTemplate } from "../../lib/ec2";
+import { fromLaunchTemplate, isInstanceLike } from "../../lib/ec2";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 export const ec2Imdsv2Required: ResourceValidationPolicy = {
     name: "ec2-imdsv2-required",
-    description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens \"required\") or disable the metadata endpoint.",
+    description: "EC2 instances, spot instance requests and launch templates require IMDSv2 (metadataOptions.httpTokens \"required\") or disable the metadata endpoint.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
-        if (args.type !== T.instance && args.type !== T.launchTemplate) return;
+        if (!isInstanceLike(args.type) && args.type !== T.launchTemplate) return;
         const unchecked = new Unchecked();
         const tokens = str(args.props, "metadataOptions.httpTokens");
         const endpoint = str(args.props, "metadataOptions.httpEndpoint");

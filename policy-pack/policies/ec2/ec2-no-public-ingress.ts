@@ -31,12 +31,12 @@ function coversSsh(from: unknown, to: unknown, protocol: unknown): boolean {
 
 export const ec2NoPublicIngress: ResourceValidationPolicy = {
     name: "ec2-no-public-ingress",
-    description: "No security group ingress from 0.0.0.0/0 or ::/0 (or any IPv4 block wider than /8, IPv6 wider than /16), on SSH or any other port.",
+    description: "No security group (the VPC's default security group included) ingress from 0.0.0.0/0 or ::/0 (or any IPv4 block wider than /8, IPv6 wider than /16), on SSH or any other port.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const unchecked = new Unchecked();
         const rules: { where: string; cidrs: unknown[]; from: unknown; to: unknown; protocol: unknown }[] = [];
-        if (args.type === T.securityGroup) {
+        if (args.type === T.securityGroup || args.type === T.defaultSecurityGroup) {
             const ingress = list(args.props, "ingress");
             if (ingress === UNKNOWN) unchecked.add(`ingress of ${label(args)}`);
             (Array.isArray(ingress) ? ingress : []).forEach((rule, i) => {

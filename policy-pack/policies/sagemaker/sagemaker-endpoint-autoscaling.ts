@@ -2,7 +2,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { misorderedBounds, NOT_GREATER_THAN } from "../../lib/config";
 import { label } from "../../lib/label";
 import { link, StackIndex, T } from "../../lib/stack";
-import { get, list, num, str, Unchecked, UNKNOWN } from "../../lib/unknown";
+import { bool, get, list, num, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "sagemaker-endpoint-autoscaling";
 
@@ -77,25 +77,15 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
             const deps = [...(target.propertyDependencies?.resourceId ?? []), ...(target.dependencies ?? [])].filter((d) => d.type === T.endpoint);
             for (const endpoint of new Set(deps)) targetsByEndpoint.set(endpoint, [...(targetsByEndpoint.get(endpoint) ?? []), target]);
         }
-        const policiesByResourceId = new Map<string, PolicyResource[]>();
-        const policiesByTarget = new Map<PolicyResource, PolicyResource[]>();
-        for (const policy of index.of(T.scalingPolicy)) {
-            const id = str(policy.props, "resourceId");
-            if (typeof id === "string") policiesByResourceId.set(id, [...(policiesByResourceId.get(id) ?? []), policy]);
-            else {
-                const deps = [...(policy.propertyDependencies?.resourceId ?? []), ...(policy.dependencies ?? [])].filter((d) => d.type === T.scalableTarget);
-                for (const target of new Set(deps)) policiesByTarget.set(target, [...(policiesByTarget.get(target) ?? []), policy]);
-            }
-        }
-        const policiesFor = (target: PolicyResource): PolicyResource[] => {
-            const id = str(target.props, "resourceId");
-            const byId = typeof id === "string" ? (policiesByResourceId.get(id) ?? []) : [];
-            return [...new Set([...byId, ...(policiesByTarget.get(target) ?? [])])];
-        };
+        const policiesFor = attachedToTargets(index, T.scalingPolicy);
+        const scheduledFor = attachedToTargets(index, T.scheduledAction);
 
         for (const endpoint of endpoints) {
             const endpointName = str(endpoint.props, "name");
-            const variants = endpointVariants(index, endpoint, unchecked, (configuration, variant) => checkServerless(configuration, variant, config, reportViolation, unchecked));
+            const variants = endpointVariants(index, endpoint, unchecked, (configuration, variant) => {
+                if (get(variant, "serverlessConfig") !== undefined) checkServerless(configuration, variant, config, reportViolation, unchecked);
+                else checkInitialCount(configuration, variant, config, reportViolation, unchecked);
+            });
             const byName = typeof endpointName === "string" ? (targetsByName.get(endpointName) ?? []) : [];
             const byDependency = targetsByEndpoint.get(endpoint) ?? [];
             const shownName = typeof endpointName === "string" ? endpointName : "<name unknown until created>";
@@ -117,7 +107,10 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
                 if (byName.length === 0 && byDependency.length > 0) {
                     unchecked.add(`resourceId of ${byDependency.map(label).join(", ")} (linked to ${label(endpoint)} by dependency only)`);
                 }
-                for (const target of matched) checkTarget(target, policiesFor(target), config, reportViolation, unchecked);
+                for (const target of matched) {
+                    checkTarget(target, policiesFor(target), config, reportViolation, unchecked);
+                    for (const action of scheduledFor(target)) checkScheduledAction(target, action, config, reportViolation, unchecked);
+                }
             }
         }
         unchecked.finish();
@@ -126,9 +119,10 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
 
 /**
  * Variant names of the endpoint's configuration that use instances; undefined when they cannot be known.
- * Serverless variants scale by concurrency, not instances, so they need no target: each goes to `serverless`.
+ * Serverless variants scale by concurrency, not instances, so they need no target. Each known variant also
+ * goes to `each`, for the checks on the variant itself.
  */
-function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked: Unchecked, serverless: (configuration: PolicyResource, variant: unknown) => void): string[] | undefined {
+function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked: Unchecked, each: (configuration: PolicyResource, variant: unknown) => void): string[] | undefined {
     const configLink = link(index, endpoint, "endpointConfigName", T.endpointConfiguration);
     if (configLink.kind !== "linked") {
         unchecked.add(`the production variants of ${label(endpoint)} (its endpoint configuration is not resolvable in this stack)`);
@@ -142,10 +136,8 @@ function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked
             return undefined;
         }
         for (const variant of variants) {
-            if (variant !== UNKNOWN && get(variant, "serverlessConfig") !== undefined) {
-                serverless(configuration, variant);
-                continue;
-            }
+            if (variant !== UNKNOWN) each(configuration, variant);
+            if (variant !== UNKNOWN && get(variant, "serverlessConfig") !== undefined) continue;
             const variantName = variant === UNKNOWN ? UNKNOWN : str(variant, "variantName");
             if (typeof variantName !== "string") {
                 unchecked.add(`a variantName of ${label(configuration)}`);
@@ -155,6 +147,57 @@ function endpointVariants(index: StackIndex, endpoint: PolicyResource, unchecked
         }
     }
     return names;
+}
+
+/**
+ * Resources of `type` (scaling policies, scheduled actions) attached to each scalable target: by the
+ * target's resourceId when known, by dependency on the target otherwise.
+ */
+function attachedToTargets(index: StackIndex, type: string): (target: PolicyResource) => PolicyResource[] {
+    const byResourceId = new Map<string, PolicyResource[]>();
+    const byTarget = new Map<PolicyResource, PolicyResource[]>();
+    for (const resource of index.of(type)) {
+        const id = str(resource.props, "resourceId");
+        if (typeof id === "string") byResourceId.set(id, [...(byResourceId.get(id) ?? []), resource]);
+        else {
+            const deps = [...(resource.propertyDependencies?.resourceId ?? []), ...(resource.dependencies ?? [])].filter((d) => d.type === T.scalableTarget);
+            for (const target of new Set(deps)) byTarget.set(target, [...(byTarget.get(target) ?? []), resource]);
+        }
+    }
+    return (target) => {
+        const id = str(target.props, "resourceId");
+        const byId = typeof id === "string" ? (byResourceId.get(id) ?? []) : [];
+        return [...new Set([...byId, ...(byTarget.get(target) ?? [])])];
+    };
+}
+
+/** An endpoint starts with initialInstanceCount instances whatever its scalable target allows: it must respect the ceiling too. */
+function checkInitialCount(configuration: PolicyResource, variant: unknown, config: Config, report: Report, unchecked: Unchecked): void {
+    const variantName = str(variant, "variantName");
+    const count = num(variant, "initialInstanceCount");
+    if (count === UNKNOWN) unchecked.add(`initialInstanceCount of ${label(configuration)}`);
+    else if (typeof count === "number" && count > config.maxCapacityCeiling) {
+        report(
+            `${label(configuration)} variant '${typeof variantName === "string" ? variantName : "?"}' starts with initialInstanceCount ${count}, above the allowed ` +
+                `${config.maxCapacityCeiling} (${name}.maxCapacityCeiling), and keeps them until scaling acts. Set initialInstanceCount to at most ${config.maxCapacityCeiling}.`,
+            configuration.urn,
+        );
+    }
+}
+
+/** A scheduled action sets the target's min/max for a while: it may not leave the configured bounds either. */
+function checkScheduledAction(target: PolicyResource, action: PolicyResource, config: Config, report: Report, unchecked: Unchecked): void {
+    const min = num(action.props, "scalableTargetAction.minCapacity");
+    const max = num(action.props, "scalableTargetAction.maxCapacity");
+    if (min === UNKNOWN || max === UNKNOWN) unchecked.add(`scalableTargetAction of ${label(action)}`);
+    if (typeof min === "number" && min < config.minCapacityFloor) {
+        report(`${label(action)} sets minCapacity ${min} on ${label(target)}, below the floor ${config.minCapacityFloor} (${name}.minCapacityFloor). Keep scheduled minCapacity >= ${config.minCapacityFloor}.`, action.urn);
+    }
+    for (const [key, value] of [["minCapacity", min], ["maxCapacity", max]] as const) {
+        if (typeof value === "number" && value > config.maxCapacityCeiling) {
+            report(`${label(action)} sets ${key} ${value} on ${label(target)}, above the ceiling ${config.maxCapacityCeiling} (${name}.maxCapacityCeiling). Keep scheduled capacity <= ${config.maxCapacityCeiling}.`, action.urn);
+        }
+    }
 }
 
 /** A serverless variant stands in for auto-scaling only within the environment's memory and concurrency bounds. */
@@ -188,6 +231,14 @@ function checkTarget(target: PolicyResource, policies: PolicyResource[], config:
         report(`${label(target)} has maxCapacity ${max} not above minCapacity ${min}, so it can never scale out. Raise maxCapacity above minCapacity.`, target.urn);
     }
 
+    for (const key of ["dynamicScalingInSuspended", "dynamicScalingOutSuspended", "scheduledScalingSuspended"]) {
+        const suspended = bool(target.props, `suspendedState.${key}`);
+        if (suspended === UNKNOWN) unchecked.add(`suspendedState.${key} of ${label(target)}`);
+        else if (suspended === true) {
+            report(`${label(target)} has suspendedState.${key} true, so its scaling exists but does not act. Remove suspendedState or set ${key} to false.`, target.urn);
+        }
+    }
+
     const tracking = policies.filter((p) => str(p.props, "policyType") === "TargetTrackingScaling" || str(p.props, "policyType") === UNKNOWN);
     const onMetric = tracking.filter((p) => {
         const type = str(p.props, "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType");
@@ -213,6 +264,11 @@ function checkTarget(target: PolicyResource, policies: PolicyResource[], config:
                     `(${name}.minTargetValue/maxTargetValue): too high never scales out, too low over-provisions. Set targetValue to ${range(config.minTargetValue, config.maxTargetValue)}.`,
                 policy.urn,
             );
+        }
+        const scaleIn = bool(policy.props, `${base}.disableScaleIn`);
+        if (scaleIn === UNKNOWN) unchecked.add(`disableScaleIn of ${label(policy)}`);
+        else if (scaleIn === true) {
+            report(`${label(policy)} sets disableScaleIn, so the variant never scales back in and keeps paying for its peak. Remove disableScaleIn.`, policy.urn);
         }
         for (const key of ["scaleInCooldown", "scaleOutCooldown"]) {
             const cooldown = num(policy.props, `${base}.${key}`);
