@@ -6,6 +6,7 @@ import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
 import { ec2Imdsv2Required } from "./ec2/ec2-imdsv2-required";
 import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
 import { iamNoOverbroadManagedPolicies } from "./iam/iam-no-overbroad-managed-policies";
+import { iamNoPrivilegeEscalation } from "./iam/iam-no-privilege-escalation";
 import { iamNoWildcardPermissions } from "./iam/iam-no-wildcard-permissions";
 import { iamRoleTrustNoPublicOrForeignPrincipals } from "./iam/iam-role-trust-no-public-or-foreign-principals";
 import { kmsKeyPolicyNoPublicAccess } from "./kms/kms-key-policy-no-public-access";
@@ -13,6 +14,7 @@ import { lambdaRoleLeastPrivilege } from "./iam/lambda-role-least-privilege";
 import { lambdaFunctionUrlIamAuth } from "./lambda/lambda-function-url-iam-auth";
 import { lambdaNoPublicInvoke } from "./lambda/lambda-no-public-invoke";
 import { lambdaProvisionedConcurrency } from "./lambda/lambda-provisioned-concurrency";
+import { observabilityAlarmsRequired } from "./observability/observability-alarms-required";
 import { s3NoPublicOrCrossAccountGrants } from "./s3/s3-no-public-or-cross-account-grants";
 import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
@@ -25,6 +27,7 @@ export const policies: Policies = [
     iamNoOverbroadManagedPolicies,
     iamNoWildcardPermissions,
     iamRoleTrustNoPublicOrForeignPrincipals,
+    iamNoPrivilegeEscalation,
     lambdaRoleLeastPrivilege,
     lambdaProvisionedConcurrency,
     sagemakerEndpointAutoscaling,
@@ -42,4 +45,5 @@ export const policies: Policies = [
     sagemakerDataProtection,
     sagemakerNotebookNoInternetRootOrAwsKey,
     stackCostBudget,
+    observabilityAlarmsRequired,
 ];

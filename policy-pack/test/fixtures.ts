@@ -284,14 +284,15 @@ export function spec(specs: Spec[], name: string): Spec {
 }
 
 /**
- * A synthetic stack of `count` resources (rounded down to whole units of ten): per unit an inference API
- * with its role, inline policy, log group, function, alias and provisioned concurrency, and an endpoint
- * with its configuration, scalable target and scaling policy. Every unit is compliant, so policies walk
+ * A synthetic stack of `count` resources (rounded down to whole units of fourteen): per unit an inference API
+ * with its role, inline policy, log group, function, alias and provisioned concurrency, an endpoint
+ * with its configuration, scalable target and scaling policy, and error and latency alarms on the variant
+ * and the function. Every unit is compliant, so policies walk
  * their full pass path; names are unique per unit as in a real stack.
  */
 export function generatedStack(count: number): Spec[] {
     const specs: Spec[] = [];
-    for (let i = 0; i < Math.floor(count / 10); i++) {
+    for (let i = 0; i < Math.floor(count / 14); i++) {
         const endpointName = `endpoint-${i}`;
         const functionName = `inference-${i}`;
         const roleName = `lambda-role-${i}`;
@@ -337,7 +338,27 @@ export function generatedStack(count: number): Spec[] {
                 },
                 propertyDependencies: { resourceId: [`target-${i}`] },
             },
+            ...alarms(i, endpointName, functionName),
         );
     }
     return specs;
+}
+
+/** The four alarms observability-alarms-required asks of one unit: errors and latency, of the variant and of the function. */
+function alarms(i: number, endpointName: string, functionName: string): Spec[] {
+    const topic = `arn:aws:sns:${region}:${account}:alarms`;
+    const alarm = (what: string, namespace: string, metricName: string, dimensions: Record<string, string>, on: string): Spec => ({
+        type: "aws:cloudwatch/metricAlarm:MetricAlarm",
+        name: `alarm-${what}-${i}`,
+        props: { namespace, metricName, dimensions, statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", alarmActions: [topic] },
+        propertyDependencies: { dimensions: [on] },
+    });
+    const variant = { EndpointName: endpointName, VariantName: "AllTraffic" };
+    const fn = { FunctionName: functionName, Resource: `${functionName}:live` };
+    return [
+        alarm("5xx", "AWS/SageMaker", "Invocation5XXErrors", variant, `endpoint-${i}`),
+        alarm("latency", "AWS/SageMaker", "ModelLatency", variant, `endpoint-${i}`),
+        alarm("errors", "AWS/Lambda", "Errors", fn, `function-${i}`),
+        alarm("duration", "AWS/Lambda", "Duration", fn, `function-${i}`),
+    ];
 }
