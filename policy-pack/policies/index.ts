@@ -6,6 +6,7 @@ import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
 import { ec2Imdsv2Required } from "./ec2/ec2-imdsv2-required";
 import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
 import { iamNoOverbroadManagedPolicies } from "./iam/iam-no-overbroad-managed-policies";
+import { iamNoPrivilegeEscalation } from "./iam/iam-no-privilege-escalation";
 import { iamNoWildcardPermissions } from "./iam/iam-no-wildcard-permissions";
 import { iamRoleTrustNoPublicOrForeignPrincipals } from "./iam/iam-role-trust-no-public-or-foreign-principals";
 import { kmsKeyPolicyNoPublicAccess } from "./kms/kms-key-policy-no-public-access";
@@ -26,6 +27,7 @@ export const policies: Policies = [
     iamNoOverbroadManagedPolicies,
     iamNoWildcardPermissions,
     iamRoleTrustNoPublicOrForeignPrincipals,
+    iamNoPrivilegeEscalation,
     lambdaRoleLeastPrivilege,
     lambdaProvisionedConcurrency,
     sagemakerEndpointAutoscaling,

@@ -75,6 +75,34 @@ describe("iam-no-overbroad-managed-policies", () => {
     });
 });
 
+describe("iam-no-overbroad-managed-policies: AWS managed policies judged by their published documents", () => {
+    const policy = iamNoOverbroadManagedPolicies;
+    const attach = (name: string): Spec => ({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "a", props: { role: "r", policyArn: `arn:aws:iam::aws:policy/job-function/${name}` } });
+
+    it("rejects job-function policies with broad SageMaker or IAM rights that no name pattern catches", async () => {
+        for (const name of ["DataScientist", "SystemAdministrator"]) {
+            const out = await validateResource(policy, attach(name));
+            expect(out.violations, name).to.have.length(1);
+            expect(out.violations[0].message).to.include(`attaches the AWS managed policy ${name}`).and.include("on every resource");
+        }
+        const via = await validateResource(policy, { type: "aws:iam/role:Role", name: "r", props: { managedPolicyArns: ["arn:aws:iam::aws:policy/job-function/DataScientist"] } });
+        expect(via.violations).to.have.length(1);
+    });
+
+    it("passes read-only and narrow AWS managed policies, and an allowed exception", async () => {
+        for (const name of ["AmazonSageMakerReadOnly", "AmazonSSMManagedInstanceCore", "IAMReadOnlyAccess", "CloudWatchAgentServerPolicy"]) {
+            expect((await validateResource(policy, attach(name))).violations, name).to.deep.equal([]);
+        }
+        expect((await validateResource(policy, attach("DataScientist"), { allowedPolicies: ["DataScientist"] })).violations).to.deep.equal([]);
+    });
+
+    it("reports an AWS managed policy it does not know instead of passing it", async () => {
+        const out = await validateResource(policy, attach("NoSuchManagedPolicy"));
+        expect(out.violations).to.deep.equal([]);
+        expect(out.unchecked).to.include("NoSuchManagedPolicy").and.include("is not a published AWS managed policy this pack knows");
+    });
+});
+
 describe("iam-no-wildcard-permissions", () => {
     const policy = iamNoWildcardPermissions;
     const rolePolicy = (policyDoc: unknown): Spec => ({ type: "aws:iam/rolePolicy:RolePolicy", name: "p", props: { role: "r", policy: policyDoc } });

@@ -192,8 +192,13 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             resources: capture.resources,
             violations: ran.flatMap((result) => result.violations),
         };
-        out.write((o.json ? toJson(report) : toText(report)) + "\n");
-        if (!o.json) out.write(`\n${costSummary(capture.resources, config).join("\n")}\n`);
+        if (o.json) out.write(toJson(report) + "\n");
+        else {
+            // The cost goes just above the closing "Resources: ..." line, which stays the report's last.
+            const text = toText(report);
+            const last = text.lastIndexOf("\n");
+            out.write(`${text.slice(0, last)}\n${costSummary(capture.resources, config).join("\n")}\n\n${text.slice(last + 1)}\n`);
+        }
         return summarize(report).mandatory > 0 ? 1 : 0;
     } catch (e) {
         err.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);

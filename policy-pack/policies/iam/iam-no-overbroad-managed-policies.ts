@@ -1,6 +1,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { globMatch, isAwsManagedPolicyArn, managedPolicyName } from "../../lib/iam";
 import { label } from "../../lib/label";
+import { broadGrants } from "../../lib/managed-policies";
 import { T } from "../../lib/stack";
 import { list, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
@@ -14,6 +15,14 @@ const configSchema = {
             description: "Managed policy names (or '*' patterns) that may not be attached to any role, user or group.",
             default: ["AmazonSageMakerFullAccess", "AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "*FullAccess"],
         },
+        judgedServices: {
+            type: "array" as const,
+            items: { type: "string" as const },
+            description:
+                "Services whose write, tagging or permissions-management actions an AWS managed policy may not grant on every resource; " +
+                "AWS managed policies outside deniedPolicies are judged by their published documents against this list.",
+            default: ["iam", "sagemaker", "sts", "organizations", "kms"],
+        },
         allowedPolicies: {
             type: "array" as const,
             items: { type: "string" as const },
@@ -25,6 +34,7 @@ const configSchema = {
 
 interface Config {
     deniedPolicies: string[];
+    judgedServices: string[];
     allowedPolicies: string[];
 }
 
@@ -44,10 +54,11 @@ export const iamNoOverbroadManagedPolicies: ResourceValidationPolicy = {
     name,
     description:
         "No over-broad managed policy (AmazonSageMakerFullAccess, AdministratorAccess, PowerUserAccess, IAMFullAccess, any *FullAccess) " +
-        "attached to a role, user or group by any route: policy attachments, exclusive attachments or a role's managedPolicyArns.",
+        "attached to a role, user or group by any route: policy attachments, exclusive attachments or a role's managedPolicyArns; other AWS " +
+        "managed policies are judged by their published documents (no write or permissions-management action of the judged services on every resource).",
     enforcementLevel: "mandatory",
     configSchema,
-    validateResource: (args, reportViolation) => {
+    validateResource: async (args, reportViolation) => {
         const route = routes[args.type];
         if (!route) return;
         const config = args.getConfig<Config>();
@@ -70,7 +81,23 @@ export const iamNoOverbroadManagedPolicies: ResourceValidationPolicy = {
             const policyName = managedPolicyName(arn);
             const denied = config.deniedPolicies.find((pattern) => globMatch(policyName, pattern));
             const allowed = config.allowedPolicies.some((pattern) => globMatch(policyName, pattern));
-            if (denied && !allowed) {
+            if (allowed) continue;
+            if (!denied && isAwsManagedPolicyArn(arn)) {
+                const grants = await broadGrants(policyName, config.judgedServices);
+                if (grants === undefined) {
+                    unchecked.undecidable(`${policyName} (${arn}), attached by ${label(args)}, is not a published AWS managed policy this pack knows, so its content cannot be judged`);
+                } else if (grants.length > 0) {
+                    const shown = grants.slice(0, 5).join(", ") + (grants.length > 5 ? `, ... ${grants.length - 5} more` : "");
+                    reportViolation(
+                        `${label(args)} attaches the AWS managed policy ${policyName} (${arn}) to ${attachedTo}; its published document grants ${shown} ` +
+                            `on every resource (${name}.judgedServices: ${config.judgedServices.join(", ")}). ` +
+                            "Remove the attachment and grant the specific actions on specific resources with an inline aws.iam.RolePolicy " +
+                            `(or add '${policyName}' to ${name}.allowedPolicies if this exception is deliberate).`,
+                    );
+                }
+                continue;
+            }
+            if (denied) {
                 const owner = isAwsManagedPolicyArn(arn) ? "AWS managed policy" : "managed policy";
                 reportViolation(
                     `${label(args)} attaches the ${owner} ${policyName} (${arn}) to ${attachedTo}; ` +
