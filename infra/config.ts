@@ -255,7 +255,9 @@ const ec2TrainingSection = section({
     instanceType: text(EC2_INSTANCE_TYPE, "an EC2 instance type such as m5.xlarge").default("m5.xlarge").meta({ description: "EC2 instance type" }),
     amiSsmParameter: text(SSM_PARAMETER, "an SSM parameter name starting with /")
         .default("/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.7-ubuntu-22.04/latest/ami-id")
-        .meta({ description: "SSM parameter holding the AMI id" }),
+        .meta({ description: "SSM parameter holding the AMI id; read when the instance is first launched (or replaced), then kept" }),
+    amiId: text(/^ami-[0-9a-f]{8,17}$/, "an AMI id such as ami-0123456789abcdef0").optional()
+        .meta({ description: "pin the AMI instead of reading `amiSsmParameter`; changing it replaces the instance (a new run)" }),
     rootVolumeGb: integer(75, 16384).default(100).meta({ description: "encrypted gp3 root volume in GB" }),
     subnetId: text(/^subnet-[0-9a-f]{8,17}$/, "a subnet id such as subnet-0123456789abcdef0").optional()
         .meta({ description: "subnet to launch in", defaultText: "the default VPC" }),

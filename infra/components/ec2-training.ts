@@ -120,9 +120,11 @@ export class Ec2Training extends pulumi.ComponentResource {
             tags: args.tags,
         }, child);
 
-        const ami = aws.ssm.getParameterOutput({ name: ec2.amiSsmParameter }, child);
+        // The SSM parameter follows every Deep Learning AMI release; a running or finished training run must not be
+        // replaced for that, so the AMI resolved at launch is kept (ignoreChanges) unless config pins one.
+        const ami = ec2.amiId ?? aws.ssm.getParameterOutput({ name: ec2.amiSsmParameter }, child).value;
         const instance = new aws.ec2.Instance(`${name}-instance`, {
-            ami: ami.value,
+            ami,
             instanceType: ec2.instanceType,
             iamInstanceProfile: profile.name,
             subnetId: ec2.subnetId,
@@ -145,7 +147,7 @@ export class Ec2Training extends pulumi.ComponentResource {
                 ),
             userDataReplaceOnChange: true,
             tags: { ...args.tags, Name: `${name}-training` },
-        }, { parent: this, dependsOn: [permissions, ssm] });
+        }, { parent: this, dependsOn: [permissions, ssm], ignoreChanges: ec2.amiId ? [] : ["ami"] });
 
         this.instanceId = instance.id;
         this.roleArn = role.arn;

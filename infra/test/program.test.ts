@@ -338,6 +338,7 @@ describe("the Pulumi program under mocks", function () {
         const instance = prod.one("aws:ec2/instance:Instance");
         expect(instance.inputs).to.include({ instanceType: "m5.xlarge", instanceInitiatedShutdownBehavior: "terminate", ami: "ami-0c02fb55956c7d316" });
         expect(instance.inputs.keyName).to.equal(undefined);
+        expect(instance.options.ignoreChanges, "a new Deep Learning AMI release does not replace (retrain) the instance").to.deep.equal(["ami"]);
         expect(instance.inputs.metadataOptions).to.include({ httpTokens: "required" });
         expect(instance.inputs.rootBlockDevice).to.include({ encrypted: true, volumeSize: 100 });
         const sg = prod.one("aws:ec2/securityGroup:SecurityGroup");
@@ -359,6 +360,13 @@ describe("the Pulumi program under mocks", function () {
         expect(prod.one("aws:s3/bucket:Bucket").inputs.forceDestroy).to.equal(false);
         for (const r of store(dev)) expect(r.options.retainOnDelete ?? false, `dev ${r.name}`).to.equal(false);
         expect(dev.one("aws:s3/bucket:Bucket").inputs.forceDestroy, "a versioned bucket is deleted only with every version").to.equal(true);
+    });
+
+    it("ec2Training.amiId pins the AMI: changing it is a new run, and nothing is ignored", async () => {
+        const pinned = await capture("prod", { "sagemaker-classifier:ec2Training": { enabled: true, instanceType: "m5.xlarge", amiId: "ami-0123456789abcdef0" } });
+        const instance = pinned.one("aws:ec2/instance:Instance");
+        expect(instance.inputs.ami).to.equal("ami-0123456789abcdef0");
+        expect(instance.options.ignoreChanges ?? []).to.deep.equal([]);
     });
 
     it("the bucket is private, encrypted and versioned", () => {
