@@ -40,10 +40,14 @@ export function buildSourceArchive(sourceDir: string, outFile: string): SourceAr
     }
     const entries = listFiles(sourceDir);
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    // Written aside and renamed into place, so two programs at once (two previews, parallel tests) never read
+    // each other's half-written archive: the rename is atomic and the bytes are identical either way.
+    const partial = `${outFile}.${process.pid}.partial`;
     tar.create(
-        { gzip: { level: 9 }, file: outFile, cwd: sourceDir, portable: true, mtime: FIXED_MTIME, sync: true, noDirRecurse: true },
+        { gzip: { level: 9 }, file: partial, cwd: sourceDir, portable: true, mtime: FIXED_MTIME, sync: true, noDirRecurse: true },
         entries,
     );
-    const sha256 = crypto.createHash("sha256").update(fs.readFileSync(outFile)).digest("hex");
+    const sha256 = crypto.createHash("sha256").update(fs.readFileSync(partial)).digest("hex");
+    fs.renameSync(partial, outFile);
     return { file: outFile, sha256, entries };
 }

@@ -3,6 +3,7 @@
  * and what the user's next `pulumi up` would do about it.
  */
 import { expect } from "chai";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { CapturedResource, captureProgram, readStackConfig } from "../../tools/preview/capture";
 
@@ -88,5 +89,114 @@ describe("job names: a digest of exactly what SageMaker receives, plus project, 
         expect(otherStack).to.not.equal(tuning);
         expect(retry).to.not.equal(tuning);
         expect(retry).to.match(/^clf-prod-[0-9a-f]{10}$/);
+    });
+});
+
+/**
+ * Replace-on-change inputs per resource type, from terraform-provider-aws's schemas (RequiresReplace /
+ * ForceNew; see README, "What each config change does"); "*" means every input but tags and timeouts. The
+ * project's dynamic resources replace as their own diff() says. Anything else changes in place.
+ */
+const REPLACE_ON_CHANGE: Record<string, string[] | "*"> = {
+    "aws:sagemaker/trainingJob:TrainingJob": "*",
+    "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob": "*",
+    "aws:sagemaker/model:Model": "*",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "*",
+    "aws:sagemaker/endpoint:Endpoint": ["name"],
+    "aws:appautoscaling/target:Target": ["resourceId", "scalableDimension", "serviceNamespace"],
+    "aws:appautoscaling/policy:Policy": ["name", "resourceId", "scalableDimension", "serviceNamespace"],
+    "aws:lambda/function:Function": ["name"],
+    "aws:lambda/alias:Alias": ["name", "functionName"],
+    "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": ["functionName", "qualifier"],
+    "aws:ec2/instance:Instance": ["ami", "userData", "subnetId", "keyName", "availabilityZone"],
+    "aws:cloudwatch/logGroup:LogGroup": ["name"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult": ["tuningJobName"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobNameCheck": ["trainingJobName"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobResult": ["trainingJobName"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape": ["scalableResourceId", "instanceType"],
+};
+const IN_PLACE_ALWAYS = new Set(["tags", "tagsAll", "timeouts", "__provider"]);
+
+interface Plan {
+    replaced: string[];
+    updated: string[];
+    newJob: boolean;
+}
+
+/** What `pulumi up` would do going from `before` to `after`, replacing what a replaced input's change forces. */
+function plan(before: CapturedResource[], after: CapturedResource[]): Plan {
+    const old = new Map(before.filter((r) => r.custom).map((r) => [r.urn, r]));
+    const replaced = new Set<string>();
+    const updated = new Set<string>();
+    for (const r of after.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
+        const o = old.get(r.urn);
+        if (!o) continue;
+        const rule = REPLACE_ON_CHANGE[r.type] ?? [];
+        const forces = (key: string) => !IN_PLACE_ALWAYS.has(key) && (rule === "*" || rule.includes(key));
+        const changed = Object.keys({ ...o.inputs, ...r.inputs }).filter((k) => JSON.stringify(o.inputs[k]) !== JSON.stringify(r.inputs[k]) && k !== "__provider");
+        // An input taken from a replaced resource changes too (its outputs become new), as the engine assumes.
+        const cascaded = Object.entries(r.propertyDependencies).filter(([, deps]) => deps.some((d) => replaced.has(d))).map(([k]) => k);
+        const keys = [...new Set([...changed, ...cascaded])];
+        if (keys.some(forces)) replaced.add(r.urn);
+        else if (keys.length > 0) updated.add(r.urn);
+    }
+    const label = (urn: string) => (after.find((r) => r.urn === urn) as CapturedResource).type.split(":").pop() as string;
+    const jobs = after.filter((r) => r.type === TRAINING_JOB || r.type === TUNING_JOB);
+    return {
+        replaced: [...replaced].map(label).sort(),
+        updated: [...updated].map(label).sort(),
+        newJob: jobs.some((j) => replaced.has(j.urn) || !old.has(j.urn)),
+    };
+}
+
+/** The README's row for a change: exactly what `plan` finds. */
+function row(change: string, p: Plan): string {
+    const list = (names: string[]) => (names.length ? [...new Set(names)].join(", ") : "—");
+    return `| ${change} | ${list(p.replaced)} | ${list(p.updated)} | ${p.newJob ? "yes" : "no"} |`;
+}
+
+describe("lifecycle matrix: what each config change does on the next pulumi up", function () {
+    this.timeout(600_000);
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const changes: Array<[string, string, Overrides, (p: Plan) => void]> = [
+        ["a hyperparameter (`training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:training": { hyperparameters: { epochs: 3 } } },
+            (p) => expect(p).to.include({ newJob: true }) && expect(p.replaced).to.include.members(["HyperParameterTuningJob", "Model", "EndpointConfiguration"])],
+        ["the wait timeout (`training.tuning.waitTimeoutMinutes`)", "prod", { "sagemaker-classifier:training": { tuning: { waitTimeoutMinutes: 600 } } },
+            (p) => expect(p).to.deep.equal({ replaced: [], updated: ["BestTuningResult"], newJob: false })],
+        ["the training instance type", "prod", { "sagemaker-classifier:training": { instanceType: "ml.m5.2xlarge" } },
+            (p) => expect(p).to.include({ newJob: true })],
+        ["`endpoint.instanceType`", "prod", { "sagemaker-classifier:endpoint": { instanceType: "ml.c5.xlarge" } },
+            (p) => expect(p.replaced).to.include.members(["EndpointConfiguration", "VariantShape", "Target", "Policy"]) && expect(p.updated).to.include("Endpoint")],
+        ["`endpoint.initialInstanceCount`", "prod", { "sagemaker-classifier:endpoint": { initialInstanceCount: 2 } },
+            (p) => expect(p.replaced).to.deep.equal(["EndpointConfiguration"]) && expect(p.newJob).to.equal(false)],
+        ["`autoscaling.minCapacity` / `maxCapacity`", "prod", { "sagemaker-classifier:autoscaling": { maxCapacity: 6 } },
+            (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include("Target")],
+        ["`api.memoryMb`", "prod", { "sagemaker-classifier:api": { memoryMb: 2048 } },
+            (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include("Function")],
+        ["`api.provisionedConcurrency`", "prod", { "sagemaker-classifier:api": { provisionedConcurrency: 4 } },
+            (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include.members(["ProvisionedConcurrencyConfig", "LambdaConcurrencyCheck"])],
+        ["`tags`", "prod", { "sagemaker-classifier:tags": { "cost-center": "ml-research" } },
+            (p) => expect(p.replaced).to.deep.equal([]) && expect(p.newJob).to.equal(false)],
+        ["the model URL (`training.modelDataUrl`, existing mode)", "dev", { "sagemaker-classifier:training": { modelDataUrl: "s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model-v2/model.tar.gz" } },
+            (p) => expect(p.replaced).to.include.members(["Model", "EndpointConfiguration"]) && expect(p.updated).to.include("Endpoint")],
+    ];
+    const bases: Record<string, CapturedResource[]> = {};
+    const plans: Plan[] = [];
+
+    before(async () => {
+        [bases.prod, bases.dev] = await Promise.all([capture("prod"), capture("dev")]);
+        // Three at a time: each capture runs the program in its own process.
+        for (let i = 0; i < changes.length; i += 3) {
+            const batch = changes.slice(i, i + 3);
+            const results = await Promise.all(batch.map(([, stack, patch]) => capture(stack, patch)));
+            results.forEach((after, j) => (plans[i + j] = plan(bases[batch[j][1]], after)));
+        }
+    });
+
+    changes.forEach(([change, , , check], i) => {
+        it(`${change}: as the provider's replace rules say, and as the README's table says`, () => {
+            check(plans[i]);
+            expect(readme, "README table row (copy it from this message if the program changed)").to.include(row(change, plans[i]));
+        });
     });
 });

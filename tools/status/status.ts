@@ -45,22 +45,16 @@ export async function collectStatus(client: SageMakerApi, targets: StackTargets,
 
 async function collectJob(client: SageMakerApi, t: StackTargets, nowMs: number): Promise<StackStatus["job"]> {
     if (t.trainingMode === "existing") return undefined;
-    if (t.trainingMode === "tuning") {
-        const name = t.tuningJobName ?? (await newestJob(client, "tuning", t));
-        if (!name) return { kind: "missing", what: "tuning job", detail: `no tuning job named ${t.jobPrefix}-<digest> in ${t.region} yet` };
-        try {
-            return tuningProgress(await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name })), nowMs);
-        } catch (error) {
-            if (isNotFound(error)) return { kind: "missing", what: "tuning job", detail: `tuning job ${name} not found in ${t.region}` };
-            throw error;
-        }
-    }
-    const name = t.trainingJobName ?? (await newestJob(client, "training", t));
-    if (!name) return { kind: "missing", what: "training job", detail: `no training job named ${t.jobPrefix}-<digest> in ${t.region} yet` };
+    const kind = t.trainingMode === "tuning" ? "tuning" : "training";
+    const what = `${kind} job`;
+    const name = (kind === "tuning" ? t.tuningJobName : t.trainingJobName) ?? (await newestJob(client, kind, t));
+    if (!name) return { kind: "missing", what, detail: `no ${what} named ${t.jobPrefix}-<digest> in ${t.region} yet` };
     try {
-        return trainingProgress(await client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })), nowMs);
+        return kind === "tuning"
+            ? tuningProgress(await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name })), nowMs)
+            : trainingProgress(await client.send(new DescribeTrainingJobCommand({ TrainingJobName: name })), nowMs);
     } catch (error) {
-        if (isNotFound(error)) return { kind: "missing", what: "training job", detail: `training job ${name} not found in ${t.region}` };
+        if (isNotFound(error)) return { kind: "missing", what, detail: `${what} ${name} not found in ${t.region}` };
         throw error;
     }
 }
