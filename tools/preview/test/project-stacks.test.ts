@@ -72,9 +72,11 @@ const ready = ["infra/index.ts", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "policy-
                 const types = new Set(json.report.resources.map((r) => r.type));
                 const expected = stack === "prod" ? [...COMMON_TYPES, ...PROD_ONLY_TYPES] : COMMON_TYPES;
                 expect([...types]).to.include.members(expected);
-                // The best-model waiter: a dynamic resource, typed "pulumi-nodejs:dynamic:Resource" or, with a
-                // custom type name, "pulumi-nodejs:dynamic/<module>:<Name>".
-                expect([...types].some((t) => t.startsWith("pulumi-nodejs:dynamic")), "dynamic resource").to.equal(stack === "prod");
+                // Dynamic resources (prod's best-model waiter, the Lambda concurrency check) are typed
+                // "pulumi-nodejs:dynamic:Resource" or, with a custom type name, "pulumi-nodejs:dynamic/<module>:<Name>".
+                const dynamic = json.report.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic")).map((r) => r.name);
+                if (stack === "prod") expect(dynamic.length, "prod's dynamic resources").to.be.greaterThan(1);
+                expect(dynamic.some((n) => n.includes("concurrency-check")), "the Lambda concurrency check").to.equal(true);
                 if (stack === "dev") {
                     expect([...types]).not.to.include.members(["aws:ec2/instance:Instance"]);
                     expect([...types], "serverless: no Application Auto Scaling").not.to.include.members(["aws:appautoscaling/target:Target"]);
