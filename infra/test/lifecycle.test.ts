@@ -196,7 +196,8 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
     changes.forEach(([change, , , check], i) => {
         it(`${change}: as the provider's replace rules say, and as the README's table says`, () => {
             check(plans[i]);
-            expect(readme, "README table row (copy it from this message if the program changed)").to.include(row(change, plans[i]));
+            const expected = row(change, plans[i]);
+            expect(readme.includes(expected), `README's lifecycle table lacks this row (replace the row for this change with it):\n${expected}\n`).to.equal(true);
         });
     });
 });
