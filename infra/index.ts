@@ -98,6 +98,7 @@ if (training.mode === "existing") {
 const ec2Training = config.ec2Training.enabled && dataset
     ? new Ec2Training("ec2", {
         context,
+        sdk,
         ec2: config.ec2Training,
         artifactBucket: store.bucketName,
         sourceKey: store.sourceKey,

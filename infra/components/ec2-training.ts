@@ -7,13 +7,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { AwsContext } from "../aws-context";
+import { AwsSdkSettings } from "../aws-sdk-settings";
 import { Ec2TrainingConfig } from "../config";
 import { hyperparameterWireValues } from "../contract";
 import { listPrefixStatement, policyDocument, s3ObjectArn, s3ObjectsArn, serviceTrustPolicy } from "../iam";
+import { DefaultVpcCheck } from "./default-vpc-check";
 import { S3Location } from "./sagemaker-role";
 
 export interface Ec2TrainingArgs {
     context: AwsContext;
+    /** The provider's identity, for the default-VPC check. */
+    sdk: pulumi.Input<AwsSdkSettings>;
     ec2: Ec2TrainingConfig;
     artifactBucket: pulumi.Input<string>;
     sourceKey: string;
@@ -113,12 +117,14 @@ export class Ec2Training extends pulumi.ComponentResource {
         const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags: args.tags }, child);
 
         const vpcId = ec2.subnetId ? aws.ec2.getSubnetOutput({ id: ec2.subnetId }, child).vpcId : undefined;
+        // Without a subnet both the group and the instance land in the default VPC, which must exist.
+        const network = ec2.subnetId ? [] : [new DefaultVpcCheck(`${name}-default-vpc-check`, { sdk: args.sdk }, child)];
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
             description: "EC2 training: no inbound; HTTPS out to S3, SSM and package mirrors",
             vpcId,
             egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS" }],
             tags: args.tags,
-        }, child);
+        }, { parent: this, dependsOn: network });
 
         // The SSM parameter follows every Deep Learning AMI release; a running or finished training run must not be
         // replaced for that, so the AMI resolved at launch is kept (ignoreChanges) unless config pins one.
@@ -147,7 +153,7 @@ export class Ec2Training extends pulumi.ComponentResource {
                 ),
             userDataReplaceOnChange: true,
             tags: { ...args.tags, Name: `${name}-training` },
-        }, { parent: this, dependsOn: [permissions, ssm], ignoreChanges: ec2.amiId ? [] : ["ami"] });
+        }, { parent: this, dependsOn: [permissions, ssm, ...network], ignoreChanges: ec2.amiId ? [] : ["ami"] });
 
         this.instanceId = instance.id;
         this.roleArn = role.arn;

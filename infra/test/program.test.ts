@@ -362,6 +362,17 @@ describe("the Pulumi program under mocks", function () {
         expect(dev.one("aws:s3/bucket:Bucket").inputs.forceDestroy, "a versioned bucket is deleted only with every version").to.equal(true);
     });
 
+    it("without ec2Training.subnetId the default VPC is checked first; with one there is no check", async () => {
+        const check = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:DefaultVpcCheck");
+        expect(check.inputs.sdk).to.include({ region: "us-east-1" });
+        expect(prod.one("aws:ec2/instance:Instance").dependencies, "the instance waits for the check").to.include(check.urn);
+        expect(prod.one("aws:ec2/securityGroup:SecurityGroup").dependencies, "so does its security group").to.include(check.urn);
+        const inSubnet = await capture("prod", { "sagemaker-classifier:ec2Training": { enabled: true, instanceType: "m5.xlarge", subnetId: "subnet-0123456789abcdef0" } });
+        expect(inSubnet.all("pulumi-nodejs:dynamic/sagemaker-classifier:DefaultVpcCheck")).to.deep.equal([]);
+        expect(inSubnet.one("aws:ec2/instance:Instance").inputs.subnetId).to.equal("subnet-0123456789abcdef0");
+        expect(dev.all("pulumi-nodejs:dynamic/sagemaker-classifier:DefaultVpcCheck"), "no EC2 training, no check").to.deep.equal([]);
+    });
+
     it("ec2Training.amiId pins the AMI: changing it is a new run, and nothing is ignored", async () => {
         const pinned = await capture("prod", { "sagemaker-classifier:ec2Training": { enabled: true, instanceType: "m5.xlarge", amiId: "ami-0123456789abcdef0" } });
         const instance = pinned.one("aws:ec2/instance:Instance");

@@ -77,6 +77,7 @@ const ready = ["infra/index.ts", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "policy-
                 const dynamic = json.report.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic")).map((r) => r.name);
                 if (stack === "prod") expect(dynamic.length, "prod's dynamic resources").to.be.greaterThan(1);
                 expect(dynamic.some((n) => n.includes("concurrency-check")), "the Lambda concurrency check").to.equal(true);
+                expect(dynamic.some((n) => n.includes("default-vpc-check")), "prod's EC2 run without a subnet checks the default VPC").to.equal(stack === "prod");
                 if (stack === "dev") {
                     expect([...types]).not.to.include.members(["aws:ec2/instance:Instance"]);
                     expect([...types], "serverless: no Application Auto Scaling").not.to.include.members(["aws:appautoscaling/target:Target"]);
