@@ -5,7 +5,7 @@ import { label } from "../../lib/label";
 import { principalsOf } from "../../lib/principals";
 import { RoleGraph } from "../../lib/roles";
 import { StackIndex, T } from "../../lib/stack";
-import { get, isUnknownSentinel, raw, str, Unchecked, UNKNOWN } from "../../lib/unknown";
+import { get, raw, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "iam-service-role-least-privilege";
 
@@ -152,7 +152,8 @@ function roleKinds(role: PolicyResource): RoleKind[] | typeof UNKNOWN {
 function referencedBuckets(value: unknown, out: Set<string>): void {
     const v = raw(value);
     if (typeof v === "string") {
-        if (!isUnknownSentinel(v)) for (const match of v.matchAll(s3Uri)) out.add(match[1]);
+        // An unknown sentinel is a UUID, never an s3:// URI.
+        for (const match of v.matchAll(s3Uri)) out.add(match[1]);
     } else if (Array.isArray(v)) {
         for (const item of v) referencedBuckets(item, out);
     } else if (v !== null && typeof v === "object") {
