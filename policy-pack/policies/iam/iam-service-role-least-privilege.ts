@@ -1,9 +1,9 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { buckets } from "../../lib/buckets";
-import { expandAction, globMatch, hasWildcard, isAllActions, isAwsManagedPolicyArn, managedPolicyName, parsePolicyDocument, resourceScope, Statement } from "../../lib/iam";
+import { expandAction, globMatch, grantedActions, hasWildcard, isAllActions, isAwsManagedPolicyArn, managedPolicyName, parsePolicyDocument, resourceScope, Statement } from "../../lib/iam";
 import { label } from "../../lib/label";
 import { principalsOf } from "../../lib/principals";
-import { RoleGraph } from "../../lib/roles";
+import { judgeRoleStatements, RoleGraph } from "../../lib/roles";
 import { StackIndex, T } from "../../lib/stack";
 import { get, raw, str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
@@ -225,22 +225,9 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
                     role.urn,
                 );
             }
-            for (const { source, parsed } of perms.documents) {
-                if (parsed.kind === "unknown") {
-                    unchecked.add(`the policy document of ${source}`);
-                    continue;
-                }
-                if (parsed.kind === "invalid") {
-                    reportViolation(`${subject}: the policy document of ${source} is invalid (${parsed.error}). Fix the document so its permissions can be checked.`, role.urn);
-                    continue;
-                }
-                for (const statement of parsed.statements) {
-                    if (statement.unknownKeys.length > 0) unchecked.add(`${statement.unknownKeys.join("/")} of ${statement.label} in ${source}`);
-                    for (const problem of await judge(statement, kind, allowed, bucketsOfStack, unchecked, source)) {
-                        reportViolation(`${subject}, ${source}, ${statement.label}: ${problem}`, role.urn);
-                    }
-                }
-            }
+            await judgeRoleStatements(role, perms, subject, unchecked, reportViolation, (statement, source) =>
+                judge(statement, kind, allowed, bucketsOfStack, unchecked, source),
+            );
         }
         for (const item of graph.unattached) unchecked.add(item);
         unchecked.finish();
@@ -266,9 +253,7 @@ async function judge(
             problems.push(`Action '${pattern}' grants every AWS action. ${remedy}`);
             continue;
         }
-        const expanded = await expandAction(pattern);
-        // A plain action missing from the IAM data is still judged by its name.
-        const actions = expanded.length > 0 || hasWildcard(pattern) ? expanded : [pattern];
+        const actions = await grantedActions(pattern);
         const extra = actions.filter((a) => !allowed.has(a.toLowerCase()));
         if (extra.length > 0) {
             const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
