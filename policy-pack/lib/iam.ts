@@ -139,6 +139,12 @@ export function expandAction(pattern: string): Promise<string[]> {
     return cached;
 }
 
+/** The actions a pattern grants, for comparing with an allow list: a plain action missing from the IAM data is still judged by its name. */
+export async function grantedActions(pattern: string): Promise<string[]> {
+    const expanded = await expandAction(pattern);
+    return expanded.length > 0 || hasWildcard(pattern) ? expanded : [pattern];
+}
+
 export function isAllActions(pattern: string): boolean {
     return /^\*+$/.test(pattern.trim());
 }

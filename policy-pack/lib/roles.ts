@@ -3,10 +3,10 @@
  * policy reaching each role by any route, gathered in one pass over the stack.
  */
 import { PolicyResource } from "@pulumi/policy";
-import { ParsedDocument, parsePolicyDocument, roleNameFromArn } from "./iam";
+import { ParsedDocument, parsePolicyDocument, roleNameFromArn, Statement } from "./iam";
 import { label } from "./label";
 import { link, nameKeys, StackIndex, T } from "./stack";
-import { get, list, str, UNKNOWN } from "./unknown";
+import { get, list, str, Unchecked, UNKNOWN } from "./unknown";
 
 export interface RoleDocument {
     /** Where the document comes from, for messages ("RolePolicy 'lambda-invoke'"). */
@@ -131,4 +131,32 @@ export class RoleGraph {
 /** A Lambda function's role, resolved by ARN/name or by dependency. */
 export function functionRole(index: StackIndex, fn: PolicyResource) {
     return link(index, fn, "role", T.role, roleKeys);
+}
+
+/**
+ * Judges every statement of a role's policy documents with `judge`, reporting each problem on the role as
+ * "<subject>, <source>, <statement>: <problem>"; unknown documents and statement keys go to `unchecked`.
+ */
+export async function judgeRoleStatements(
+    role: PolicyResource,
+    perms: RolePermissions,
+    subject: string,
+    unchecked: Unchecked,
+    report: (message: string, urn: string) => void,
+    judge: (statement: Statement, source: string) => Promise<string[]>,
+): Promise<void> {
+    for (const { source, parsed } of perms.documents) {
+        if (parsed.kind === "unknown") {
+            unchecked.add(`the policy document of ${source}`);
+            continue;
+        }
+        if (parsed.kind === "invalid") {
+            report(`${subject}: the policy document of ${source} is invalid (${parsed.error}). Fix the document so its permissions can be checked.`, role.urn);
+            continue;
+        }
+        for (const statement of parsed.statements) {
+            if (statement.unknownKeys.length > 0) unchecked.add(`${statement.unknownKeys.join("/")} of ${statement.label} in ${source}`);
+            for (const problem of await judge(statement, source)) report(`${subject}, ${source}, ${statement.label}: ${problem}`, role.urn);
+        }
+    }
 }

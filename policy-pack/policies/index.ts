@@ -8,6 +8,7 @@ import { ec2NoPublicIngress } from "./ec2/ec2-no-public-ingress";
 import { iamNoOverbroadManagedPolicies } from "./iam/iam-no-overbroad-managed-policies";
 import { iamNoPrivilegeEscalation } from "./iam/iam-no-privilege-escalation";
 import { iamNoWildcardPermissions } from "./iam/iam-no-wildcard-permissions";
+import { iamServiceRoleLeastPrivilege } from "./iam/iam-service-role-least-privilege";
 import { iamRoleTrustNoPublicOrForeignPrincipals } from "./iam/iam-role-trust-no-public-or-foreign-principals";
 import { kmsKeyPolicyNoPublicAccess } from "./kms/kms-key-policy-no-public-access";
 import { lambdaRoleLeastPrivilege } from "./iam/lambda-role-least-privilege";
@@ -29,6 +30,7 @@ export const policies: Policies = [
     iamRoleTrustNoPublicOrForeignPrincipals,
     iamNoPrivilegeEscalation,
     lambdaRoleLeastPrivilege,
+    iamServiceRoleLeastPrivilege,
     lambdaProvisionedConcurrency,
     sagemakerEndpointAutoscaling,
     allowedInstanceTypes,

@@ -74,6 +74,17 @@ function sagemakerPolicy(bucket: string): string {
     });
 }
 
+function ec2Policy(bucket: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ReadData", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${bucket}/data/*`, `arn:aws:s3:::${bucket}/code/sourcedir.tar.gz`] },
+            { Sid: "ListData", Effect: "Allow", Action: ["s3:ListBucket"], Resource: `arn:aws:s3:::${bucket}` },
+            { Sid: "WriteModel", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `arn:aws:s3:::${bucket}/output/ec2/*` },
+        ],
+    });
+}
+
 const trust = (service: string) =>
     JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
 
@@ -250,7 +261,7 @@ export function projectStack(stack: StackName, preview = false): Spec[] {
             {
                 type: "aws:iam/rolePolicy:RolePolicy",
                 name: "ec2-role-policy",
-                props: { role: `ec2-role-${stack}-55ee66f`, policy: sagemakerPolicy(bucket) },
+                props: { role: `ec2-role-${stack}-55ee66f`, policy: ec2Policy(bucket) },
                 propertyDependencies: { role: ["ec2-role"] },
             },
             { type: "aws:iam/instanceProfile:InstanceProfile", name: "ec2-profile", props: { role: `ec2-role-${stack}-55ee66f` } },

@@ -124,6 +124,17 @@ const faults: [string, string, Fault][] = [
         },
     ],
     [
+        "the SageMaker execution role reading another bucket",
+        "iam-service-role-least-privilege",
+        (rs) => {
+            const permissions = rs.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && String(r.inputs.policy).includes("PullFrameworkImages"));
+            if (!permissions) throw new Error("the captured stack has no SageMaker execution role policy");
+            const document = JSON.parse(permissions.inputs.policy as string) as { Statement: object[] };
+            document.Statement.push({ Sid: "ReadOtherBucket", Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::other-bucket/*" });
+            set(permissions, "policy", JSON.stringify(document));
+        },
+    ],
+    [
         "a tuning job whose trials each run on 16 instances",
         "sagemaker-training-instance-count",
         (rs) => {
@@ -178,7 +189,7 @@ describe("the project's stacks through the policy pack process", function () {
             expect(mandatory(violations).map((v) => `${v.policyName}: ${v.message}`)).to.deep.equal([]);
             // The program builds the Lambda's inline policy from ARNs known at preview, so it is judged in full
             // now, not deferred as unknown (that path is covered by the policy's own tests).
-            expect(violations.filter((v) => v.policyName === "lambda-role-least-privilege" || v.policyName === "iam-no-wildcard-permissions")).to.deep.equal([]);
+            expect(violations.filter((v) => ["lambda-role-least-privilege", "iam-service-role-least-privilege", "iam-no-wildcard-permissions"].includes(v.policyName))).to.deep.equal([]);
         });
     }
 

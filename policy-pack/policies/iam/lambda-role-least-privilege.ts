@@ -1,6 +1,6 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { expandAction, globMatch, hasWildcard, isAllActions, managedPolicyName, resourceScope, Statement } from "../../lib/iam";
-import { functionRole, RoleGraph } from "../../lib/roles";
+import { globMatch, grantedActions, hasWildcard, isAllActions, managedPolicyName, resourceScope, Statement } from "../../lib/iam";
+import { functionRole, judgeRoleStatements, RoleGraph } from "../../lib/roles";
 import { label } from "../../lib/label";
 import { StackIndex, T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -90,21 +90,9 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
                     role.urn,
                 );
             }
-            for (const { source, parsed } of perms.documents) {
-                if (parsed.kind === "unknown") {
-                    unchecked.add(`the policy document of ${source}`);
-                    continue;
-                }
-                if (parsed.kind === "invalid") {
-                    reportViolation(`${subject}: the policy document of ${source} is invalid (${parsed.error}).`, role.urn);
-                    continue;
-                }
-                for (const statement of parsed.statements) {
-                    if (statement.unknownKeys.length > 0) unchecked.add(`${statement.unknownKeys.join("/")} of ${statement.label} in ${source}`);
-                    const problems = await judge(statement, allowed, config, logGroupsKnown ? logGroups : undefined);
-                    for (const problem of problems) reportViolation(`${subject}, ${source}, ${statement.label}: ${problem}`, role.urn);
-                }
-            }
+            await judgeRoleStatements(role, perms, subject, unchecked, reportViolation, (statement) =>
+                judge(statement, allowed, config, logGroupsKnown ? logGroups : undefined),
+            );
         }
         for (const item of graph.unattached) unchecked.add(item);
         unchecked.finish();
@@ -122,9 +110,7 @@ async function judge(statement: Statement, allowed: Set<string>, config: Config,
             problems.push(`Action '${pattern}' grants every AWS action. Grant only [${config.allowedActions.join(", ")}].`);
             continue;
         }
-        const expanded = await expandAction(pattern);
-        // A plain action missing from the IAM data is still judged by its name.
-        const actions = expanded.length > 0 || hasWildcard(pattern) ? expanded : [pattern];
+        const actions = await grantedActions(pattern);
         const extra = actions.filter((a) => !allowed.has(a.toLowerCase()));
         if (extra.length > 0) {
             const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
