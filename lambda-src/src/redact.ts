@@ -13,9 +13,12 @@ const URL_TOKEN = /\S+/g;
 const LOOKS_LIKE_URL = /[a-z][a-z0-9+.-]*(?::|%(?:25)*3a)(?:\/\/|\\\/\\\/|(?:%(?:25)*2f){2})|^["'(<[{]*\//i;
 const QUERY_MARKER = /\?|#|%(?:25)*3f|%(?:25)*23|\\u003f|\\u0023/i;
 const CREDENTIAL_PARAMETER = /(x-amz-[a-z0-9-]+|signature|awsaccesskeyid|sig|token|access_token|id_token|api_key|apikey|password|secret)(=|:\s*|%(?:25)*3[ad]|\\u003d)[^&\s]*/gi;
+// Both rules need one of these characters; most log fields (levels, ids, codes) have none and skip the regexes.
+const MAY_HOLD_SECRET = /[?#%\\=:]/;
 export const REDACTED = "[redacted]";
 
 export function scrubSecrets(text: string): string {
+    if (!MAY_HOLD_SECRET.test(text)) return text;
     const withoutQueries = text.replace(URL_TOKEN, (token) => {
         if (!LOOKS_LIKE_URL.test(token)) return token;
         const marker = QUERY_MARKER.exec(token);
