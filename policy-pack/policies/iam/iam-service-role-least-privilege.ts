@@ -105,27 +105,21 @@ interface Config {
 interface RoleKind {
     service: string;
     what: string;
-    actions: (c: Config) => string[];
-    actionsKey: keyof Config;
-    managed: (c: Config) => string[];
-    managedKey: keyof Config;
+    actionsKey: "sagemakerAllowedActions" | "ec2AllowedActions";
+    managedKey: "sagemakerAllowedManagedPolicies" | "ec2AllowedManagedPolicies";
 }
 
 const kinds: RoleKind[] = [
     {
         service: "sagemaker.amazonaws.com",
         what: "SageMaker execution role",
-        actions: (c) => c.sagemakerAllowedActions,
         actionsKey: "sagemakerAllowedActions",
-        managed: (c) => c.sagemakerAllowedManagedPolicies,
         managedKey: "sagemakerAllowedManagedPolicies",
     },
     {
         service: "ec2.amazonaws.com",
         what: "EC2 instance role",
-        actions: (c) => c.ec2AllowedActions,
         actionsKey: "ec2AllowedActions",
-        managed: (c) => c.ec2AllowedManagedPolicies,
         managedKey: "ec2AllowedManagedPolicies",
     },
 ];
@@ -209,7 +203,7 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
         const graph = new RoleGraph(index);
         const bucketsOfStack = stackBuckets(index, config);
         const allowedByKind = new Map<RoleKind, Set<string>>();
-        for (const kind of kinds) allowedByKind.set(kind, await expandAll(kind.actions(config)));
+        for (const kind of kinds) allowedByKind.set(kind, await expandAll(config[kind.actionsKey]));
 
         for (const [role, kind] of judged) {
             const subject = `${label(role)} (${kind.what})`;
@@ -218,10 +212,10 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
             for (const item of perms.unresolved) unchecked.add(`${item} (attached to ${label(role)})`);
             for (const { arn, via } of perms.opaqueManaged) {
                 const policyName = managedPolicyName(arn);
-                if (isAwsManagedPolicyArn(arn) && kind.managed(config).some((p) => globMatch(policyName, p))) continue;
+                if (isAwsManagedPolicyArn(arn) && config[kind.managedKey].some((p) => globMatch(policyName, p))) continue;
                 reportViolation(
                     `${subject} has managed policy ${policyName} (${arn}) attached by ${via}; it is not among ${name}.${kind.managedKey} ` +
-                        `[${kind.managed(config).join(", ")}]. Detach it and grant only the needed actions on the stack's own resources in an inline aws.iam.RolePolicy.`,
+                        `[${config[kind.managedKey].join(", ")}]. Detach it and grant only the needed actions on the stack's own resources in an inline aws.iam.RolePolicy.`,
                     role.urn,
                 );
             }
