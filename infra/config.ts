@@ -254,7 +254,7 @@ const ec2TrainingSection = section({
     enabled: boolean().default(false).meta({ description: "also train on an EC2 Deep Learning AMI instance" }),
     instanceType: text(EC2_INSTANCE_TYPE, "an EC2 instance type such as m5.xlarge").default("m5.xlarge").meta({ description: "EC2 instance type" }),
     amiSsmParameter: text(SSM_PARAMETER, "an SSM parameter name starting with /")
-        .default("/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.7-ubuntu-22.04/latest/ami-id")
+        .default("/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.12-ubuntu-24.04/latest/ami-id")
         .meta({ description: "SSM parameter holding the AMI id; read when the instance is first launched (or replaced), then kept" }),
     amiId: text(/^ami-[0-9a-f]{8,17}$/, "an AMI id such as ami-0123456789abcdef0").optional()
         .meta({ description: "pin the AMI instead of reading `amiSsmParameter`; changing it replaces the instance (a new run)" }),

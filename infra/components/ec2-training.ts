@@ -1,7 +1,13 @@
 /**
  * Training on a plain EC2 instance, the course's second path: a Deep Learning AMI instance that downloads the
- * code and dataset, runs ec2_train.py with the stack's hyperparameters, uploads model.tar.gz and terminates
- * itself. No SSH: no key pair (unless configured), no inbound rule; Session Manager reaches it if needed.
+ * code and dataset, runs ec2_train.py with the stack's hyperparameters, uploads model.tar.gz and stops itself.
+ * No SSH: no key pair (unless configured), no inbound rule; Session Manager reaches it if needed.
+ *
+ * The run is one-shot. The instance stops rather than terminates, because the provider drops a terminated
+ * instance from the state on `pulumi refresh` (its read treats `terminated` as not found) and the next
+ * `pulumi up` would launch it again; a stopped one stays in the state, so nothing happens until an input
+ * changes. And when the instance is replaced without a change of run (same run id, e.g. a new subnet),
+ * ec2_train.py finds this run's model in S3 and powers off without training or overwriting it.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -40,7 +46,7 @@ function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The boot script. It always ends in a shutdown, which terminates the instance, so a failure stops billing too. */
+/** The boot script. It always ends in a shutdown, which stops the instance, so a failure stops compute billing too. */
 export function renderUserData(p: UserDataParams): string {
     const work = "/opt/ml-train";
     return [
@@ -55,13 +61,12 @@ export function renderUserData(p: UserDataParams): string {
         `tar -xzf "$WORK/sourcedir.tar.gz" -C "$WORK/code"`,
         `aws s3 sync ${shellQuote(p.datasetUri)} "$WORK/data" --only-show-errors`,
         `cat > "$WORK/config.json" <<'TRAINING_CONFIG'`,
-        JSON.stringify(p.trainingConfig, null, 2),
+        JSON.stringify({ ...p.trainingConfig, "model-uri": p.modelUri }, null, 2),
         "TRAINING_CONFIG",
-        // The Deep Learning AMI keeps PyTorch in its own virtual environment.
-        `PYTHON=/opt/pytorch/bin/python3; [ -x "$PYTHON" ] || PYTHON=python3`,
+        // The Deep Learning AMI keeps PyTorch (and boto3) in its own virtual environment (release notes: python_location).
+        `PYTHON=/opt/pytorch/bin/python; [ -x "$PYTHON" ] || PYTHON=python3`,
+        // ec2_train.py skips a run whose model exists, else trains and uploads model.tar.gz without overwriting.
         `cd "$WORK/code" && "$PYTHON" ec2_train.py --config "$WORK/config.json"`,
-        `tar -czf "$WORK/model.tar.gz" -C "$WORK/model" .`,
-        `aws s3 cp "$WORK/model.tar.gz" ${shellQuote(p.modelUri)} --only-show-errors`,
         "",
     ].join("\n");
 }
@@ -83,12 +88,14 @@ export class Ec2Training extends pulumi.ComponentResource {
             "output-data-dir": "/opt/ml-train/output",
             ...hyperparameterWireValues(ec2.hyperparameters),
         };
+        // What the run trains on; a pinned AMI counts (changing it is a new run), the AMI read from SSM does not.
         const runId = crypto
             .createHash("sha256")
-            .update(JSON.stringify({ trainingConfig, code: args.sourceSha256, dataset: args.dataset, type: ec2.instanceType }))
+            .update(JSON.stringify({ trainingConfig, code: args.sourceSha256, dataset: args.dataset, type: ec2.instanceType, ...(ec2.amiId ? { ami: ec2.amiId } : {}) }))
             .digest("hex")
             .slice(0, 12);
-        const modelKey = `${args.outputPrefix}/ec2/${runId}/model.tar.gz`;
+        const runPrefix = `${args.outputPrefix}/ec2/${runId}`;
+        const modelKey = `${runPrefix}/model.tar.gz`;
 
         const role = new aws.iam.Role(`${name}-role`, {
             description: "EC2 training instance: read code and dataset, write its model, Session Manager",
@@ -107,6 +114,9 @@ export class Ec2Training extends pulumi.ComponentResource {
                     Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
                     Resource: s3ObjectsArn(partition, args.artifactBucket, `${args.outputPrefix}/ec2`),
                 },
+                // The one-shot check: HeadObject on this run's model, and ListBucket so a missing model reads 404, not 403.
+                { Sid: "CheckModel", Effect: "Allow", Action: ["s3:GetObject"], Resource: s3ObjectArn(partition, args.artifactBucket, modelKey) },
+                listPrefixStatement("ListModel", partition, args.artifactBucket, runPrefix),
             ]),
         }, child);
         // Session Manager instead of SSH: the AWS-managed core policy is the documented minimum for the agent.
@@ -136,7 +146,8 @@ export class Ec2Training extends pulumi.ComponentResource {
             subnetId: ec2.subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
             keyName: ec2.keyName,
-            instanceInitiatedShutdownBehavior: "terminate",
+            // Stop, not terminate: a stopped instance survives `pulumi refresh`, so the run is not launched again.
+            instanceInitiatedShutdownBehavior: "stop",
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
             rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: ec2.rootVolumeGb, deleteOnTermination: true },
             monitoring: true,

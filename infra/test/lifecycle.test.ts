@@ -39,6 +39,16 @@ const jobName = (resources: CapturedResource[], type: string) => {
 };
 
 const single = { "sagemaker-classifier:training": { mode: "single" } };
+const EC2_INSTANCE = "aws:ec2/instance:Instance";
+
+/**
+ * The state `pulumi refresh` leaves once the EC2 run has ended and the instance shut itself down. The provider's
+ * read (FindInstanceByID in internal/service/ec2) reports a `terminated` instance as not found, so refresh
+ * removes it from the state; a `stopped` one is read as it is and stays.
+ */
+function refreshedAfterEc2Run(state: CapturedResource[]): CapturedResource[] {
+    return state.filter((r) => !(r.type === EC2_INSTANCE && r.inputs.instanceInitiatedShutdownBehavior === "terminate"));
+}
 
 describe("job names: a digest of exactly what SageMaker receives, plus project, stack and attempt", function () {
     this.timeout(300_000);
@@ -141,7 +151,8 @@ function plan(before: CapturedResource[], after: CapturedResource[]): Plan {
         else if (keys.length > 0) updated.add(r.urn);
     }
     const label = (urn: string) => (after.find((r) => r.urn === urn) as CapturedResource).type.split(":").pop() as string;
-    const jobs = after.filter((r) => r.type === TRAINING_JOB || r.type === TUNING_JOB);
+    // A new or replaced EC2 training instance is a new training run too.
+    const jobs = after.filter((r) => r.type === TRAINING_JOB || r.type === TUNING_JOB || r.type === EC2_INSTANCE);
     return {
         replaced: [...replaced].map(label).sort(),
         updated: [...updated].map(label).sort(),
@@ -158,7 +169,8 @@ function row(change: string, p: Plan): string {
 describe("lifecycle matrix: what each config change does on the next pulumi up", function () {
     this.timeout(600_000);
     const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
-    const changes: Array<[string, string, Overrides, (p: Plan) => void]> = [
+    type Change = [string, string, Overrides, (p: Plan) => void, { refreshFirst?: boolean }?];
+    const changes: Change[] = [
         ["a hyperparameter (`training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:training": { hyperparameters: { epochs: 3 } } },
             (p) => expect(p).to.include({ newJob: true }) && expect(p.replaced).to.include.members(["HyperParameterTuningJob", "Model", "EndpointConfiguration"])],
         ["the wait timeout (`training.tuning.waitTimeoutMinutes`)", "prod", { "sagemaker-classifier:training": { tuning: { waitTimeoutMinutes: 600 } } },
@@ -179,6 +191,11 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
             (p) => expect(p.replaced).to.deep.equal([]) && expect(p.newJob).to.equal(false)],
         ["the model URL (`training.modelDataUrl`, existing mode)", "dev", { "sagemaker-classifier:training": { modelDataUrl: "s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model-v2/model.tar.gz" } },
             (p) => expect(p.replaced).to.include.members(["Model", "EndpointConfiguration"]) && expect(p.updated).to.include("Endpoint")],
+        ["an EC2 hyperparameter (`ec2Training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:ec2Training": { hyperparameters: { epochs: 3 } } },
+            (p) => expect(p).to.deep.include({ replaced: ["Instance"], newJob: true })],
+        ["nothing, after `pulumi refresh` saw the EC2 run finished", "prod", {},
+            (p) => expect(p, "the stopped instance stays in the state: no new EC2 run").to.deep.equal({ replaced: [], updated: [], newJob: false }),
+            { refreshFirst: true }],
     ];
     const bases: Record<string, CapturedResource[]> = {};
     const plans: Plan[] = [];
@@ -189,8 +206,17 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
         for (let i = 0; i < changes.length; i += 3) {
             const batch = changes.slice(i, i + 3);
             const results = await Promise.all(batch.map(([, stack, patch]) => capture(stack, patch)));
-            results.forEach((after, j) => (plans[i + j] = plan(bases[batch[j][1]], after)));
+            results.forEach((after, j) => {
+                const [, stack, , , options] = batch[j];
+                plans[i + j] = plan(options?.refreshFirst ? refreshedAfterEc2Run(bases[stack]) : bases[stack], after);
+            });
         }
+    });
+
+    it("models refresh faithfully: a self-terminating instance (the old behaviour) would be launched again", () => {
+        const terminating = bases.prod.map((r) =>
+            r.type === EC2_INSTANCE ? { ...r, inputs: { ...r.inputs, instanceInitiatedShutdownBehavior: "terminate" } } : r);
+        expect(plan(refreshedAfterEc2Run(terminating), terminating).newJob).to.equal(true);
     });
 
     changes.forEach(([change, , , check], i) => {

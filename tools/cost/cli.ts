@@ -19,7 +19,7 @@ const USAGE = `usage: npm run cost -- --stack <name> [options]
   --prices snapshot|live|auto  where prices come from (default auto: the Price List API when AWS credentials are configured, else the shipped snapshot)
   --requests-per-hour <n>      traffic a serverless endpoint serves (default 0: idle)
   --seconds-per-request <s>    billed inference time per request (default 1)
-  --ec2-hours <h>              how long a self-terminating EC2 training run lasts (default: the longest SageMaker job's max runtime)
+  --ec2-hours <h>              how long the EC2 training run computes before it stops itself (default: the longest SageMaker job's max runtime)
   --json                       one JSON document: region, currency, resources, totals
   -h, --help                   show this help`;
 

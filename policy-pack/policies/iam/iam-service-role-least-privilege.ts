@@ -1,11 +1,12 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { buckets } from "../../lib/buckets";
-import { expandAction, globMatch, grantedActions, hasWildcard, isAllActions, isAwsManagedPolicyArn, managedPolicyName, parsePolicyDocument, resourceScope, Statement } from "../../lib/iam";
+import { managedPolicyName, parsePolicyDocument } from "../../lib/iam";
+import { OwnResources, ownResources } from "../../lib/own-resources";
+import { reportReach } from "../../lib/simulate";
 import { label } from "../../lib/label";
 import { principalsOf } from "../../lib/principals";
-import { judgeRoleStatements, RoleGraph } from "../../lib/roles";
+import { effectiveDocuments, expandAll, judgeActions, judgeRoleStatements, RoleGraph } from "../../lib/roles";
 import { StackIndex, T } from "../../lib/stack";
-import { get, raw, str, Unchecked, UNKNOWN } from "../../lib/unknown";
+import { get, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "iam-service-role-least-privilege";
 
@@ -91,6 +92,20 @@ const configSchema = {
             "Buckets these roles may reach besides the stack's own buckets and those its resources read from (s3:// URIs such as a dataset or model).",
             [],
         ),
+        sagemakerAllowedResources: stringList(
+            "ARN patterns a SageMaker role may reach besides the stack's own resources and those its resources name (image URIs, ARNs); " +
+                "${Partition}, ${Region}, ${Account} stand for the stack's. Default: its /aws/sagemaker/* log groups and the PyTorch Deep Learning " +
+                "Containers (registry account 763104351884 serves most regions; add yours if it differs).",
+            [
+                "arn:${Partition}:logs:${Region}:${Account}:log-group:/aws/sagemaker/*",
+                "arn:${Partition}:ecr:${Region}:763104351884:repository/pytorch-training",
+                "arn:${Partition}:ecr:${Region}:763104351884:repository/pytorch-inference",
+            ],
+        ),
+        ec2AllowedResources: stringList(
+            "ARN patterns an EC2 role may reach besides the stack's own resources and those its resources name; ${Partition}, ${Region}, ${Account} stand for the stack's.",
+            [],
+        ),
     },
 };
 
@@ -100,6 +115,8 @@ interface Config {
     sagemakerAllowedManagedPolicies: string[];
     ec2AllowedManagedPolicies: string[];
     allowedBuckets: string[];
+    sagemakerAllowedResources: string[];
+    ec2AllowedResources: string[];
 }
 
 interface RoleKind {
@@ -107,6 +124,7 @@ interface RoleKind {
     what: string;
     actionsKey: "sagemakerAllowedActions" | "ec2AllowedActions";
     managedKey: "sagemakerAllowedManagedPolicies" | "ec2AllowedManagedPolicies";
+    resourcesKey: "sagemakerAllowedResources" | "ec2AllowedResources";
 }
 
 const kinds: RoleKind[] = [
@@ -115,17 +133,16 @@ const kinds: RoleKind[] = [
         what: "SageMaker execution role",
         actionsKey: "sagemakerAllowedActions",
         managedKey: "sagemakerAllowedManagedPolicies",
+        resourcesKey: "sagemakerAllowedResources",
     },
     {
         service: "ec2.amazonaws.com",
         what: "EC2 instance role",
         actionsKey: "ec2AllowedActions",
         managedKey: "ec2AllowedManagedPolicies",
+        resourcesKey: "ec2AllowedResources",
     },
 ];
-
-const s3Arn = /^arn:[a-z-]+:s3:::([^/]*)(\/.*)?$/;
-const s3Uri = /s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/g;
 
 /** The kinds of service role this role is, by the services its trust policy lets assume it; UNKNOWN when the trust is unknown. */
 function roleKinds(role: PolicyResource): RoleKind[] | typeof UNKNOWN {
@@ -142,50 +159,13 @@ function roleKinds(role: PolicyResource): RoleKind[] | typeof UNKNOWN {
     return kinds.filter((k) => services.has(k.service));
 }
 
-/** Bucket names in s3:// URIs anywhere in a resource's properties (the data a job or instance reads or writes). */
-function referencedBuckets(value: unknown, out: Set<string>): void {
-    const v = raw(value);
-    if (typeof v === "string") {
-        // An unknown sentinel is a UUID, never an s3:// URI.
-        for (const match of v.matchAll(s3Uri)) out.add(match[1]);
-    } else if (Array.isArray(v)) {
-        for (const item of v) referencedBuckets(item, out);
-    } else if (v !== null && typeof v === "object") {
-        for (const item of Object.values(v)) referencedBuckets(item, out);
-    }
-}
-
-const iamTypes = new Set<string>([T.role, T.rolePolicy, T.policy]);
-
-/** The buckets the stack owns or names as data, and whether every owned bucket's name is known. */
-function stackBuckets(index: StackIndex, config: Config): { names: Set<string>; complete: boolean } {
-    const names = new Set(config.allowedBuckets);
-    let complete = true;
-    for (const bucket of buckets(index)) {
-        const bucketName = str(bucket.props, "bucket");
-        if (typeof bucketName === "string") names.add(bucketName);
-        else complete = false;
-    }
-    // Grants must not justify themselves: only non-IAM resources say which data the stack uses.
-    for (const resource of index.resources) if (!iamTypes.has(resource.type)) referencedBuckets(resource.props, names);
-    return { names, complete };
-}
-
-async function expandAll(patterns: string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const pattern of patterns) {
-        const expanded = hasWildcard(pattern) ? await expandAction(pattern) : [pattern];
-        for (const a of expanded) out.add(a.toLowerCase());
-    }
-    return out;
-}
-
 export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
     name,
     description:
         "The effective permissions of every role the stack creates for SageMaker (trusted by sagemaker.amazonaws.com) or EC2 (ec2.amazonaws.com), " +
-        "all its inline, RolePolicy and customer managed policies together, stay within that kind's allowed actions (wildcards expanded against the IAM " +
-        "action list), its AWS managed policies within the allowed ones, and its S3 grants within the stack's own buckets and the data it names.",
+        "all its inline, RolePolicy, customer and AWS managed policies together, stay within that kind's allowed actions (wildcards expanded against the IAM " +
+        "action list) and, as the IAM simulator decides with conditions evaluated, within the stack's own resources (buckets, log groups, image " +
+        "repositories, KMS keys, SageMaker resources) and the ones its config names.",
     enforcementLevel: "mandatory",
     configSchema,
     validateStack: async (args, reportViolation) => {
@@ -201,82 +181,37 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
         if (judged.length === 0) return unchecked.finish();
 
         const graph = new RoleGraph(index);
-        const bucketsOfStack = stackBuckets(index, config);
-        const allowedByKind = new Map<RoleKind, Set<string>>();
-        for (const kind of kinds) allowedByKind.set(kind, await expandAll(config[kind.actionsKey]));
+        const allowedByKind = new Map<RoleKind, string[]>();
+        const ownByKind = new Map<RoleKind, OwnResources>();
+        for (const kind of kinds) {
+            allowedByKind.set(kind, await expandAll(config[kind.actionsKey]));
+            if (judged.some(([, k]) => k === kind)) ownByKind.set(kind, ownResources(index, config[kind.resourcesKey], config.allowedBuckets));
+        }
 
         for (const [role, kind] of judged) {
             const subject = `${label(role)} (${kind.what})`;
-            const allowed = allowedByKind.get(kind) ?? new Set<string>();
+            const allowed = allowedByKind.get(kind) ?? [];
             const perms = graph.permissions(role);
             for (const item of perms.unresolved) unchecked.add(`${item} (attached to ${label(role)})`);
-            for (const { arn, via } of perms.opaqueManaged) {
-                const policyName = managedPolicyName(arn);
-                if (isAwsManagedPolicyArn(arn) && config[kind.managedKey].some((p) => globMatch(policyName, p))) continue;
+            const documents = effectiveDocuments(perms, config[kind.managedKey], (arn, via, aws) =>
                 reportViolation(
-                    `${subject} has managed policy ${policyName} (${arn}) attached by ${via}; it is not among ${name}.${kind.managedKey} ` +
-                        `[${config[kind.managedKey].join(", ")}]. Detach it and grant only the needed actions on the stack's own resources in an inline aws.iam.RolePolicy.`,
+                    `${subject} has managed policy ${managedPolicyName(arn)} (${arn}) attached by ${via}, whose document ${aws ? "is not among AWS's published ones" : "is not in this stack"}, ` +
+                        `so its permissions cannot be checked. Detach it and grant only the needed actions on the stack's own resources in an inline aws.iam.RolePolicy ` +
+                        `(or list it in ${name}.${kind.managedKey}).`,
                     role.urn,
-                );
-            }
-            await judgeRoleStatements(role, perms, subject, unchecked, reportViolation, (statement, source) =>
-                judge(statement, kind, allowed, bucketsOfStack, unchecked, source),
+                ),
+            );
+            const granted = new Set<string>();
+            await judgeRoleStatements(role, { ...perms, documents }, subject, unchecked, reportViolation, (statement) =>
+                judgeActions(statement, allowed, granted, `a ${kind.what}`, `Grant only actions in ${name}.${kind.actionsKey} (or extend it if the ${kind.what} really needs them).`),
+            );
+            const own = ownByKind.get(kind);
+            if (!own) continue;
+            await reportReach(role, subject, documents, granted, own, unchecked, reportViolation, (breach) =>
+                `or list the resource in ${name}.${kind.resourcesKey}${breach.action.toLowerCase().startsWith("s3:") ? ` (buckets: ${name}.allowedBuckets)` : ""} if the role must reach it.`,
             );
         }
         for (const item of graph.unattached) unchecked.add(item);
         unchecked.finish();
     },
 };
-
-async function judge(
-    statement: Statement,
-    kind: RoleKind,
-    allowed: Set<string>,
-    stack: { names: Set<string>; complete: boolean },
-    unchecked: Unchecked,
-    source: string,
-): Promise<string[]> {
-    if (statement.effect !== "Allow") return [];
-    const problems: string[] = [];
-    const remedy = `Grant only actions in ${name}.${kind.actionsKey} (or extend it if the ${kind.what} really needs them).`;
-    if (statement.notActions !== undefined) problems.push(`Allow with NotAction grants every action not listed. Use Action with the needed actions. ${remedy}`);
-    if (statement.notResources !== undefined) problems.push("Allow with NotResource grants every resource not listed. Use Resource with the stack's own ARNs.");
-    const granted: string[] = [];
-    for (const pattern of statement.actions ?? []) {
-        if (isAllActions(pattern)) {
-            problems.push(`Action '${pattern}' grants every AWS action. ${remedy}`);
-            continue;
-        }
-        const actions = await grantedActions(pattern);
-        const extra = actions.filter((a) => !allowed.has(a.toLowerCase()));
-        if (extra.length > 0) {
-            const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
-            problems.push(`Action '${pattern}' grants ${shown}, beyond what a ${kind.what} needs. ${remedy}`);
-        }
-        granted.push(...actions);
-    }
-    const s3Actions = granted.filter((a) => a.toLowerCase().startsWith("s3:"));
-    if (s3Actions.length === 0) return problems;
-    const scopes = await Promise.all(s3Actions.map(resourceScope));
-    if (scopes.every((s) => s === "wildcard-only")) return problems;
-    for (const resource of statement.resources ?? []) {
-        const r = resource.trim();
-        const match = s3Arn.exec(r);
-        if (!match) {
-            if (hasWildcard(r)) problems.push(`Resource '${r}' gives ${s3Actions.join(", ")} on every bucket. Name the stack's own bucket ARNs.`);
-            continue;
-        }
-        const bucket = match[1];
-        if (hasWildcard(bucket)) {
-            problems.push(`Resource '${r}' matches any bucket named like '${bucket}'. Name the stack's own bucket (or a bucket listed in ${name}.allowedBuckets).`);
-        } else if (!stack.names.has(bucket)) {
-            if (!stack.complete) unchecked.add(`whether bucket '${bucket}' in ${statement.label} of ${source} is the stack's own (a bucket name is unknown)`);
-            else
-                problems.push(
-                    `Resource '${r}' is in bucket '${bucket}', which this stack neither creates nor reads data from. ` +
-                        `Grant S3 only on the stack's own buckets, or list the bucket in ${name}.allowedBuckets if the role must reach it.`,
-                );
-        }
-    }
-    return problems;
-}

@@ -49,7 +49,9 @@ describe("npm run cost", function () {
         const lambdaHourly = c("api").provisionedConcurrency * (c("api").memoryMb / 1024) * 3600 * usd("lambda:provisioned-concurrency:arm64");
         const runtimeHours = c("training").maxRuntimeSeconds / 3600;
         const tuning = c("training").tuning.maxJobs * runtimeHours * usd(`sagemaker:training:${c("training").instanceType}`);
-        const ec2 = (usd(`ec2:instance:${c("ec2Training").instanceType}`) + (c("ec2Training").rootVolumeGb * usd("ec2:ebs:gp3")) / 730) * runtimeHours;
+        // The EC2 run computes once, then stops itself: its root volume is billed for as long as the stack keeps it.
+        const ec2 = usd(`ec2:instance:${c("ec2Training").instanceType}`) * runtimeHours;
+        const ec2VolumeHourly = (c("ec2Training").rootVolumeGb * usd("ec2:ebs:gp3")) / 730;
 
         // Monitoring has no config count: count its keys, alarm metrics and dashboards in the program's resources.
         const { resources } = await captureProgram({ program: path.join(repoRoot, "infra", "index.ts"), stack: "prod", config: await readStackConfig(path.join(repoRoot, "Pulumi.prod.yaml")) });
@@ -58,7 +60,7 @@ describe("npm run cost", function () {
             .map((a) => (Array.isArray(a.inputs.metricQueries) ? (a.inputs.metricQueries as { metric?: unknown }[]).filter((q) => q.metric).length : 1))
             .reduce((n, m) => n + m, 0);
         const monthly = ofType("aws:kms/key:Key").length * usd("kms:key") + alarmMetrics * usd("cloudwatch:alarm:standard") + ofType("aws:cloudwatch/dashboard:Dashboard").length * usd("cloudwatch:dashboard");
-        const fixedHourly = lambdaHourly + monthly / 730;
+        const fixedHourly = lambdaHourly + monthly / 730 + ec2VolumeHourly;
 
         const expected = {
             hourlyUsdAtMin: c("autoscaling").minCapacity * endpointPrice + fixedHourly,
@@ -78,6 +80,7 @@ describe("npm run cost", function () {
         const byType = (type: string) => estimate.resources.filter((r) => r.type === type);
         expect(byType("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")[0].basis).to.match(/4 jobs x 1 x ml\.m5\.xlarge x 4 h max runtime.*2 at a time: up to 8 h wall time/);
         expect(byType("aws:sagemaker/endpoint:Endpoint")[0].basis).to.match(/1 x ml\.m5\.large at \$0\.115\/h, up to 4 = \$0\.460\/h/);
+        expect(byType("aws:ec2/instance:Instance")[0].basis).to.match(/m5\.xlarge at \$0\.192\/h for 4 h .*stops itself when training ends, then stopped: 100 GB gp3 at \$0\.080\/GB-month until deleted/);
         expect(err).to.match(/prices from the snapshot shipped with the policy pack \(2026-12-01/);
     });
 
