@@ -167,19 +167,41 @@ export function ownResourceSet(home: Home, patterns: string[], incomplete: Set<s
     const accountRe = accounts.size > 0 ? `(?:${[...accounts].join("|")})` : isForeign("\\d{12}", foreignAccounts);
     const regionRe = regions.size > 0 ? `(?:${[...regions].join("|")})` : isForeign("[a-z]{2}(?:-[a-z]+)+-\\d", foreignRegions);
     const unique = [...new Set(patterns)];
-    const regexes = unique.map(
-        (p) =>
-            new RegExp(
-                "^" +
-                    p
-                        .split(/(\$\{Partition\}|\$\{Region\}|\$\{Account\}|\*|\?)/)
-                        .map((part) =>
-                            part === "${Partition}" ? "aws[a-z-]*" : part === "${Region}" ? regionRe : part === "${Account}" ? accountRe : part === "*" ? ".*" : part === "?" ? "." : escape(part),
-                        )
-                        .join("") +
-                    "$",
-            ),
-    );
+    // Indexed by service and the literal start of the resource part, so a lookup costs the length of an ARN, not the size of the stack.
+    const byPrefix = new Map<string, RegExp[]>();
+    const anywhere: RegExp[] = [];
+    for (const p of unique) {
+        const regex = new RegExp(
+            "^" +
+                p
+                    .split(/(\$\{Partition\}|\$\{Region\}|\$\{Account\}|\*|\?)/)
+                    .map((part) =>
+                        part === "${Partition}" ? "aws[a-z-]*" : part === "${Region}" ? regionRe : part === "${Account}" ? accountRe : part === "*" ? ".*" : part === "?" ? "." : escape(part),
+                    )
+                    .join("") +
+                "$",
+        );
+        const fields = p.split(":");
+        const service = fields[2] ?? "";
+        if (fields.length < 6 || /[*?$]/.test(service)) {
+            anywhere.push(regex);
+            continue;
+        }
+        const key = `${service}|${literalStart(fields.slice(5).join(":"))}`;
+        const group = byPrefix.get(key);
+        if (group) group.push(regex);
+        else byPrefix.set(key, [regex]);
+    }
+    const isOwn = (arn: string): boolean => {
+        if (anywhere.some((r) => r.test(arn))) return true;
+        const fields = arn.split(":");
+        const resource = fields.slice(5).join(":");
+        for (let end = 0; end <= resource.length; end++) {
+            const candidates = byPrefix.get(`${fields[2]}|${resource.slice(0, end)}`);
+            if (candidates?.some((r) => r.test(arn))) return true;
+        }
+        return false;
+    };
     return {
         partition,
         homeAccount: [...accounts][0] ?? "123456789012",
@@ -187,9 +209,26 @@ export function ownResourceSet(home: Home, patterns: string[], incomplete: Set<s
         accounts,
         regions,
         incomplete,
-        isOwn: (arn) => regexes.some((r) => r.test(arn)),
+        isOwn,
         signature: JSON.stringify([unique, [...accounts], [...regions], [...incomplete]]),
     };
+}
+
+/** `base` and `patterns` together; `base` is compiled once and shared, as when every role of a stack adds its own few patterns. */
+export function extendOwn(base: OwnResources, home: Home, patterns: string[], incomplete: Set<string>): OwnResources {
+    const extra = ownResourceSet(home, patterns, incomplete);
+    return {
+        ...extra,
+        incomplete: new Set([...base.incomplete, ...incomplete]),
+        isOwn: (arn) => base.isOwn(arn) || extra.isOwn(arn),
+        signature: JSON.stringify([base.signature, extra.signature]),
+    };
+}
+
+/** The text of a pattern before its first wildcard or placeholder. */
+function literalStart(pattern: string): string {
+    const at = pattern.search(/[*?]|\$\{/);
+    return at < 0 ? pattern : pattern.slice(0, at);
 }
 
 /** The role's name for the simulated principal ARN (its `name`, else its Pulumi name). */

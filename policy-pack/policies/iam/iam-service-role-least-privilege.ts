@@ -1,7 +1,7 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { managedPolicyName, parsePolicyDocument } from "../../lib/iam";
 import { OwnResources, ownResources } from "../../lib/own-resources";
-import { reportReach } from "../../lib/simulate";
+import { reportReach, SimulationCache } from "../../lib/simulate";
 import { label } from "../../lib/label";
 import { principalsOf } from "../../lib/principals";
 import { effectiveDocuments, expandAll, judgeActions, judgeRoleStatements, RoleGraph } from "../../lib/roles";
@@ -181,6 +181,7 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
         if (judged.length === 0) return unchecked.finish();
 
         const graph = new RoleGraph(index);
+        const simulations: SimulationCache = new Map();
         const allowedByKind = new Map<RoleKind, string[]>();
         const ownByKind = new Map<RoleKind, OwnResources>();
         for (const kind of kinds) {
@@ -207,7 +208,7 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
             );
             const own = ownByKind.get(kind);
             if (!own) continue;
-            await reportReach(role, subject, documents, granted, own, unchecked, reportViolation, (breach) =>
+            await reportReach(simulations, role, subject, documents, granted, own, unchecked, reportViolation, (breach) =>
                 `or list the resource in ${name}.${kind.resourcesKey}${breach.action.toLowerCase().startsWith("s3:") ? ` (buckets: ${name}.allowedBuckets)` : ""} if the role must reach it.`,
             );
         }

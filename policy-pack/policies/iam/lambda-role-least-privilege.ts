@@ -1,8 +1,8 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { managedPolicyName } from "../../lib/iam";
-import { endpointPatterns, homeOf, logGroupPatterns, ownResourceSet } from "../../lib/own-resources";
+import { endpointPatterns, extendOwn, homeOf, logGroupPatterns, ownResourceSet } from "../../lib/own-resources";
 import { effectiveDocuments, expandAll, functionRole, judgeActions, judgeRoleStatements, RoleGraph } from "../../lib/roles";
-import { reportReach } from "../../lib/simulate";
+import { reportReach, SimulationCache } from "../../lib/simulate";
 import { label } from "../../lib/label";
 import { StackIndex, T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -54,6 +54,7 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
         const functions = index.of(T.lambdaFunction);
         if (functions.length === 0) return;
         const graph = new RoleGraph(index);
+        const simulations: SimulationCache = new Map();
         const unchecked = new Unchecked();
 
         // Group functions by role so a shared role is judged once against all its functions' log groups.
@@ -72,6 +73,7 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
         const allowed = await expandAll(config.allowedActions);
         const home = homeOf(index);
         const endpoints = endpointPatterns(index);
+        const stackEndpoints = ownResourceSet(home, endpoints.patterns, new Set(endpoints.complete ? [] : ["sagemaker"]));
         for (const [role, fns] of byRole) {
             const perms = graph.permissions(role);
             const fnNames = fns.map((f) => `'${f.name}'`).join(", ");
@@ -103,9 +105,8 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
                 judgeActions(statement, allowed, granted, "the function", `Grant only [${config.allowedActions.join(", ")}] (or extend ${name}.allowedActions if the function really calls them).`),
             );
             // Its own: the stack's endpoints and the function's log groups, nothing else of the stack.
-            const incomplete = new Set<string>([...(endpoints.complete ? [] : ["sagemaker"]), ...(logGroupsKnown ? [] : ["logs"])]);
-            const own = ownResourceSet(home, [...config.allowedResources, ...endpoints.patterns, ...[...logGroups].flatMap(logGroupPatterns)], incomplete);
-            await reportReach(role, subject, documents, granted, own, unchecked, reportViolation, () =>
+            const own = extendOwn(stackEndpoints, home, [...config.allowedResources, ...[...logGroups].flatMap(logGroupPatterns)], new Set(logGroupsKnown ? [] : ["logs"]));
+            await reportReach(simulations, role, subject, documents, granted, own, unchecked, reportViolation, () =>
                 `the stack's endpoints (arn:aws:sagemaker:<region>:<account>:endpoint/<endpoint-name>) and the function's own log group (${[...logGroups].join(", ") || "unknown"}), ` +
                     `or list the resource in ${name}.allowedResources if the function must reach it.`,
             );
