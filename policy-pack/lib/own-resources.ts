@@ -61,7 +61,7 @@ const namedTypes: [string, (name: string) => string[], string][] = [
 function references(value: unknown, out: { patterns: string[] }): void {
     const v = raw(value);
     if (typeof v === "string") {
-        for (const m of v.matchAll(s3Uri)) out.patterns.push(`arn:\${Partition}:s3:::${m[1]}`, `arn:\${Partition}:s3:::${m[1]}/*`);
+        for (const m of v.matchAll(s3Uri)) out.patterns.push(...bucketPatterns(m[1]));
         for (const m of v.matchAll(ecrUri)) out.patterns.push(`arn:\${Partition}:ecr:${m[2]}:${m[1]}:repository/${m[3].replace(/[:@].*$/, "")}`);
         if (concreteArn.test(v)) out.patterns.push(v);
     } else if (Array.isArray(v)) {
@@ -76,7 +76,7 @@ function escape(text: string): string {
 }
 
 /** The accounts and regions of the stack's own ARNs and the accounts its trust policies pin the caller to. */
-function homeOf(index: StackIndex): { accounts: Set<string>; regions: Set<string>; partition: string } {
+export function homeOf(index: StackIndex): { accounts: Set<string>; regions: Set<string>; partition: string } {
     const accounts = new Set<string>();
     const regions = new Set<string>();
     let partition = "aws";
@@ -101,18 +101,22 @@ function homeOf(index: StackIndex): { accounts: Set<string>; regions: Set<string
     return { accounts, regions, partition };
 }
 
-/**
- * The own resources of `index` for a kind of role: what the stack creates and names, and `configured`
- * ARN patterns (`${Partition}`, `${Region}`, `${Account}` stand for the stack's; `*` and `?` are wildcards).
- */
+/** The stack's home (accounts, regions, partition), read once per evaluation. */
+export type Home = ReturnType<typeof homeOf>;
+
+/** What a service role may reach: `configured` patterns, `extraBuckets`, and what the stack creates and names. */
 export function ownResources(index: StackIndex, configured: string[], extraBuckets: string[]): OwnResources {
-    const { accounts, regions, partition } = homeOf(index);
+    const stack = stackResourcePatterns(index);
+    return ownResourceSet(homeOf(index), [...configured, ...extraBuckets.flatMap(bucketPatterns), ...stack.patterns], stack.incomplete);
+}
+
+/** ARN patterns of what the stack creates and what its non-IAM resources name, and the services with names unknown during preview. */
+export function stackResourcePatterns(index: StackIndex): { patterns: string[]; incomplete: Set<string> } {
     const incomplete = new Set<string>();
-    const found = { patterns: [...configured] };
-    for (const name of extraBuckets) found.patterns.push(`arn:\${Partition}:s3:::${name}`, `arn:\${Partition}:s3:::${name}/*`);
+    const found = { patterns: [] as string[] };
     for (const bucket of buckets(index)) {
         const name = str(bucket.props, "bucket");
-        if (typeof name === "string") found.patterns.push(`arn:\${Partition}:s3:::${name}`, `arn:\${Partition}:s3:::${name}/*`);
+        if (typeof name === "string") found.patterns.push(...bucketPatterns(name));
         else incomplete.add("s3");
     }
     for (const [type, patterns, service] of namedTypes) {
@@ -128,24 +132,76 @@ export function ownResources(index: StackIndex, configured: string[], extraBucke
         else incomplete.add("kms");
     }
     for (const resource of index.resources) if (!iamTypes.has(resource.type)) references(resource.props, found);
+    return { patterns: found.patterns, incomplete };
+}
 
-    const isForeign = (value: string, list: string[]) => `(?!(?:${list.join("|")})$)${value}`;
+export function bucketPatterns(name: string): string[] {
+    return [`arn:\${Partition}:s3:::${name}`, `arn:\${Partition}:s3:::${name}/*`];
+}
+
+/** Log group `name` and its streams, in the stack's account and region. */
+export function logGroupPatterns(name: string): string[] {
+    return namedTypes[0][1](name);
+}
+
+/** SageMaker endpoints of the stack (by their names), and whether a name is unknown. */
+export function endpointPatterns(index: StackIndex): { patterns: string[]; complete: boolean } {
+    const patterns: string[] = [];
+    let complete = true;
+    for (const endpoint of index.of(T.endpoint)) {
+        const name = str(endpoint.props, "name");
+        if (typeof name === "string" && name !== "") patterns.push(`arn:\${Partition}:sagemaker:\${Region}:\${Account}:endpoint/${name.toLowerCase()}`);
+        else complete = false;
+    }
+    return { patterns, complete };
+}
+
+/**
+ * The resources matching `patterns` (`${Partition}`, `${Region}`, `${Account}` stand for the stack's; `*`
+ * and `?` are wildcards) in the stack's `home`; `incomplete` names services with own names unknown.
+ */
+export function ownResourceSet(home: Home, patterns: string[], incomplete: Set<string>): OwnResources {
+    const { accounts, regions, partition } = home;
+    // Without the stack's own account or region any will do, except the ones probes use as someone else's.
+    const isForeign = (value: string, list: string[]) => `(?!(?:${list.join("|")})(?::|$))${value}`;
     const accountRe = accounts.size > 0 ? `(?:${[...accounts].join("|")})` : isForeign("\\d{12}", foreignAccounts);
     const regionRe = regions.size > 0 ? `(?:${[...regions].join("|")})` : isForeign("[a-z]{2}(?:-[a-z]+)+-\\d", foreignRegions);
-    const patterns = [...new Set(found.patterns)];
-    const regexes = patterns.map(
-        (p) =>
-            new RegExp(
-                "^" +
-                    p
-                        .split(/(\$\{Partition\}|\$\{Region\}|\$\{Account\}|\*|\?)/)
-                        .map((part) =>
-                            part === "${Partition}" ? "aws[a-z-]*" : part === "${Region}" ? regionRe : part === "${Account}" ? accountRe : part === "*" ? ".*" : part === "?" ? "." : escape(part),
-                        )
-                        .join("") +
-                    "$",
-            ),
-    );
+    const unique = [...new Set(patterns)];
+    // Indexed by service and the literal start of the resource part, so a lookup costs the length of an ARN, not the size of the stack.
+    const byPrefix = new Map<string, RegExp[]>();
+    const anywhere: RegExp[] = [];
+    for (const p of unique) {
+        const regex = new RegExp(
+            "^" +
+                p
+                    .split(/(\$\{Partition\}|\$\{Region\}|\$\{Account\}|\*|\?)/)
+                    .map((part) =>
+                        part === "${Partition}" ? "aws[a-z-]*" : part === "${Region}" ? regionRe : part === "${Account}" ? accountRe : part === "*" ? ".*" : part === "?" ? "." : escape(part),
+                    )
+                    .join("") +
+                "$",
+        );
+        const fields = p.split(":");
+        const service = fields[2] ?? "";
+        if (fields.length < 6 || /[*?$]/.test(service)) {
+            anywhere.push(regex);
+            continue;
+        }
+        const key = `${service}|${literalStart(fields.slice(5).join(":"))}`;
+        const group = byPrefix.get(key);
+        if (group) group.push(regex);
+        else byPrefix.set(key, [regex]);
+    }
+    const isOwn = (arn: string): boolean => {
+        if (anywhere.some((r) => r.test(arn))) return true;
+        const fields = arn.split(":");
+        const resource = fields.slice(5).join(":");
+        for (let end = 0; end <= resource.length; end++) {
+            const candidates = byPrefix.get(`${fields[2]}|${resource.slice(0, end)}`);
+            if (candidates?.some((r) => r.test(arn))) return true;
+        }
+        return false;
+    };
     return {
         partition,
         homeAccount: [...accounts][0] ?? "123456789012",
@@ -153,9 +209,26 @@ export function ownResources(index: StackIndex, configured: string[], extraBucke
         accounts,
         regions,
         incomplete,
-        isOwn: (arn) => regexes.some((r) => r.test(arn)),
-        signature: JSON.stringify([patterns, [...accounts], [...regions]]),
+        isOwn,
+        signature: JSON.stringify([unique, [...accounts], [...regions], [...incomplete]]),
     };
+}
+
+/** `base` and `patterns` together; `base` is compiled once and shared, as when every role of a stack adds its own few patterns. */
+export function extendOwn(base: OwnResources, home: Home, patterns: string[], incomplete: Set<string>): OwnResources {
+    const extra = ownResourceSet(home, patterns, incomplete);
+    return {
+        ...extra,
+        incomplete: new Set([...base.incomplete, ...incomplete]),
+        isOwn: (arn) => base.isOwn(arn) || extra.isOwn(arn),
+        signature: JSON.stringify([base.signature, extra.signature]),
+    };
+}
+
+/** The text of a pattern before its first wildcard or placeholder. */
+function literalStart(pattern: string): string {
+    const at = pattern.search(/[*?]|\$\{/);
+    return at < 0 ? pattern : pattern.slice(0, at);
 }
 
 /** The role's name for the simulated principal ARN (its `name`, else its Pulumi name). */

@@ -3,7 +3,8 @@
  * policy reaching each role by any route, gathered in one pass over the stack.
  */
 import { PolicyResource } from "@pulumi/policy";
-import { ParsedDocument, parsePolicyDocument, roleNameFromArn, Statement } from "./iam";
+import { expandAction, globMatch, grantedActions, hasWildcard, isAllActions, isAwsManagedPolicyArn, managedPolicyName, matchesPattern, ParsedDocument, parsePolicyDocument, roleNameFromArn, Statement } from "./iam";
+import { latestDocument } from "./managed-policies";
 import { label } from "./label";
 import { link, nameKeys, StackIndex, T } from "./stack";
 import { get, list, str, Unchecked, UNKNOWN } from "./unknown";
@@ -159,4 +160,62 @@ export async function judgeRoleStatements(
             for (const problem of await judge(statement, source)) report(`${subject}, ${source}, ${statement.label}: ${problem}`, role.urn);
         }
     }
+}
+
+/**
+ * The role's documents plus the published documents of its AWS managed policies, so they are judged by
+ * content; managed policies matching `accepted` (names or '*' patterns) are left out as accepted as they
+ * are, and those whose document is nowhere to be seen go to `opaque` (`aws`: an AWS managed ARN).
+ */
+export function effectiveDocuments(perms: RolePermissions, accepted: string[], opaque: (arn: string, via: string, aws: boolean) => void): RoleDocument[] {
+    const documents = [...perms.documents];
+    for (const { arn, via } of perms.opaqueManaged) {
+        const policyName = managedPolicyName(arn);
+        const aws = isAwsManagedPolicyArn(arn);
+        if (accepted.some((p) => globMatch(policyName, p))) continue;
+        const published = aws ? latestDocument(policyName) : undefined;
+        if (published !== undefined) documents.push({ source: `AWS managed policy ${policyName} attached by ${via}`, parsed: parsePolicyDocument(published) });
+        else opaque(arn, via, aws);
+    }
+    return documents;
+}
+
+/**
+ * The problems of an Allow statement granting actions beyond `allowed` (wildcards expanded; `*` and
+ * NotAction grant everything), "beyond what <who> needs. <remedy>"; the allowed actions it grants are added
+ * to `granted`, for the simulator to probe where they reach.
+ */
+export async function judgeActions(statement: Statement, allowed: string[], granted: Set<string>, who: string, remedy: string): Promise<string[]> {
+    if (statement.effect !== "Allow") return [];
+    const allowedSet = new Set(allowed.map((a) => a.toLowerCase()));
+    const problems: string[] = [];
+    if (statement.notActions !== undefined) {
+        problems.push(`Allow with NotAction grants every action not listed. Use Action with the needed actions. ${remedy}`);
+        for (const action of allowed) if (!statement.notActions.some((p) => matchesPattern(action, p))) granted.add(action);
+    }
+    for (const pattern of statement.actions ?? []) {
+        if (isAllActions(pattern)) {
+            problems.push(`Action '${pattern}' grants every AWS action. ${remedy}`);
+            for (const action of allowed) granted.add(action);
+            continue;
+        }
+        const actions = await grantedActions(pattern);
+        const extra = actions.filter((a) => !allowedSet.has(a.toLowerCase()));
+        if (extra.length > 0) {
+            const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
+            problems.push(`Action '${pattern}' grants ${shown}, beyond what ${who} needs. ${remedy}`);
+        }
+        for (const action of actions) if (allowedSet.has(action.toLowerCase())) granted.add(action);
+    }
+    return problems;
+}
+
+/** An allow list with its patterns expanded against the IAM action list (lower case; plain names kept as written). */
+export async function expandAll(patterns: string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const pattern of patterns) {
+        const expanded = hasWildcard(pattern) ? await expandAction(pattern) : [pattern];
+        for (const a of expanded) out.add(a.toLowerCase());
+    }
+    return [...out];
 }

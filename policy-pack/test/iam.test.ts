@@ -263,19 +263,41 @@ describe("lambda-role-least-privilege", () => {
         const invokeStar = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:Invoke*", Resource: endpointArn })));
         expect(invokeStar.violations[0].message).to.include("InvokeEndpointAsync").and.include("InvokeEndpointWithResponseStream");
         const all = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:*", Resource: "*" })));
-        expect(all.violations.map((v) => v.message).join("\n")).to.include("beyond what the function needs").and.include("is a wildcard");
+        expect(all.violations.map((v) => v.message).join("\n")).to.include("beyond what the function needs").and.include("the IAM simulator allows sagemaker:InvokeEndpoint on");
         // A pattern matching exactly the permitted action is fine.
         const exact = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoin?", Resource: endpointArn })));
         expect(exact.violations).to.deep.equal([]);
     });
 
-    it("requires specific endpoint ARNs and the function's own log group", async () => {
-        const anyEndpoint = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/*" })));
-        expect(anyEndpoint.violations[0].message).to.include("is a wildcard");
-        const otherLogs = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/other:*" })));
-        expect(otherLogs.violations[0].message).to.include("not the function's own");
+    it("requires the stack's endpoints and the function's own log group, as the simulator decides", async () => {
+        const text = async (...statements: object[]) => (await validateStack(policy, withLambdaPolicy(doc(...statements)))).violations.map((v) => v.message).join("\n");
+        const anyEndpoint = await text({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/*" });
+        expect(anyEndpoint).to.include("the IAM simulator allows sagemaker:InvokeEndpoint on arn:aws:sagemaker:us-east-1:123456789012:endpoint/probe-").and.include("allowedResources");
+        const otherEndpoint = await text({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/someone-elses" });
+        expect(otherEndpoint).to.include("endpoint/someone-elses, which is not the stack's own");
+        const anyRegion = await text({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: `arn:aws:sagemaker:*:123456789012:endpoint/${endpointName}` });
+        expect(anyRegion).to.include(`arn:aws:sagemaker:eu-north-1:123456789012:endpoint/${endpointName}`);
+        const otherLogs = await text({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/other:*" });
+        expect(otherLogs).to.include("log-group:/aws/lambda/other:log-stream:").and.include(`/aws/lambda/${functionName}`);
+        // The SageMaker logs of the same stack are not the function's.
+        const sagemakerLogs = await text({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/*" });
+        expect(sagemakerLogs).to.include("not the stack's own");
+        // A condition on the caller's network narrows nothing.
+        const vpc = await text({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "vpc-0123456789abcdef0" } } });
+        expect(vpc).to.include("allows sagemaker:InvokeEndpoint").and.include("aws:SourceVpc");
         const ok = await validateStack(policy, withLambdaPolicy(lambdaPolicy(endpointName, functionName)));
         expect(ok.violations).to.deep.equal([]);
+        // Another stack's endpoint named in the config.
+        const configured = withLambdaPolicy(doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/shared" }));
+        expect((await validateStack(policy, configured, { allowedResources: ["arn:${Partition}:sagemaker:${Region}:${Account}:endpoint/shared"] })).violations).to.deep.equal([]);
+    });
+
+    it("judges an AWS managed policy on the Lambda role by its published document", async () => {
+        const specs = projectStack("dev");
+        specs.push({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "basic", props: { role: "lambda-role-dev-33cc44d", policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" } });
+        const out = (await validateStack(policy, specs)).violations.map((v) => v.message).join("\n");
+        expect(out).to.include("AWS managed policy AWSLambdaBasicExecutionRole").and.include("logs:CreateLogGroup").and.include("allows logs:PutLogEvents on");
+        expect((await validateStack(policy, specs, { allowedManagedPolicies: ["AWSLambdaBasicExecutionRole"] })).violations).to.deep.equal([]);
     });
 
     it("includes customer managed policies linked by dependency when their ARN is unknown", async () => {

@@ -64,6 +64,14 @@ function attachToRole(resources: CapturedResource[], type: string, name: string,
 
 type Fault = (resources: CapturedResource[]) => void;
 
+/** Rewrites the statement with `sid` in whichever RolePolicy of the captured stack holds it. */
+function editStatement(resources: CapturedResource[], sid: string, edit: (statement: Record<string, unknown>) => Record<string, unknown>): void {
+    const permissions = resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && String(r.inputs.policy).includes(`"${sid}"`));
+    if (!permissions) throw new Error(`the captured stack has no role policy with statement ${sid}`);
+    const document = JSON.parse(permissions.inputs.policy as string) as { Statement: Record<string, unknown>[] };
+    set(permissions, "policy", JSON.stringify({ ...document, Statement: document.Statement.map((st) => (st.Sid === sid ? edit(st) : st)) }));
+}
+
 const faults: [string, string, Fault][] = [
     [
         "AmazonSageMakerFullAccess attached to the Lambda role",
@@ -126,13 +134,17 @@ const faults: [string, string, Fault][] = [
     [
         "the SageMaker execution role reading another bucket",
         "iam-service-role-least-privilege",
-        (rs) => {
-            const permissions = rs.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && String(r.inputs.policy).includes("PullFrameworkImages"));
-            if (!permissions) throw new Error("the captured stack has no SageMaker execution role policy");
-            const document = JSON.parse(permissions.inputs.policy as string) as { Statement: object[] };
-            document.Statement.push({ Sid: "ReadOtherBucket", Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::other-bucket/*" });
-            set(permissions, "policy", JSON.stringify(document));
-        },
+        (rs) => editStatement(rs, "ReadTrainingCode", (statement) => ({ ...statement, Resource: [statement.Resource, "arn:aws:s3:::other-bucket/*"] })),
+    ],
+    [
+        "the SageMaker execution role pulling images from any account's repositories",
+        "iam-service-role-least-privilege",
+        (rs) => editStatement(rs, "PullFrameworkImages", (statement) => ({ ...statement, Resource: "arn:aws:ecr:*:*:repository/*" })),
+    ],
+    [
+        "the Lambda role invoking every endpoint of the account",
+        "lambda-role-least-privilege",
+        (rs) => editStatement(rs, "InvokeTheEndpoint", (statement) => ({ ...statement, Resource: (statement.Resource as string).replace(/endpoint\/.*$/, "endpoint/*") })),
     ],
     [
         "a tuning job whose trials each run on 16 instances",

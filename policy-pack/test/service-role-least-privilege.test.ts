@@ -170,6 +170,30 @@ describe("iam-service-role-least-privilege", () => {
         expect(await messages(specs)).to.include("allows s3:GetObject").and.include("allows s3:ListBucket");
     });
 
+    it("reports every role sharing an over-broad document (one simulation, each role named), and knows someone else's account without knowing its own", async () => {
+        const specs = withGrant("sagemaker-role", { Effect: "Allow", Action: "s3:GetObject", Resource: "*" });
+        const twin = structuredClone(spec(specs, "sagemaker-role"));
+        specs.push(
+            { ...twin, name: "twin-role", props: { ...twin.props, name: "twin-role-1", arn: "arn:aws:iam::123456789012:role/twin-role-1" } },
+            ...["sagemaker-role-policy", "extra"].map((n) => {
+                const copy = structuredClone(spec(specs, n));
+                return { ...copy, name: `twin-${n}`, props: { ...copy.props, role: "twin-role-1" }, propertyDependencies: { role: ["twin-role"] } };
+            }),
+        );
+        const out = await validateStack(policy, specs);
+        const reached = out.violations.filter((v) => v.message.includes("allows s3:GetObject"));
+        expect(reached.map((v) => v.message.split(":")[0]).sort()).to.deep.equal(["Role 'sagemaker-role' (SageMaker execution role)", "Role 'twin-role' (SageMaker execution role)"]);
+        // Under preview the role ARNs are unknown, so the stack's account is too: a wildcard account still reaches a foreign one.
+        const preview = projectStack("prod", true);
+        preview.push({
+            type: "aws:iam/rolePolicy:RolePolicy",
+            name: "extra",
+            props: { role: "sagemaker-role-prod-11aa22b", policy: doc({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:*:log-group:/aws/sagemaker/*" }) },
+            propertyDependencies: { role: ["sagemaker-role"] },
+        });
+        expect(await messages(preview)).to.include("arn:aws:logs:us-east-1:210987654321:log-group:/aws/sagemaker/");
+    });
+
     it("accepts a condition-scoped ecr:GetAuthorizationToken on '*' (the action takes no resource)", async () => {
         const token = withGrant("sagemaker-role", { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "vpc-0123456789abcdef0" } } });
         expect(await messages(token)).to.equal("");

@@ -1,11 +1,10 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { expandAction, globMatch, grantedActions, hasWildcard, isAllActions, isAwsManagedPolicyArn, managedPolicyName, matchesPattern, parsePolicyDocument, Statement } from "../../lib/iam";
-import { latestDocument } from "../../lib/managed-policies";
-import { OwnResources, ownResources, roleName } from "../../lib/own-resources";
-import { simulateBeyondOwn, simulationDocument } from "../../lib/simulate";
+import { managedPolicyName, parsePolicyDocument } from "../../lib/iam";
+import { OwnResources, ownResources } from "../../lib/own-resources";
+import { reportReach, SimulationCache } from "../../lib/simulate";
 import { label } from "../../lib/label";
 import { principalsOf } from "../../lib/principals";
-import { judgeRoleStatements, RoleGraph } from "../../lib/roles";
+import { effectiveDocuments, expandAll, judgeActions, judgeRoleStatements, RoleGraph } from "../../lib/roles";
 import { StackIndex, T } from "../../lib/stack";
 import { get, Unchecked, UNKNOWN } from "../../lib/unknown";
 
@@ -160,15 +159,6 @@ function roleKinds(role: PolicyResource): RoleKind[] | typeof UNKNOWN {
     return kinds.filter((k) => services.has(k.service));
 }
 
-async function expandAll(patterns: string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const pattern of patterns) {
-        const expanded = hasWildcard(pattern) ? await expandAction(pattern) : [pattern];
-        for (const a of expanded) out.add(a.toLowerCase());
-    }
-    return out;
-}
-
 export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
     name,
     description:
@@ -191,7 +181,8 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
         if (judged.length === 0) return unchecked.finish();
 
         const graph = new RoleGraph(index);
-        const allowedByKind = new Map<RoleKind, Set<string>>();
+        const simulations: SimulationCache = new Map();
+        const allowedByKind = new Map<RoleKind, string[]>();
         const ownByKind = new Map<RoleKind, OwnResources>();
         for (const kind of kinds) {
             allowedByKind.set(kind, await expandAll(config[kind.actionsKey]));
@@ -200,78 +191,28 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
 
         for (const [role, kind] of judged) {
             const subject = `${label(role)} (${kind.what})`;
-            const allowed = allowedByKind.get(kind) ?? new Set<string>();
+            const allowed = allowedByKind.get(kind) ?? [];
             const perms = graph.permissions(role);
             for (const item of perms.unresolved) unchecked.add(`${item} (attached to ${label(role)})`);
-            // AWS managed policies outside the allow list are judged by their published content, as the role's own documents are.
-            const documents = [...perms.documents];
-            for (const { arn, via } of perms.opaqueManaged) {
-                const policyName = managedPolicyName(arn);
-                const aws = isAwsManagedPolicyArn(arn);
-                if (aws && config[kind.managedKey].some((p) => globMatch(policyName, p))) continue;
-                const published = aws ? latestDocument(policyName) : undefined;
-                if (published !== undefined) {
-                    documents.push({ source: `AWS managed policy ${policyName} attached by ${via}`, parsed: parsePolicyDocument(published) });
-                    continue;
-                }
+            const documents = effectiveDocuments(perms, config[kind.managedKey], (arn, via, aws) =>
                 reportViolation(
-                    `${subject} has managed policy ${policyName} (${arn}) attached by ${via}, whose document ${aws ? "is not among AWS's published ones" : "is not in this stack"}, ` +
+                    `${subject} has managed policy ${managedPolicyName(arn)} (${arn}) attached by ${via}, whose document ${aws ? "is not among AWS's published ones" : "is not in this stack"}, ` +
                         `so its permissions cannot be checked. Detach it and grant only the needed actions on the stack's own resources in an inline aws.iam.RolePolicy ` +
                         `(or list it in ${name}.${kind.managedKey}).`,
                     role.urn,
-                );
-            }
+                ),
+            );
             const granted = new Set<string>();
-            await judgeRoleStatements(role, { ...perms, documents }, subject, unchecked, reportViolation, (statement) => judge(statement, kind, allowed, granted));
+            await judgeRoleStatements(role, { ...perms, documents }, subject, unchecked, reportViolation, (statement) =>
+                judgeActions(statement, allowed, granted, `a ${kind.what}`, `Grant only actions in ${name}.${kind.actionsKey} (or extend it if the ${kind.what} really needs them).`),
+            );
             const own = ownByKind.get(kind);
-            if (!own || granted.size === 0) continue;
-            const simulated = documents.flatMap((d) => (d.parsed.kind === "known" ? [simulationDocument(d.source, d.parsed.statements)] : []));
-            const { breaches, errors } = await simulateBeyondOwn(roleName(role), simulated, [...granted].sort(), own);
-            for (const error of errors) {
-                reportViolation(`${subject}: the IAM simulator rejects ${error}. Fix the document so its permissions can be checked.`, role.urn);
-            }
-            for (const breach of breaches) {
-                const service = breach.action.split(":")[0].toLowerCase();
-                if (breach.fromGrant && own.incomplete.has(service)) {
-                    unchecked.add(`whether ${breach.resource}, which ${subject} may reach with ${breach.action}, is the stack's own (a ${service} resource name is unknown)`);
-                    continue;
-                }
-                reportViolation(
-                    `${subject}: the IAM simulator allows ${breach.action} on ${breach.resource}, which is not the stack's own, with ${breach.context}; ` +
-                        `allowed by ${breach.allowedBy.join(" and ")}. Scope the statement's Resource to the stack's own ARNs (a Condition on the caller's ` +
-                        `transport, time or network narrows nothing), or list the resource in ${name}.${kind.resourcesKey}` +
-                        `${service === "s3" ? ` (buckets: ${name}.allowedBuckets)` : ""} if the role must reach it.`,
-                    role.urn,
-                );
-            }
+            if (!own) continue;
+            await reportReach(simulations, role, subject, documents, granted, own, unchecked, reportViolation, (breach) =>
+                `or list the resource in ${name}.${kind.resourcesKey}${breach.action.toLowerCase().startsWith("s3:") ? ` (buckets: ${name}.allowedBuckets)` : ""} if the role must reach it.`,
+            );
         }
         for (const item of graph.unattached) unchecked.add(item);
         unchecked.finish();
     },
 };
-
-/** Reports actions beyond the kind's list and adds the allowed ones the statement grants to `granted`, for the simulation. */
-async function judge(statement: Statement, kind: RoleKind, allowed: Set<string>, granted: Set<string>): Promise<string[]> {
-    if (statement.effect !== "Allow") return [];
-    const problems: string[] = [];
-    const remedy = `Grant only actions in ${name}.${kind.actionsKey} (or extend it if the ${kind.what} really needs them).`;
-    if (statement.notActions !== undefined) {
-        problems.push(`Allow with NotAction grants every action not listed. Use Action with the needed actions. ${remedy}`);
-        for (const action of allowed) if (!statement.notActions.some((p) => matchesPattern(action, p))) granted.add(action);
-    }
-    for (const pattern of statement.actions ?? []) {
-        if (isAllActions(pattern)) {
-            problems.push(`Action '${pattern}' grants every AWS action. ${remedy}`);
-            for (const action of allowed) granted.add(action);
-            continue;
-        }
-        const actions = await grantedActions(pattern);
-        const extra = actions.filter((a) => !allowed.has(a.toLowerCase()));
-        if (extra.length > 0) {
-            const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
-            problems.push(`Action '${pattern}' grants ${shown}, beyond what a ${kind.what} needs. ${remedy}`);
-        }
-        for (const action of actions) if (allowed.has(action.toLowerCase())) granted.add(action);
-    }
-    return problems;
-}

@@ -1,6 +1,8 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { globMatch, grantedActions, hasWildcard, isAllActions, managedPolicyName, resourceScope, Statement } from "../../lib/iam";
-import { functionRole, judgeRoleStatements, RoleGraph } from "../../lib/roles";
+import { managedPolicyName } from "../../lib/iam";
+import { endpointPatterns, extendOwn, homeOf, logGroupPatterns, ownResourceSet } from "../../lib/own-resources";
+import { effectiveDocuments, expandAll, functionRole, judgeActions, judgeRoleStatements, RoleGraph } from "../../lib/roles";
+import { reportReach, SimulationCache } from "../../lib/simulate";
 import { label } from "../../lib/label";
 import { StackIndex, T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -20,7 +22,14 @@ const configSchema = {
         allowedManagedPolicies: {
             type: "array" as const,
             items: { type: "string" as const },
-            description: "Managed policy names (or '*' patterns) a Lambda execution role may have attached; their documents are not in the stack.",
+            description: "Managed policy names (or '*' patterns) a Lambda execution role may have attached, accepted as they are; other AWS managed policies are judged by their published document.",
+            default: [] as string[],
+        },
+        allowedResources: {
+            type: "array" as const,
+            items: { type: "string" as const },
+            description:
+                "ARN patterns the function may reach besides the stack's endpoints and its own log group (e.g. another stack's endpoint); ${Partition}, ${Region}, ${Account} stand for the stack's.",
             default: [] as string[],
         },
     },
@@ -29,9 +38,8 @@ const configSchema = {
 interface Config {
     allowedActions: string[];
     allowedManagedPolicies: string[];
+    allowedResources: string[];
 }
-
-const logGroupArn = /^arn:[a-z-]+:logs:[a-z0-9-]+:\d{12}:log-group:(.+?)(?::\*|:log-stream:\*|:log-stream:[^*?]+)?$/;
 
 export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
     name,
@@ -42,11 +50,11 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
     configSchema,
     validateStack: async (args, reportViolation) => {
         const config = args.getConfig<Config>();
-        const allowed = new Set(config.allowedActions.map((a) => a.toLowerCase()));
         const index = new StackIndex(args.resources);
         const functions = index.of(T.lambdaFunction);
         if (functions.length === 0) return;
         const graph = new RoleGraph(index);
+        const simulations: SimulationCache = new Map();
         const unchecked = new Unchecked();
 
         // Group functions by role so a shared role is judged once against all its functions' log groups.
@@ -62,6 +70,10 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
             }
         }
 
+        const allowed = await expandAll(config.allowedActions);
+        const home = homeOf(index);
+        const endpoints = endpointPatterns(index);
+        const stackEndpoints = ownResourceSet(home, endpoints.patterns, new Set(endpoints.complete ? [] : ["sagemaker"]));
         for (const [role, fns] of byRole) {
             const perms = graph.permissions(role);
             const fnNames = fns.map((f) => `'${f.name}'`).join(", ");
@@ -81,66 +93,25 @@ export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
                 }
             }
             for (const item of perms.unresolved) unchecked.add(`${item} (attached to ${label(role)})`);
-            for (const { arn, via } of perms.opaqueManaged) {
-                const policyName = managedPolicyName(arn);
-                if (config.allowedManagedPolicies.some((p) => globMatch(policyName, p))) continue;
+            const documents = effectiveDocuments(perms, config.allowedManagedPolicies, (arn, via) =>
                 reportViolation(
-                    `${subject} has managed policy ${policyName} (${arn}) attached by ${via}; its permissions are not limited to ` +
-                        `[${config.allowedActions.join(", ")}] on specific resources. Detach it and grant exactly those actions with an inline aws.iam.RolePolicy.`,
+                    `${subject} has managed policy ${managedPolicyName(arn)} (${arn}) attached by ${via}, whose document is not in this stack, so its permissions ` +
+                        `cannot be checked against [${config.allowedActions.join(", ")}] on specific resources. Detach it and grant exactly those actions with an inline aws.iam.RolePolicy.`,
                     role.urn,
-                );
-            }
-            await judgeRoleStatements(role, perms, subject, unchecked, reportViolation, (statement) =>
-                judge(statement, allowed, config, logGroupsKnown ? logGroups : undefined),
+                ),
+            );
+            const granted = new Set<string>();
+            await judgeRoleStatements(role, { ...perms, documents }, subject, unchecked, reportViolation, (statement) =>
+                judgeActions(statement, allowed, granted, "the function", `Grant only [${config.allowedActions.join(", ")}] (or extend ${name}.allowedActions if the function really calls them).`),
+            );
+            // Its own: the stack's endpoints and the function's log groups, nothing else of the stack.
+            const own = extendOwn(stackEndpoints, home, [...config.allowedResources, ...[...logGroups].flatMap(logGroupPatterns)], new Set(logGroupsKnown ? [] : ["logs"]));
+            await reportReach(simulations, role, subject, documents, granted, own, unchecked, reportViolation, () =>
+                `the stack's endpoints (arn:aws:sagemaker:<region>:<account>:endpoint/<endpoint-name>) and the function's own log group (${[...logGroups].join(", ") || "unknown"}), ` +
+                    `or list the resource in ${name}.allowedResources if the function must reach it.`,
             );
         }
         for (const item of graph.unattached) unchecked.add(item);
         unchecked.finish();
     },
 };
-
-async function judge(statement: Statement, allowed: Set<string>, config: Config, logGroups: Set<string> | undefined): Promise<string[]> {
-    if (statement.effect !== "Allow") return [];
-    const problems: string[] = [];
-    if (statement.notActions !== undefined) problems.push("Allow with NotAction grants every action not listed. Use Action with the needed actions.");
-    if (statement.notResources !== undefined) problems.push("Allow with NotResource grants every resource not listed. Use Resource with specific ARNs.");
-    const granted = new Set<string>();
-    for (const pattern of statement.actions ?? []) {
-        if (isAllActions(pattern)) {
-            problems.push(`Action '${pattern}' grants every AWS action. Grant only [${config.allowedActions.join(", ")}].`);
-            continue;
-        }
-        const actions = await grantedActions(pattern);
-        const extra = actions.filter((a) => !allowed.has(a.toLowerCase()));
-        if (extra.length > 0) {
-            const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
-            problems.push(
-                `Action '${pattern}' grants ${shown}, beyond what the function needs. Grant only [${config.allowedActions.join(", ")}] ` +
-                    `(or extend ${name}.allowedActions if the function really calls them).`,
-            );
-        }
-        for (const a of actions) granted.add(a);
-    }
-    if (granted.size === 0) return problems;
-    const scopes = await Promise.all([...granted].map(resourceScope));
-    const allWildcardOnly = scopes.every((s) => s === "wildcard-only");
-    for (const resource of statement.resources ?? []) {
-        const r = resource.trim();
-        const log = logGroupArn.exec(r);
-        if (log) {
-            const group = log[1];
-            if (hasWildcard(group)) {
-                problems.push(`Resource '${r}' matches any log group named like '${group}'. Name the function's own log group.`);
-            } else if (logGroups && !logGroups.has(group)) {
-                problems.push(`Resource '${r}' is log group '${group}', not the function's own (${[...logGroups].join(", ")}). Grant logs on its own log group only.`);
-            }
-            continue;
-        }
-        if (hasWildcard(r) && !(r === "*" && allWildcardOnly)) {
-            problems.push(
-                `Resource '${r}' is a wildcard. Name the specific ARNs (e.g. arn:aws:sagemaker:<region>:<account>:endpoint/<endpoint-name>).`,
-            );
-        }
-    }
-    return problems;
-}
