@@ -371,6 +371,8 @@ def test_batching_puts_waiting_requests_into_one_predict_fn_call(trained_model: 
         assert {name: (status, labels(body)[0]) for name, (status, body) in results.items()} == {
             "red": (200, "red"), "green": (200, "green"), "blue": (200, "blue")}
         assert running.log().count("predict_fn batch of 3") == 1, running.log()
+        # model_fn was told the largest batch, so no batch size a request meets is a first.
+        assert "warmed up at batch sizes 1, 2, 3 in" in running.log()
         # A lone request waits out the delay, then goes as a batch of one.
         status, _, body = running.request("POST", "/invocations", bodies["green"], {"Content-Type": "image/png"})
         assert status == 200 and labels(body)[0] == "green"
