@@ -194,6 +194,11 @@ describe("iam-service-role-least-privilege", () => {
         expect(await messages(preview)).to.include("arn:aws:logs:us-east-1:210987654321:log-group:/aws/sagemaker/");
     });
 
+    it("reports a document the simulator cannot read instead of passing it", async () => {
+        const bad = await messages(withGrant("sagemaker-role", { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: "vpc-1" } }));
+        expect(bad).to.include("the IAM simulator rejects RolePolicy 'extra'").and.include("statement 1.Condition.StringEquals");
+    });
+
     it("accepts a condition-scoped ecr:GetAuthorizationToken on '*' (the action takes no resource)", async () => {
         const token = withGrant("sagemaker-role", { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "vpc-0123456789abcdef0" } } });
         expect(await messages(token)).to.equal("");
