@@ -277,10 +277,10 @@ function describe(values: Record<string, string | string[]>): string {
 }
 
 /** Facts of the request the simulator cannot infer and any real request carries. */
-function truthful(principal: string, probe: Probe): Record<string, string> {
+function truthful(principal: string, account: string, probe: Probe): Record<string, string> {
     return {
         "aws:PrincipalArn": principal,
-        "aws:PrincipalAccount": probe.account,
+        "aws:PrincipalAccount": account,
         "aws:ResourceAccount": probe.account,
         "aws:RequestedRegion": probe.region,
     };
@@ -361,7 +361,7 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
         let found: Breach | undefined;
         for (const probe of probes) {
             for (const context of await contexts(keys, probe.account)) {
-                const contextVariables = { ...context.values, ...truthful(principal, probe) };
+                const contextVariables = { ...context.values, ...truthful(principal, own.homeAccount, probe) };
                 const result = await runSimulation(
                     {
                         request: { principal, action, resource: { resource: probe.resource, accountId: own.homeAccount }, contextVariables },
