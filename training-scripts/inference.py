@@ -42,7 +42,9 @@ from classifier.request_errors import (  # noqa: E402,F401  (the error classes a
     BlockedAddressError, ImageFetchError, ImageTooLargeError, InvalidImageError, InvalidRequestError,
     UnsupportedAcceptError, UnsupportedContentTypeError,
 )
-from classifier.prepare import ServingModel, optimiser_from_env, prepare_model, serving_threads  # noqa: E402
+from classifier.prepare import (  # noqa: E402
+    ServingModel, max_batch_size, optimiser_from_env, prepare_model, serving_threads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +160,13 @@ def _parse_top_k(value: Any, source: str) -> int:
 
 def model_fn(model_dir: str) -> ServingModel:
     """Loads the model directory and prepares it for serving (classifier/prepare.py): TorchScript, torch threads
-    for this worker's share of the vCPUs, and a warm-up, or the eager model if preparing it fails (or if
-    INFERENCE_MODEL_PREPARATION=eager)."""
+    for this worker's share of the vCPUs, and a warm-up at every batch size up to INFERENCE_MAX_BATCH_SIZE
+    (1 unless set), or the eager model if preparing it fails (or if INFERENCE_MODEL_PREPARATION=eager)."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load_model_dir(model_dir, device)
     log.info("loaded %s with %d classes from %s", loaded.config.model_name, loaded.config.num_classes, model_dir)
-    return prepare_model(loaded, threads=serving_threads(), optimise=optimiser_from_env())
+    return prepare_model(loaded, threads=serving_threads(), optimise=optimiser_from_env(),
+                         warmup_batch_sizes=range(1, max_batch_size() + 1))
 
 
 def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[str] = JSON_TYPE) -> ImageRequest:

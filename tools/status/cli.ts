@@ -1,12 +1,13 @@
 /**
  * `npm run status -- --stack <name> [--watch]`: where a stack's training or tuning job and its endpoint are,
- * from the SageMaker API. Exit 0 when nothing has failed, 1 when a job or the endpoint failed, 2 on a usage,
+ * from the SageMaker API, and its EC2 training run (EC2 and S3). Exit 0 when nothing has failed, 1 when a job or the endpoint failed, 2 on a usage,
  * config or AWS error (named in one line).
  */
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { findProjectFile } from "../preview/capture";
+import { ec2RunClients, Ec2RunApis } from "./ec2-run";
 import { collectStatus, formatStatus, hasFailed, isSettled, SageMakerApi } from "./status";
 import { resolveTargets, TargetError, TargetOptions } from "./targets";
 
@@ -72,6 +73,8 @@ export interface RunDeps {
     out: (text: string) => void;
     err: (text: string) => void;
     clientFor: (region: string) => SageMakerApi;
+    /** EC2 and S3 clients for the stack's EC2 training run; without them it is not shown. */
+    ec2ClientsFor?: (region: string) => Ec2RunApis;
     now: () => number;
     sleep: (ms: number) => Promise<void>;
     readPulumiOutputs?: TargetOptions["readPulumiOutputs"];
@@ -100,8 +103,9 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
             readPulumiOutputs: deps.readPulumiOutputs,
         });
         const client = deps.clientFor(targets.region);
+        const ec2 = targets.ec2InstanceId ? deps.ec2ClientsFor?.(targets.region) : undefined;
         for (;;) {
-            const status = await collectStatus(client, targets, deps.now());
+            const status = await collectStatus(client, targets, deps.now(), ec2);
             deps.out(options.json ? JSON.stringify(status) : formatStatus(status));
             const done = isSettled(status) || hasFailed(status);
             if (!options.watch || done) return hasFailed(status) ? 1 : 0;
@@ -119,6 +123,7 @@ function describeError(error: unknown): string {
     if (error instanceof TargetError) return err.message ?? String(error);
     if (err?.name === "CredentialsProviderError") return `no AWS credentials: ${err.message} (configure a profile or AWS_* variables)`;
     if (err?.name === "AccessDeniedException") return `SageMaker refused: ${err.message} (the status needs sagemaker:Describe* and sagemaker:List* on the stack's jobs and endpoint)`;
+    if (err?.name === "UnauthorizedOperation") return `EC2 refused: ${err.message} (the status needs ec2:DescribeInstances for the stack's EC2 training run)`;
     return `${err?.name ? `${err.name}: ` : ""}${err?.message ?? String(error)}`;
 }
 
@@ -128,6 +133,7 @@ if (require.main === module) {
         out: (text) => process.stdout.write(`${text}\n`),
         err: (text) => process.stderr.write(`${text}\n`),
         clientFor: (region) => new SageMakerClient({ region }),
+        ec2ClientsFor: ec2RunClients,
         now: () => Date.now(),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }).then((code) => {

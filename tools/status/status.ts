@@ -1,6 +1,7 @@
 /**
  * One look at a stack through the SageMaker API: its tuning or training job and its endpoint, each as the
- * progress record infra/progress.ts makes (the same words the tuning waiter prints during `pulumi up`).
+ * progress record infra/progress.ts makes (the same words the tuning waiter prints during `pulumi up`); and,
+ * when the stack outputs name one, its EC2 training run (ec2-run.ts).
  */
 import {
     DescribeEndpointCommand,
@@ -22,6 +23,7 @@ import {
     TuningProgress,
     tuningProgress,
 } from "../../infra/progress";
+import { Ec2RunApis, Ec2RunProgress, ec2RunProgress, formatEc2Run } from "./ec2-run";
 import { StackTargets } from "./targets";
 
 export interface Missing {
@@ -34,13 +36,31 @@ export interface StackStatus {
     targets: StackTargets;
     job?: TuningProgress | TrainingProgress | Missing;
     endpoint: EndpointProgress | Missing;
+    ec2Run?: Ec2RunProgress | Missing;
 }
 
 export type SageMakerApi = Pick<SageMakerClient, "send">;
 
-export async function collectStatus(client: SageMakerApi, targets: StackTargets, nowMs: number): Promise<StackStatus> {
-    const [job, endpoint] = await Promise.all([collectJob(client, targets, nowMs), collectEndpoint(client, targets.endpointName)]);
-    return { targets, job, endpoint };
+export async function collectStatus(client: SageMakerApi, targets: StackTargets, nowMs: number, ec2?: Ec2RunApis): Promise<StackStatus> {
+    const [job, endpoint, ec2Run] = await Promise.all([
+        collectJob(client, targets, nowMs),
+        collectEndpoint(client, targets.endpointName),
+        ec2 ? collectEc2Run(ec2, targets) : undefined,
+    ]);
+    return { targets, job, endpoint, ...(ec2Run ? { ec2Run } : {}) };
+}
+
+async function collectEc2Run(apis: Ec2RunApis, t: StackTargets): Promise<StackStatus["ec2Run"]> {
+    if (!t.ec2InstanceId || !t.ec2ModelArtifact) return undefined;
+    try {
+        return await ec2RunProgress(apis, t.ec2InstanceId, t.ec2ModelArtifact);
+    } catch (error) {
+        // A terminated instance disappears from DescribeInstances after a while; the id in the outputs is stale then.
+        if ((error as { name?: string }).name === "InvalidInstanceID.NotFound") {
+            return { kind: "missing", what: "EC2 run", detail: `instance ${t.ec2InstanceId} not found in ${t.region} (deleted; pulumi up creates the run's instance again if it is enabled)` };
+        }
+        throw error;
+    }
 }
 
 async function collectJob(client: SageMakerApi, t: StackTargets, nowMs: number): Promise<StackStatus["job"]> {
@@ -90,27 +110,30 @@ const FAILED = new Set(["Failed", "Stopped", "OutOfService", "UpdateRollbackFail
 export function isSettled(s: StackStatus): boolean {
     const jobMoving = s.job && s.job.kind !== "missing" && ["InProgress", "Stopping"].includes(s.job.status);
     const endpointMoving = s.endpoint.kind !== "missing" && TRANSITIONAL_ENDPOINT.has(s.endpoint.status);
+    const ec2Moving = s.ec2Run?.kind === "ec2" && s.ec2Run.status === "InProgress";
     // A missing job or endpoint may be about to appear: only the explicit end states settle a watch.
     const missing = (s.job?.kind === "missing") || s.endpoint.kind === "missing";
-    return !jobMoving && !endpointMoving && !missing;
+    return !jobMoving && !endpointMoving && !ec2Moving && !missing;
 }
 
 export function hasFailed(s: StackStatus): boolean {
-    return [s.job, s.endpoint].some((p) => p !== undefined && p.kind !== "missing" && FAILED.has(p.status));
+    return [s.job, s.endpoint, s.ec2Run].some((p) => p !== undefined && p.kind !== "missing" && FAILED.has(p.status));
 }
 
 export function formatStatus(s: StackStatus): string {
     const lines = [`stack ${s.targets.stack} (${s.targets.region}, ${s.targets.trainingMode} training; ${s.targets.source})`];
     if (s.job) lines.push(formatPart(s.job));
     lines.push(formatPart(s.endpoint));
+    if (s.ec2Run) lines.push(formatPart(s.ec2Run));
     return lines.join("\n");
 }
 
-function formatPart(p: TuningProgress | TrainingProgress | EndpointProgress | Missing): string {
+function formatPart(p: TuningProgress | TrainingProgress | EndpointProgress | Ec2RunProgress | Missing): string {
     switch (p.kind) {
         case "tuning": return `  ${formatTuningProgress(p)}`;
         case "training": return `  ${formatTrainingProgress(p)}`;
         case "endpoint": return `  ${formatEndpointProgress(p)}`;
+        case "ec2": return `  ${formatEc2Run(p)}`;
         case "missing": return `  ${p.what}: ${p.detail}`;
     }
 }

@@ -22,6 +22,9 @@ export interface StackTargets {
     tuningJobName?: string;
     trainingJobName?: string;
     jobPrefix: string;
+    /** The EC2 training run, from the outputs only (an instance id cannot be computed). */
+    ec2InstanceId?: string;
+    ec2ModelArtifact?: string;
     /** Where the names came from, shown to the user. */
     source: string;
 }
@@ -74,6 +77,8 @@ export async function resolveTargets(o: TargetOptions): Promise<StackTargets> {
         // In a tuning stack `trainingJobName` is the best job the tuning job picked, not a job to watch.
         trainingJobName: trainingMode === "single" ? text("trainingJobName") : undefined,
         jobPrefix: trainingJobPrefix(environment),
+        ec2InstanceId: text("ec2InstanceId"),
+        ec2ModelArtifact: text("ec2ModelArtifact"),
         source,
     };
 }

@@ -26,7 +26,14 @@ log = logging.getLogger(__name__)
 
 # Largest absolute logit difference from eager that still counts as the same model.
 LOGIT_TOLERANCE = 1e-3
+# Passes at batch 1, where the first requests land; PyTorch 1.13 reaches its steady time on the third.
 WARMUP_ITERATIONS = 3
+# Passes at each larger batch size: TorchScript's profiling executor profiles a new input shape on its first
+# run and optimises for it on the next, so two passes leave each size a request batch can take ready.
+WARMUP_ITERATIONS_PER_BATCH_SIZE = 2
+# The largest batch predict_fn will be handed (serve_local.py --batch-size sets it): the warm-up covers every
+# batch size up to it. Unset, batches are of one request, as the stock SageMaker handler calls predict_fn.
+MAX_BATCH_SIZE_ENV = "INFERENCE_MAX_BATCH_SIZE"
 # An explicit intra-op thread count, for when the worker cannot tell its share of the CPUs.
 TORCH_THREADS_ENV = "INFERENCE_TORCH_THREADS"
 # "torchscript" (the default) or "eager": serve the model as loaded, to rule preparation out or to compare.
@@ -50,6 +57,7 @@ class Preparation:
     channels_last: bool
     prepare_seconds: float
     warmup_seconds: float
+    warmup_batch_sizes: List[int]
 
 
 @dataclass
@@ -90,6 +98,16 @@ def serving_threads(env: Optional[dict] = None, cpus: Optional[int] = None) -> i
         return int(explicit)
     cpus = available_cpus() if cpus is None else cpus
     return max(1, cpus // worker_count(env, cpus))
+
+
+def max_batch_size(env: Optional[dict] = None) -> int:
+    env = os.environ if env is None else env
+    value = str(env.get(MAX_BATCH_SIZE_ENV, "")).strip()
+    if not value:
+        return 1
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ValueError(f"{MAX_BATCH_SIZE_ENV} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def optimiser_from_env(env: Optional[dict] = None) -> Optional[Optimiser]:
@@ -167,18 +185,20 @@ def prepare_model(
             log.warning("serving the eager model: preparing it for inference failed (%s)", reason)
     prepare_seconds = time.perf_counter() - started
 
+    sizes = list(dict.fromkeys(warmup_batch_sizes))
     started = time.perf_counter()
     with torch.inference_mode():
-        for batch in dict.fromkeys(warmup_batch_sizes):
+        for index, batch in enumerate(sizes):
             example = _example(loaded.config, batch, device, memory_format, seed=2)
-            for _ in range(WARMUP_ITERATIONS):
+            for _ in range(WARMUP_ITERATIONS if index == 0 else WARMUP_ITERATIONS_PER_BATCH_SIZE):
                 forward(example)
     warmup_seconds = time.perf_counter() - started
 
     preparation = Preparation(method=method, fallback_reason=reason, threads=threads, channels_last=channels_last,
-                              prepare_seconds=prepare_seconds, warmup_seconds=warmup_seconds)
-    log.info("serving %s as %s with %d torch threads%s (prepared in %.2f s, warmed up in %.2f s)",
+                              prepare_seconds=prepare_seconds, warmup_seconds=warmup_seconds,
+                              warmup_batch_sizes=sizes)
+    log.info("serving %s as %s with %d torch threads%s (prepared in %.2f s, warmed up at batch sizes %s in %.2f s)",
              loaded.config.model_name, method, threads, ", channels-last" if channels_last else "",
-             prepare_seconds, warmup_seconds)
+             prepare_seconds, ", ".join(map(str, sizes)) or "none", warmup_seconds)
     return ServingModel(forward=forward, config=loaded.config, class_names=loaded.class_names, device=device,
                         memory_format=memory_format, preparation=preparation)

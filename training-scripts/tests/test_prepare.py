@@ -15,7 +15,9 @@ import inference
 from classifier.artifacts import LoadedModel, ModelConfig, default_class_names
 from classifier.data import eval_transform
 from classifier.model import IMAGENET_MEAN, IMAGENET_STD, build_model
-from classifier.prepare import LOGIT_TOLERANCE, optimiser_from_env, prepare_model, serving_threads, torchscript_optimise
+from classifier.prepare import (
+    LOGIT_TOLERANCE, max_batch_size, optimiser_from_env, prepare_model, serving_threads, torchscript_optimise,
+)
 from conftest import CLASS_COLOURS, TrainedModel, colour_image
 
 # Small images keep ResNet-50's forward pass cheap on a shared CPU; the traced graph is the same at 224.
@@ -115,6 +117,39 @@ def test_a_model_that_cannot_be_traced_is_served_eager_and_says_why(caplog: pyte
     assert served.preparation.fallback_reason and served.preparation.fallback_reason in caplog.text
 
 
+class BatchRecorder(nn.Module):
+    """Records the batch size of every forward pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3)
+        self.batches: List[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.batches.append(x.shape[0])
+        return self.conv(x).mean(dim=(2, 3))
+
+
+def test_the_warm_up_runs_every_batch_size_it_is_given() -> None:
+    recorder = BatchRecorder()
+    served = prepare_model(tiny_loaded(recorder), threads=1, optimise=None, warmup_batch_sizes=range(1, 4))
+    # Three passes where single requests land, two at each larger size (the profiling run, then the optimised one).
+    assert recorder.batches == [1, 1, 1, 2, 2, 3, 3]
+    assert served.preparation.warmup_batch_sizes == [1, 2, 3]
+
+
+@pytest.mark.parametrize("env, expected", [({}, 1), ({"INFERENCE_MAX_BATCH_SIZE": "4"}, 4),
+                                           ({"INFERENCE_MAX_BATCH_SIZE": " 2 "}, 2)])
+def test_the_largest_batch_comes_from_the_environment(env: dict, expected: int) -> None:
+    assert max_batch_size(env) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "four", "-1", "2.5", "\u00b2"])
+def test_a_bad_largest_batch_is_named(value: str) -> None:
+    with pytest.raises(ValueError, match=f"INFERENCE_MAX_BATCH_SIZE must be a positive integer, got {value!r}"):
+        max_batch_size({"INFERENCE_MAX_BATCH_SIZE": value})
+
+
 def test_a_failing_optimiser_is_served_eager() -> None:
     def broken(model: nn.Module, example: torch.Tensor) -> nn.Module:
         raise RuntimeError("optimize_for_inference is not supported here\nsecond line")
@@ -160,6 +195,14 @@ def test_model_fn_serves_the_prepared_model(trained_model: TrainedModel) -> None
     served = inference.model_fn(str(trained_model.model_dir))
     assert served.preparation.method == "torchscript", served.preparation.fallback_reason
     assert served.preparation.warmup_seconds > 0
+    assert served.preparation.warmup_batch_sizes == [1]
+
+
+def test_model_fn_warms_up_every_batch_size_up_to_the_largest(trained_model: TrainedModel,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFERENCE_MAX_BATCH_SIZE", "3")
+    served = inference.model_fn(str(trained_model.model_dir))
+    assert served.preparation.warmup_batch_sizes == [1, 2, 3]
 
 
 def test_a_batch_is_predicted_as_each_of_its_requests(trained_model: TrainedModel) -> None:

@@ -371,10 +371,30 @@ def test_batching_puts_waiting_requests_into_one_predict_fn_call(trained_model: 
         assert {name: (status, labels(body)[0]) for name, (status, body) in results.items()} == {
             "red": (200, "red"), "green": (200, "green"), "blue": (200, "blue")}
         assert running.log().count("predict_fn batch of 3") == 1, running.log()
+        # model_fn was told the largest batch, so no batch size a request meets is a first.
+        assert "warmed up at batch sizes 1, 2, 3 in" in running.log()
         # A lone request waits out the delay, then goes as a batch of one.
         status, _, body = running.request("POST", "/invocations", bodies["green"], {"Content-Type": "image/png"})
         assert status == 200 and labels(body)[0] == "green"
         assert "predict_fn batch of 1" in running.log()
+
+
+def test_torch_threads_wait_passively_unless_told_otherwise(trained_model: TrainedModel, tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_model.model_dir, model_dir)
+    code = model_dir / "code"
+    # The shipped handlers behind a module that logs what OpenMP will read when torch loads with them.
+    (code / "inference.py").rename(code / "shipped_inference.py")
+    (code / "inference.py").write_text(
+        "import os\nimport sys\n\n"
+        "print(f\"handlers import: OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+        "torch loaded: {'torch' in sys.modules}\", file=sys.stderr, flush=True)\n"
+        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n\n"
+        "from shipped_inference import input_fn, model_fn, output_fn, predict_fn  # noqa: E402,F401\n")
+    with serving(model_dir, {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}) as running:
+        assert "handlers import: OMP_WAIT_POLICY=PASSIVE, torch loaded: False" in running.log()
+    with serving(model_dir, {**os.environ, "OMP_WAIT_POLICY": "ACTIVE"}) as running:
+        assert "handlers import: OMP_WAIT_POLICY=ACTIVE, torch loaded: False" in running.log()
 
 
 def test_batching_with_a_predict_fn_that_takes_no_list_is_a_named_500(trained_model: TrainedModel,
