@@ -277,17 +277,25 @@ function describe(values: Record<string, string | string[]>): string {
 }
 
 /** Facts of the request the simulator cannot infer and any real request carries. */
-function truthful(principal: string, probe: Probe): Record<string, string> {
+function truthful(principal: string, account: string, probe: Probe): Record<string, string> {
     return {
         "aws:PrincipalArn": principal,
-        "aws:PrincipalAccount": probe.account,
+        "aws:PrincipalAccount": account,
         "aws:ResourceAccount": probe.account,
         "aws:RequestedRegion": probe.region,
     };
 }
 
 /** Verdicts of one evaluation, per distinct set of documents, actions and own resources: roles sharing a policy are simulated once. */
-export type SimulationCache = Map<string, Promise<{ breaches: Breach[]; errors: string[] }>>;
+export interface Verdict {
+    breaches: Breach[];
+    /** Documents the simulator rejects as invalid. */
+    errors: string[];
+    /** Requests it could not evaluate. */
+    undecided: string[];
+}
+
+export type SimulationCache = Map<string, Promise<Verdict>>;
 
 type SimStatement = { Effect: string; Action?: string[]; NotAction?: string[]; Resource?: string[]; NotResource?: string[]; Condition?: Record<string, Record<string, unknown>> };
 
@@ -328,7 +336,7 @@ export function simulateBeyondOwn(
     documents: SimulationDocument[],
     actions: string[],
     own: OwnResources,
-): Promise<{ breaches: Breach[]; errors: string[] }> {
+): Promise<Verdict> {
     const key = JSON.stringify([documents.map((d) => [d.source, d.statements]), actions, own.signature]);
     let verdict = cache.get(key);
     if (!verdict) {
@@ -341,6 +349,7 @@ export function simulateBeyondOwn(
 async function simulate(roleName: string, documents: SimulationDocument[], actions: string[], own: OwnResources) {
     const breaches: Breach[] = [];
     const errors = new Set<string>();
+    const undecided = new Set<string>();
     const principal = `arn:${own.partition}:iam::${own.homeAccount}:role/${roleName}`;
     const identityPolicies = documents.map((d, i) => ({ name: `p${i}`, policy: { Version: "2012-10-17", Statement: d.statements } }));
     const statements = documents.flatMap((d) => d.statements as SimStatement[]);
@@ -352,7 +361,7 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
         let found: Breach | undefined;
         for (const probe of probes) {
             for (const context of await contexts(keys, probe.account)) {
-                const contextVariables = { ...context.values, ...truthful(principal, probe) };
+                const contextVariables = { ...context.values, ...truthful(principal, own.homeAccount, probe) };
                 const result = await runSimulation(
                     {
                         request: { principal, action, resource: { resource: probe.resource, accountId: own.homeAccount }, contextVariables },
@@ -366,8 +375,12 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
                     const policyErrors = Object.entries(result.errors.identityPolicyErrors ?? {});
                     for (const [policyName, list] of policyErrors) {
                         const document = documents[Number(policyName.slice(1))];
-                        errors.add(`${document?.source ?? policyName}: ${list.map((e) => e.message).join("; ")}`);
+                        // Paths index the statements as simulated; name them as the document does.
+                        const where = (path: string) => path.replace(/^Statement\[(\d+)\]/, (whole, i: string) => document?.labels[Number(i)] ?? whole);
+                        errors.add(`${document?.source ?? policyName}: ${list.map((e) => `${where(e.path)}: ${e.message}`).join("; ")}`);
                     }
+                    // A request the simulator refuses to evaluate decides nothing: say so rather than count it as denied.
+                    if (policyErrors.length === 0) undecided.add(`${action} on ${probe.resource} (the IAM simulator could not evaluate the request: ${result.errors.message})`);
                     continue;
                 }
                 // The identity policies' own answer: the resource's side (a bucket or key policy, another account) is another policy's business.
@@ -386,7 +399,7 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
         }
         if (found) breaches.push(found);
     }
-    return { breaches, errors: [...errors] };
+    return { breaches, errors: [...errors], undecided: [...undecided] };
 }
 
 /**
@@ -407,8 +420,9 @@ export async function reportReach(
 ): Promise<void> {
     if (granted.size === 0) return;
     const simulated = documents.flatMap((d) => (d.parsed.kind === "known" ? [simulationDocument(d.source, d.parsed.statements)] : []));
-    const { breaches, errors } = await simulateBeyondOwn(cache, roleName(role), simulated, [...granted].sort(), own);
+    const { breaches, errors, undecided } = await simulateBeyondOwn(cache, roleName(role), simulated, [...granted].sort(), own);
     for (const error of errors) report(`${subject}: the IAM simulator rejects ${error}. Fix the document so its permissions can be checked.`, role.urn);
+    for (const request of undecided) unchecked.undecidable(`whether ${subject} may reach ${request}`);
     for (const breach of breaches) {
         const service = breach.action.split(":")[0].toLowerCase();
         if (breach.fromGrant && own.incomplete.has(service)) {

@@ -94,6 +94,11 @@ describe("iam-service-role-least-privilege", () => {
         const cases: [string, object, string][] = [
             ["another log group", { Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/other:*" }, "log-group:/other:log-stream:"],
             ["another account's SageMaker logs", { Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:*:log-group:/aws/sagemaker/*" }, "arn:aws:logs:us-east-1:210987654321:"],
+            [
+                "another account's SageMaker logs, the caller pinned to its own account (which it always is)",
+                { Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:*:log-group:/aws/sagemaker/*", Condition: { StringEquals: { "aws:PrincipalAccount": "123456789012" } } },
+                "arn:aws:logs:us-east-1:210987654321:",
+            ],
             ["another region's SageMaker logs", { Action: "logs:CreateLogGroup", Resource: "arn:aws:logs:*:123456789012:log-group:/aws/sagemaker/*" }, "arn:aws:logs:eu-north-1:123456789012:"],
             ["another repository", { Action: "ecr:BatchGetImage", Resource: "arn:aws:ecr:us-east-1:123456789012:repository/other" }, "repository/other"],
             ["the framework images of every region", { Action: "ecr:BatchGetImage", Resource: "arn:aws:ecr:*:763104351884:repository/pytorch-training" }, "eu-north-1:763104351884:repository/pytorch-training"],
@@ -130,6 +135,7 @@ describe("iam-service-role-least-privilege", () => {
             ["Null: false (the key only has to exist)", { Null: { "aws:ResourceTag/project": "false" } }],
             ["ForAllValues on an empty set", { "ForAllValues:StringEquals": { "aws:TagKeys": ["project"] } }],
             ["StringNotEquals a foreign value", { StringNotEquals: { "aws:ResourceAccount": "999999999999" } }],
+            ["the caller's own account", { StringEquals: { "aws:PrincipalAccount": "123456789012" } }],
         ];
         for (const [what, Condition] of routes) {
             const out = await messages(withGrant("sagemaker-role", { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition }));
@@ -192,6 +198,11 @@ describe("iam-service-role-least-privilege", () => {
             propertyDependencies: { role: ["sagemaker-role"] },
         });
         expect(await messages(preview)).to.include("arn:aws:logs:us-east-1:210987654321:log-group:/aws/sagemaker/");
+    });
+
+    it("reports a document the simulator cannot read instead of passing it", async () => {
+        const bad = await messages(withGrant("sagemaker-role", { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: "vpc-1" } }));
+        expect(bad).to.include("the IAM simulator rejects RolePolicy 'extra'").and.include("statement 1.Condition.StringEquals");
     });
 
     it("accepts a condition-scoped ecr:GetAuthorizationToken on '*' (the action takes no resource)", async () => {
