@@ -11,6 +11,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
 import { parse } from "yaml";
 import { parseConfig, type RawConfig } from "../infra/config";
 import { startModelServer } from "../tools/local/model-server";
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
     const fixture = await resnetFixture(IMAGES);
     const rows: BenchRow[] = [];
     let maxRps = 0;
+    // The 1-minute load average around the levels: on a shared machine it says how far the figure is a floor.
+    const loadAtStart = os.loadavg()[0];
     try {
         const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, endpointName: "sizing", allowPrivateImageUrls: true, stderr: "ignore", logLevel: "warning" });
         try {
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
     } finally {
         await fixture.close();
     }
-    printTable(`ResNet-50 through serve_local.py (one worker, all cores), open loop, ${LEVEL_SECONDS} s per level, bound p99 <= ${P99_BOUND_MS} ms`, rows);
+    printTable(`ResNet-50 through serve_local.py (one worker, all cores), open loop, ${LEVEL_SECONDS} s per level, bound p99 <= ${P99_BOUND_MS} ms (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, rows);
 
     const measuredTarget = Math.floor(maxRps * SAFETY_FACTOR * 60);
     const targets: Array<{ name: string; target: number; maxCapacity?: number }> = [
