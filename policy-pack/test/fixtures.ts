@@ -294,6 +294,21 @@ export function spec(specs: Spec[], name: string): Spec {
     return found;
 }
 
+/**
+ * Conditions that leave s3:GetObject on "*" reaching every bucket: on the caller's transport, time or network,
+ * or let through when the key is missing (IfExists, ForAllValues on an empty set), present (Null: false) or
+ * anything but one foreign value. Each is a route around a least-privilege check.
+ */
+export const conditionsNarrowingNothing: [string, object][] = [
+    ["TLS only", { Bool: { "aws:SecureTransport": "true" } }],
+    ["a time window", { DateLessThan: { "aws:CurrentTime": "2099-01-01T00:00:00Z" } }],
+    ["the caller's own VPC", { StringEquals: { "aws:SourceVpc": "vpc-0123456789abcdef0" } }],
+    ["IfExists on a key the request lacks", { StringEqualsIfExists: { "s3:ExistingObjectTag/project": "classifier" } }],
+    ["Null: false (the key only has to exist)", { Null: { "aws:ResourceTag/project": "false" } }],
+    ["ForAllValues on an empty set", { "ForAllValues:StringEquals": { "aws:TagKeys": ["project"] } }],
+    ["StringNotEquals a foreign value", { StringNotEquals: { "aws:ResourceAccount": "999999999999" } }],
+];
+
 /** Resources per unit of the generated stack. */
 const UNIT = 20;
 

@@ -7,10 +7,10 @@ import {
     parsePolicyDocument,
     resourceScope,
     serviceExists,
-    resourceNarrowingConditionKeys,
     Statement,
 } from "../../lib/iam";
 import { label } from "../../lib/label";
+import { conditionNarrows } from "../../lib/simulate";
 import { meansEveryResource } from "../../lib/resources";
 import { T } from "../../lib/stack";
 import { get, list, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -155,17 +155,21 @@ async function statementProblems(statement: Statement, config: Config): Promise<
     const everything = (statement.resources ?? []).map((r) => r.trim()).filter(meansEveryResource);
     for (const resource of new Set(everything)) {
         const service = resource === "*" ? "*" : resource.split(":")[2];
-        // A condition only lets an optionally scoped action keep "*" when it narrows which resources it reaches.
-        const narrowed = resourceNarrowingConditionKeys(statement).length > 0;
         const scoped: string[] = [];
+        let unnarrowed = false;
         for (const action of new Set(granted)) {
             if (service !== "*" && !/^\*+$/.test(service) && action.split(":")[0].toLowerCase() !== service.toLowerCase()) continue;
             const scope = await resourceScope(action);
-            if (scope === "required" || (scope === "optional" && !narrowed)) scoped.push(action);
+            // A condition only lets an optionally scoped action keep "*" when, as the IAM simulator decides, it refuses requests on resources nobody named.
+            if (scope === "required") scoped.push(action);
+            else if (scope === "optional" && !(statement.hasCondition && (await conditionNarrows(statement, action)))) {
+                scoped.push(action);
+                unnarrowed ||= statement.hasCondition;
+            }
         }
         if (scoped.length > 0) {
             const spelt = resource === "*" ? "" : " (every resource of the service, spelt as an ARN)";
-            const condition = statement.hasCondition && !narrowed ? " Its Condition does not narrow which resources are reached." : "";
+            const condition = unnarrowed ? " Its Condition does not narrow which resources are reached." : "";
             problems.push(
                 `Resource '${resource}'${spelt} for ${preview(scoped)}, which can be scoped to resource ARNs.${condition} ` +
                     "Name the specific ARNs; keep '*' only for actions AWS does not scope to resources (e.g. ecr:GetAuthorizationToken).",
