@@ -10,7 +10,7 @@ const name = "stack-cost-budget";
 const configSchema = {
     properties: {
         maxHourlyUsd: { type: "number" as const, minimum: 0, description: "Most the stack may cost per hour at maximum scale (every instance and serverless slot busy), in USD.", default: 1 },
-        maxOneOffUsd: { type: "number" as const, minimum: 0, description: "Most the stack's one-off jobs (training, tuning, self-terminating EC2 runs) may cost at their upper bound, in USD.", default: 25 },
+        maxOneOffUsd: { type: "number" as const, minimum: 0, description: "Most the stack's one-off jobs (training, tuning, EC2 training runs) may cost at their upper bound, in USD.", default: 25 },
     },
 };
 
