@@ -30,8 +30,6 @@ sys.path.insert(0, SCRIPTS_DIR)
 os.environ["IMAGE_FETCH_ALLOW_PRIVATE"] = "true"
 # One worker in this process, so model_fn takes every core, as the bare eager model does.
 os.environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = "1"
-# As serve_local.py runs the servers this is compared with (see its configure_model_fn); before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402

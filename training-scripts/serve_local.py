@@ -19,8 +19,8 @@ pointed at the wrong service or signing the wrong body.
 The handlers come from <model-dir>/code/inference.py when the directory carries one (as the SageMaker
 PyTorch container does), else from the inference.py next to this file (a course-style dir with only
 model.pth). The model is loaded once, before the first invocation is answered (/ping says 503 until then).
-Requests are served by a thread each; the forward passes take turns on one lock so that each gets every
-torch thread instead of fighting for two cores. SIGINT/SIGTERM stop accepting, let requests in flight
+Requests are served by a thread each; model_fn and every predict_fn call run on one thread, one at a time,
+so that each forward pass gets every torch thread instead of fighting for two cores. SIGINT/SIGTERM stop accepting, let requests in flight
 finish (bounded) and exit 0.
 
 With --batch-size N (and --max-batch-delay-ms), requests waiting for the forward pass are batched as
@@ -103,6 +103,33 @@ class _Pending:
         self.done = threading.Event()
 
 
+class TorchThread:
+    """One daemon thread that runs every call given to it, one at a time, in order: a daemon, so that a stop
+    while model_fn is still loading does not wait for it."""
+
+    def __init__(self) -> None:
+        self._calls: "queue.Queue[_Pending]" = queue.Queue()
+        threading.Thread(target=self._serve, name="serve_local-torch", daemon=True).start()
+
+    def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        pending = _Pending((function, args))
+        self._calls.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.prediction
+
+    def _serve(self) -> None:
+        while True:
+            pending = self._calls.get()
+            function, args = pending.data
+            try:
+                pending.prediction = function(*args)
+            except BaseException as error:  # noqa: BLE001 - raised again on the caller's thread
+                pending.error = error
+            pending.done.set()
+
+
 class Batcher:
     """TorchServe-style batching for one worker: the first waiting request opens a batch, which closes when it
     holds `batch_size` requests or `max_delay` seconds after it opened; predict_fn then gets the batch as a
@@ -157,23 +184,28 @@ class Batcher:
 class Model:
     """The loaded handlers and model, shared by every request thread.
 
-    input_fn and output_fn run on each request's own thread (fetching and decoding in parallel). The forward
-    passes do not: without batching they take turns on one lock, so each gets every torch thread instead of
-    fighting for the cores; with batching the Batcher's one thread runs them, a batch at a time.
+    input_fn and output_fn run on each request's own thread (fetching and decoding in parallel). predict_fn
+    does not: the one torch thread that ran model_fn runs every call, one at a time (with batching, a batch at
+    a time), as a TorchServe worker does, so each forward pass gets every torch thread instead of fighting for
+    the cores. One thread, not a lock: each thread that runs torch ops gets its own OpenMP team, and once the
+    teams hold more threads than there are cores, OpenMP stops spinning at its barriers and sleeps there,
+    which costs a forward pass at batch 1 most.
     """
 
-    def __init__(self, handlers: ModuleType, model: Any, batch_size: int = 1, max_batch_delay: float = 0.0) -> None:
+    def __init__(self, handlers: ModuleType, model: Any, torch_thread: TorchThread, batch_size: int = 1,
+                 max_batch_delay: float = 0.0) -> None:
         self.handlers = handlers
         self.model = model
-        self._forward = threading.Lock()
-        self._batcher = (Batcher(lambda batch: handlers.predict_fn(batch, model), batch_size, max_batch_delay)
-                         if batch_size > 1 else None)
+        self._torch_thread = torch_thread
+        self._batcher = (Batcher(self._on_torch_thread, batch_size, max_batch_delay) if batch_size > 1 else None)
+
+    def _on_torch_thread(self, data: Any) -> Any:
+        return self._torch_thread.run(self.handlers.predict_fn, data, self.model)
 
     def _predict(self, data: Any) -> Any:
         if self._batcher is not None:
             return self._batcher.predict(data)
-        with self._forward:
-            return self.handlers.predict_fn(data, self.model)
+        return self._on_torch_thread(data)
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> Tuple[int, str, bytes]:
         """Runs input_fn -> predict_fn -> output_fn; returns (status, content type, body) as the container answers."""
@@ -222,11 +254,12 @@ def load_model(model_dir: str, batch_size: int = 1, max_batch_delay: float = 0.0
     missing = [name for name in HANDLER_FUNCTIONS if not callable(getattr(handlers, name, None))]
     if missing:
         raise StartupError(f"{script} does not define {', '.join(missing)}")
+    torch_thread = TorchThread()
     try:
-        model = handlers.model_fn(model_dir)
+        model = torch_thread.run(handlers.model_fn, model_dir)
     except Exception as error:  # noqa: BLE001
         raise StartupError(f"the model in {model_dir} failed to load: {type(error).__name__}: {error}") from None
-    return Model(handlers, model, batch_size, max_batch_delay)
+    return Model(handlers, model, torch_thread, batch_size, max_batch_delay)
 
 
 class LocalServer(ThreadingHTTPServer):
@@ -487,19 +520,11 @@ def bind(host: str, port: int, name: str, variant: str) -> LocalServer:
 
 def configure_model_fn(threads: int, batch_size: int) -> None:
     """Tells model_fn (classifier/prepare.py) how many torch threads to use (one worker serves here, so all the
-    cores unless --torch-threads says otherwise) and the largest batch to warm up for, and makes torch's OpenMP
-    threads wait passively. Called before the handlers import torch: OpenMP reads its settings when it loads."""
+    cores unless --torch-threads says otherwise) and the largest batch to warm up for."""
     os.environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = "1"
     if threads > 0:
         os.environ["INFERENCE_TORCH_THREADS"] = str(threads)
     os.environ["INFERENCE_MAX_BATCH_SIZE"] = str(batch_size)
-    # The forward pass shares the cores with the request threads (fetch, decode) and whatever else runs here. By
-    # default an OpenMP thread waiting at the end of one of a forward pass's many parallel regions spins, so
-    # when its partner is descheduled it burns its own core until the partner runs again. On 2 shared cores (load
-    # average 6-9) a ResNet-50 forward pass took 0.4-2.3 s spinning against 0.09-0.13 s waiting passively, and
-    # model_fn here (load, prepare, warm up) 16-27 s against 4-5 s; requests per second under load were the same.
-    # OMP_WAIT_POLICY set by the caller wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main(argv: Optional[list] = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -379,22 +380,34 @@ def test_batching_puts_waiting_requests_into_one_predict_fn_call(trained_model: 
         assert "predict_fn batch of 1" in running.log()
 
 
-def test_torch_threads_wait_passively_unless_told_otherwise(trained_model: TrainedModel, tmp_path: Path) -> None:
+@pytest.mark.parametrize("batching", [(), ("--batch-size", "2", "--max-batch-delay-ms", "10")])
+def test_model_fn_and_every_predict_fn_run_on_one_thread(trained_model: TrainedModel, tmp_path: Path,
+                                                         batching: Tuple[str, ...]) -> None:
     model_dir = tmp_path / "model"
     shutil.copytree(trained_model.model_dir, model_dir)
-    code = model_dir / "code"
-    # The shipped handlers behind a module that logs what OpenMP will read when torch loads with them.
-    (code / "inference.py").rename(code / "shipped_inference.py")
-    (code / "inference.py").write_text(
-        "import os\nimport sys\n\n"
-        "print(f\"handlers import: OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
-        "torch loaded: {'torch' in sys.modules}\", file=sys.stderr, flush=True)\n"
-        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n\n"
-        "from shipped_inference import input_fn, model_fn, output_fn, predict_fn  # noqa: E402,F401\n")
-    with serving(model_dir, {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}) as running:
-        assert "handlers import: OMP_WAIT_POLICY=PASSIVE, torch loaded: False" in running.log()
-    with serving(model_dir, {**os.environ, "OMP_WAIT_POLICY": "ACTIVE"}) as running:
-        assert "handlers import: OMP_WAIT_POLICY=ACTIVE, torch loaded: False" in running.log()
+    script = model_dir / "code" / "inference.py"
+    # The shipped handlers, with the thread each model_fn and predict_fn call runs on written to the log.
+    script.write_text(script.read_text() + "\n\nimport threading\n_model_fn, _predict_fn = model_fn, predict_fn\n\n\n"
+                      "def model_fn(model_dir):\n"
+                      "    print(f'model_fn on {threading.get_ident()}', file=sys.stderr, flush=True)\n"
+                      "    return _model_fn(model_dir)\n\n\n"
+                      "def predict_fn(input_data, model):\n"
+                      "    print(f'predict_fn on {threading.get_ident()}', file=sys.stderr, flush=True)\n"
+                      "    return _predict_fn(input_data, model)\n")
+    with serving(model_dir, None, *batching) as running:
+        body = image_bytes(colour_image(RED, 31), "PNG")
+        statuses: List[int] = []
+        threads = [threading.Thread(target=lambda: statuses.append(
+            running.request("POST", "/invocations", body, {"Content-Type": "image/png"})[0])) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert statuses == [200] * 4
+        idents = re.findall(r"^(model_fn|predict_fn) on (\d+)$", running.log(), re.MULTILINE)
+    assert [kind for kind, _ in idents].count("model_fn") == 1 and len(idents) >= 2, idents
+    # Each thread that runs torch ops gets its own OpenMP team; one thread keeps it to one, as a TorchServe worker.
+    assert len({ident for _, ident in idents}) == 1, idents
 
 
 def test_batching_with_a_predict_fn_that_takes_no_list_is_a_named_500(trained_model: TrainedModel,
