@@ -562,7 +562,11 @@ def main(argv: Optional[list] = None) -> int:
         server.shutdown()
         server.server_close()
         if isinstance(error, KeyboardInterrupt):
-            return 0
+            # model_fn may still be running on the torch thread, and finalizing the interpreter under running
+            # torch code aborts the process: leave without finalizing.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         print(f"serve_local: error: {error}", file=sys.stderr)
         return 2
     state["serving"] = True
