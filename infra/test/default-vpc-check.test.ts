@@ -1,13 +1,17 @@
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { DefaultVpcCheckProvider } from "../components/default-vpc-check";
 
 const sdk = { region: "eu-west-1", assumeRoles: [] };
 
 describe("default VPC check for EC2 training (dynamic provider)", () => {
-    const ec2 = mockClient(EC2Client);
     const provider = new DefaultVpcCheckProvider(() => new EC2Client({ region: "eu-west-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } }));
+    // Mocking patches every EC2Client in the process: only while this suite runs, so other suites (and their own
+    // mocks of a client instance) are left alone.
+    let ec2: AwsClientStub<EC2Client>;
+    before(() => (ec2 = mockClient(EC2Client)));
+    after(() => ec2.restore());
     beforeEach(() => ec2.reset());
 
     it("passes when the region has a default VPC, asking EC2 for exactly that", async () => {

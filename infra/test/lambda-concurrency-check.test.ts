@@ -1,5 +1,5 @@
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { concurrencyProblem, ConcurrencyRequest, LambdaConcurrencyCheckProvider } from "../components/lambda-concurrency-check";
 
@@ -7,8 +7,12 @@ const sdk = { region: "us-east-1", assumeRoles: [] };
 const account = (limit: number, unreserved: number) => ({ AccountLimit: { ConcurrentExecutions: limit, UnreservedConcurrentExecutions: unreserved } });
 
 describe("Lambda account concurrency check (dynamic provider)", () => {
-    const lambda = mockClient(LambdaClient);
     const provider = new LambdaConcurrencyCheckProvider(() => new LambdaClient({ region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } }));
+    // Mocking patches every LambdaClient in the process: only while this suite runs, so other suites (and their own
+    // mocks of a client instance) are left alone.
+    let lambda: AwsClientStub<LambdaClient>;
+    before(() => (lambda = mockClient(LambdaClient)));
+    after(() => lambda.restore());
     beforeEach(() => lambda.reset());
 
     it("refuses any reservation on a new account (limit 10), naming the limit and the way out, before the function exists", async () => {

@@ -1,5 +1,5 @@
 import { DescribeTrainingJobCommand, DescribeTrainingJobCommandOutput, SageMakerClient } from "@aws-sdk/client-sagemaker";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { TrainingJobNameCheckProvider, TrainingJobRef, TrainingJobResultProvider } from "../components/training-job-checks";
 
@@ -10,7 +10,11 @@ const job = (status: string, extra: Partial<DescribeTrainingJobCommandOutput> = 
 const notFound = Object.assign(new Error("Requested resource not found."), { name: "ValidationException" });
 
 describe("training job checks (dynamic providers)", () => {
-    const sagemaker = mockClient(SageMakerClient);
+    // Mocking patches every SageMakerClient in the process: only while this suite runs, so other suites (and their own
+    // mocks of a client instance) are left alone.
+    let sagemaker: AwsClientStub<SageMakerClient>;
+    before(() => (sagemaker = mockClient(SageMakerClient)));
+    after(() => sagemaker.restore());
     beforeEach(() => sagemaker.reset());
 
     describe("the name check before the job", () => {

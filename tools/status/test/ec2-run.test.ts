@@ -6,7 +6,7 @@
 import { DescribeInstancesCommand, EC2Client, InstanceStateName } from "@aws-sdk/client-ec2";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import * as path from "node:path";
 import { run } from "../cli";
@@ -32,8 +32,9 @@ describe("npm run status: the EC2 training run", function () {
     let server: SageMakerApiServer;
     const ec2 = new EC2Client({ region: "us-east-1", credentials });
     const s3 = new S3Client({ region: "us-east-1", credentials });
-    const ec2Mock = mockClient(ec2);
-    const s3Mock = mockClient(s3);
+    // Mocked only while this suite runs: a mock made at load time would collide with other suites' mocks of the class.
+    let ec2Mock: AwsClientStub<EC2Client>;
+    let s3Mock: AwsClientStub<S3Client>;
 
     before(async () => {
         server = await startSageMakerApiServer({
@@ -58,6 +59,14 @@ describe("npm run status: the EC2 training run", function () {
         });
     });
     after(() => server.close());
+    before(() => {
+        ec2Mock = mockClient(ec2);
+        s3Mock = mockClient(s3);
+    });
+    after(() => {
+        ec2Mock.restore();
+        s3Mock.restore();
+    });
     beforeEach(() => {
         ec2Mock.reset();
         s3Mock.reset();
