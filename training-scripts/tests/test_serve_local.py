@@ -380,6 +380,28 @@ def test_batching_puts_waiting_requests_into_one_predict_fn_call(trained_model: 
         assert "predict_fn batch of 1" in running.log()
 
 
+def test_openmp_spin_is_bounded_before_torch_loads_unless_told_otherwise(trained_model: TrainedModel,
+                                                                         tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_model.model_dir, model_dir)
+    code = model_dir / "code"
+    # The shipped handlers behind a module that logs what libgomp will read when torch loads with them.
+    (code / "inference.py").rename(code / "shipped_inference.py")
+    (code / "inference.py").write_text(
+        "import os\nimport sys\n\n"
+        "print(f\"handlers import: GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}, "
+        "torch loaded: {'torch' in sys.modules}\", file=sys.stderr, flush=True)\n"
+        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n\n"
+        "from shipped_inference import input_fn, model_fn, output_fn, predict_fn  # noqa: E402,F401\n")
+    with serving(model_dir, {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}) as running:
+        assert "handlers import: GOMP_SPINCOUNT=10000, torch loaded: False" in running.log()
+        status, _, body = running.request("POST", "/invocations", image_bytes(colour_image(GREEN, 23), "PNG"),
+                                         {"Content-Type": "image/png"})
+        assert status == 200 and labels(body)[0] == "green"
+    with serving(model_dir, {**os.environ, "GOMP_SPINCOUNT": "300000"}) as running:
+        assert "handlers import: GOMP_SPINCOUNT=300000, torch loaded: False" in running.log()
+
+
 @pytest.mark.parametrize("batching", [(), ("--batch-size", "2", "--max-batch-delay-ms", "10")])
 def test_model_fn_and_every_predict_fn_run_on_one_thread(trained_model: TrainedModel, tmp_path: Path,
                                                          batching: Tuple[str, ...]) -> None:
