@@ -19,10 +19,10 @@ import json
 import logging
 import os
 import sys
-import tarfile
 import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
+from classifier.artifacts import pack_model_dir
 from classifier.config import TrainConfig, add_hyperparameters, add_paths, to_config
 from classifier.engine import main_run
 
@@ -63,16 +63,19 @@ def build_parser() -> OptionRecordingParser:
     return parser
 
 
+def split_s3_uri(uri: str) -> Tuple[str, str]:
+    """(bucket, key) of an s3:// URI; ("", "") for anything else."""
+    if not uri.startswith("s3://"):
+        return "", ""
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
+
+
 def s3_object_uri(value: str) -> str:
-    bucket, _, key = value[len("s3://"):].partition("/") if value.startswith("s3://") else ("", "", "")
+    bucket, key = split_s3_uri(value)
     if not bucket or not key or key.endswith("/"):
         raise argparse.ArgumentTypeError(f"expected an S3 object URI such as s3://bucket/path/model.tar.gz, got {value!r}")
     return value
-
-
-def split_s3_uri(uri: str) -> Tuple[str, str]:
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
 
 
 def s3_client() -> Any:
@@ -106,13 +109,6 @@ def model_exists(client: Any, uri: str) -> bool:
     except BotoCoreError as error:
         raise ModelStoreError(f"cannot tell whether {uri} exists: {error}") from None
     return True
-
-
-def pack_model(model_dir: str, archive: str) -> None:
-    """model.tar.gz as SageMaker writes it: the model directory's contents at the archive root."""
-    with tarfile.open(archive, "w:gz") as tar:
-        for name in sorted(os.listdir(model_dir)):
-            tar.add(os.path.join(model_dir, name), arcname=name)
 
 
 def upload_once(client: Any, archive: str, uri: str) -> bool:
@@ -149,7 +145,7 @@ def train_once(config: TrainConfig, model_uri: str) -> int:
             return status
         with tempfile.TemporaryDirectory(prefix="ec2-train-") as workdir:
             archive = os.path.join(workdir, "model.tar.gz")
-            pack_model(config.model_dir, archive)
+            pack_model_dir(config.model_dir, archive)
             if upload_once(client, archive, model_uri):
                 LOG.info("uploaded the model to %s", model_uri)
             else:

@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 from typing import List, Optional
 
-from classifier.artifacts import CODE_DIR, ModelDirError, copy_code, load_model_dir
+from classifier.artifacts import CODE_DIR, ModelDirError, copy_code, load_model_dir, pack_model_dir
 
 
 class RepackError(ValueError):
@@ -77,9 +77,7 @@ def repack(model_data: str, output: str) -> List[str]:
         print(f"{model_data}: {loaded.config.model_name}, {loaded.config.num_classes} classes", file=sys.stderr)
         copy_code(os.path.join(workdir, CODE_DIR))
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-        with tarfile.open(output, "w:gz") as tar:
-            for name in sorted(os.listdir(workdir)):
-                tar.add(os.path.join(workdir, name), arcname=name)
+        pack_model_dir(workdir, output)
         with tarfile.open(output, "r:gz") as tar:
             return tar.getnames()
 

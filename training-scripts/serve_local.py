@@ -96,13 +96,21 @@ class StartupError(Exception):
 
 
 class _Pending:
-    """One request's input waiting for its place in a batch; the batcher fills in the outcome."""
+    """One call waiting for its turn (a request's input in a batch, or a call on the torch thread); the thread
+    that runs it fills in the outcome."""
 
     def __init__(self, data: Any) -> None:
         self.data = data
         self.prediction: Any = None
         self.error: Optional[BaseException] = None
         self.done = threading.Event()
+
+    def result(self) -> Any:
+        """Waits for the outcome: the prediction, or the error raised again on the waiting thread."""
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.prediction
 
 
 class TorchThread:
@@ -116,10 +124,7 @@ class TorchThread:
     def run(self, function: Callable[..., Any], *args: Any) -> Any:
         pending = _Pending((function, args))
         self._calls.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        return pending.prediction
+        return pending.result()
 
     def _serve(self) -> None:
         while True:
@@ -149,10 +154,7 @@ class Batcher:
     def predict(self, data: Any) -> Any:
         pending = _Pending(data)
         self._queue.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        return pending.prediction
+        return pending.result()
 
     def _next_batch(self) -> List[_Pending]:
         batch = [self._queue.get()]

@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import shutil
+import tarfile
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional
 
@@ -88,6 +89,13 @@ def copy_code(destination: str) -> None:
         os.path.join(destination, "classifier"),
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
+
+
+def pack_model_dir(model_dir: str, archive: str) -> None:
+    """model.tar.gz as SageMaker writes it and serves it: the model directory's contents at the archive root."""
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in sorted(os.listdir(model_dir)):
+            tar.add(os.path.join(model_dir, name), arcname=name)
 
 
 def save_model_dir(model: nn.Module, config: ModelConfig, class_names: List[str], model_dir: str) -> None:
