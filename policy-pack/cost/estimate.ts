@@ -189,7 +189,8 @@ export function estimateStack(resources: CostResource[], book: PriceBook, option
             const volumeType = typeof instance.props.rootBlockDevice === "object" ? (optionalString(instance.props, "rootBlockDevice.volumeType") ?? "gp3") : "gp3";
             const volumeGb = optionalNumber(instance.props, "rootBlockDevice.volumeSize");
             const volume = volumeGb > 0 && book.has(priceKey.ebsVolume(volumeType)) ? price(priceKey.ebsVolume(volumeType)) : undefined;
-            const hourly = p.usd + (volume ? (volumeGb * volume.usd) / HOURS_PER_MONTH : 0);
+            const volumeHourly = volume ? (volumeGb * volume.usd) / HOURS_PER_MONTH : 0;
+            const hourly = p.usd + volumeHourly;
             const volumeBasis = volume ? ` + ${volumeGb} GB ${volumeType} at ${usd(volume.usd)}/GB-month` : "";
             const shutdown = optionalString(instance.props, "instanceInitiatedShutdownBehavior");
             const run = `for ${Number(ec2Hours.toFixed(2))} h (assumed as long as the longest SageMaker job may run)`;
@@ -197,10 +198,9 @@ export function estimateStack(resources: CostResource[], book: PriceBook, option
                 return { hourlyUsdAtMin: 0, hourlyUsdAtMax: 0, oneOffUsd: hourly * ec2Hours, basis: `${type} at ${usd(p.usd)}/h${volumeBasis}, ${run}; it terminates itself when training ends` };
             }
             if (shutdown === "stop") {
-                // A stopped instance bills only its volumes, until it is deleted.
-                const stoppedHourly = hourly - p.usd;
                 const afterwards = volume ? `then stopped: ${volumeGb} GB ${volumeType} at ${usd(volume.usd)}/GB-month until deleted` : "then stopped: nothing";
-                return { hourlyUsdAtMin: stoppedHourly, hourlyUsdAtMax: stoppedHourly, oneOffUsd: p.usd * ec2Hours, basis: `${type} at ${usd(p.usd)}/h ${run}; it stops itself when training ends, ${afterwards}` };
+                // A stopped instance bills only its volumes, until it is deleted.
+                return { hourlyUsdAtMin: volumeHourly, hourlyUsdAtMax: volumeHourly, oneOffUsd: p.usd * ec2Hours, basis: `${type} at ${usd(p.usd)}/h ${run}; it stops itself when training ends, ${afterwards}` };
             }
             return { hourlyUsdAtMin: hourly, hourlyUsdAtMax: hourly, oneOffUsd: 0, basis: `${type} at ${usd(p.usd)}/h${volumeBasis}, running` };
         },
