@@ -16,10 +16,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildLambdaBundle } from "../lambda-src/build";
 import { percentile, printTable, type BenchRow } from "./table";
+import { PYTHON } from "../tools/python-env/python";
 
 const repoRoot = path.resolve(__dirname, "..");
 const bundlePath = path.join(repoRoot, "lambda-src", "dist", "index.js");
-const PYTHON = "/usr/bin/python3";
 const ENDPOINT_NAME = "dog-breeds-bench";
 const WARMUP = 300;
 const SAMPLES = 3000;

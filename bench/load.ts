@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PYTHON } from "../tools/local/model-server";
+import { PYTHON } from "../tools/python-env/python";
 import { startImageHost, type ImageHost } from "../tools/local/test/support";
 import { percentile } from "./table";
 

@@ -30,11 +30,6 @@ sys.path.insert(0, SCRIPTS_DIR)
 os.environ["IMAGE_FETCH_ALLOW_PRIVATE"] = "true"
 # One worker in this process, so model_fn takes every core, as the bare eager model does.
 os.environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = "1"
-# The servers' OpenMP spin bound (serve_local.configure_model_fn), so in-process figures compare with theirs.
-from serve_local import OPENMP_SPIN_COUNT  # noqa: E402
-
-os.environ.setdefault("GOMP_SPINCOUNT", str(OPENMP_SPIN_COUNT))
-
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 

@@ -3,10 +3,12 @@
  * alone (POST /invocations with an image URL, as the runtime calls the container) and (b) the bundled handler
  * plus the endpoint (POST to the Function URL front). Then ResNet-50 at 224x224 on CPU, side by side in one run:
  * images/s at batch 1 of the prepared model (inference.py's model_fn) against the bare eager nn.Module; the time
- * per image in fetch, decode and preprocess as a share of the forward pass; images/s and p99 through serve_local.py
- * under load with and without batching against bare eager batch 1; and the cold start of a serving worker.
+ * per image in fetch, decode and preprocess as a share of the forward pass; images/s and p99 through the real
+ * TorchServe (the SageMaker PyTorch toolkit's start path) at 1, 4 and 16 clients with the stock handler and with the
+ * project's handler (batch 1 and batched), against the stock handler serving the bare eager model; and the cold start
+ * of a worker (process start to every worker ready).
  *
- * The servers run as `npm run local` runs them (the CLI in its own process, serve_local.py in another), so the
+ * The servers run as `npm run local` runs them (the CLI in its own process, TorchServe in others), so the
  * clients here share no event loop with them. The model is the tiny one the tests train: the concurrency table
  * measures what surrounds the model, not the model.
  */
@@ -24,9 +26,9 @@ const REQUESTS = 200;
 const WARMUP = 20;
 const RESNET_IMAGES = 12;
 const RESNET_ROUNDS = 5;
-const LOAD_CLIENTS = 8;
+const LOAD_CLIENTS = [1, 4, 16];
 const LOAD_REQUESTS = 48;
-const LOAD_ROUNDS = 3;
+const LOAD_ROUNDS = 2;
 const BATCH = { size: 4, delayMs: 50 };
 
 const TARGETS = {
@@ -81,7 +83,7 @@ async function load(url: string, body: string, clients: number): Promise<{ laten
 
 async function startCli(modelDir: string): Promise<{ modelServer: string; front: string; stop: () => Promise<void> }> {
     const cli = path.join(__dirname, "..", "tools", "local", "cli.ts");
-    const child = spawn(process.execPath, ["--import", "tsx", cli, "--model-dir", modelDir, "--port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"], {
+    const child = spawn(process.execPath, ["--import", "tsx", cli, "--model-dir", modelDir, "--port", "0", "--runtime-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"], {
         // The handler's per-request log lines would only cost the front stdout writes into a full pipe.
         stdio: ["ignore", "pipe", "inherit"],
     });
@@ -203,51 +205,54 @@ async function resnetTables(): Promise<void> {
         ]);
 
         const endpointRows: BenchRow[] = [];
-        // Three servers side by side, measured in alternating rounds so that all see the same machine; each
-        // configuration's best round counts, its p99 is over all its rounds.
+        // Servers side by side, one TorchServe worker each (all the cores' torch threads), measured in alternating
+        // rounds so that all see the same machine; each configuration's best round counts, its p99 is its worst.
+        const worker = { workers: 1, allowPrivateImageUrls: true };
         const configurations = [
-            { name: "bare eager, no batching", options: { modelPreparation: "eager" as const } },
-            { name: "prepared, no batching", options: {} },
-            { name: `prepared, --batch-size ${BATCH.size} --max-batch-delay-ms ${BATCH.delayMs}`, options: { batchSize: BATCH.size, maxBatchDelayMs: BATCH.delayMs } },
+            { name: "stock handler, bare eager", options: { ...worker, handler: "stock" as const, modelPreparation: "eager" as const } },
+            { name: "stock handler, prepared", options: { ...worker, handler: "stock" as const } },
+            { name: "project handler, prepared, batch 1", options: { ...worker } },
+            { name: `project handler, prepared, batch ${BATCH.size} (${BATCH.delayMs} ms)`, options: { ...worker, batchSize: BATCH.size, maxBatchDelayMs: BATCH.delayMs } },
         ];
         const coldRows: BenchRow[] = [];
         const servers = [];
         const loadAtStart = loadNow();
         try {
             for (const { name, options } of configurations) {
-                const started = performance.now();
-                const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, endpointName: "bench", allowPrivateImageUrls: true, stderr: "ignore", logLevel: "warning", ...options });
+                const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, ...options });
                 servers.push(server);
                 const firstStarted = performance.now();
                 const first = await closedLoop(`${server.url}/invocations`, fixture.bodies.slice(0, 1), 1, 1, 0);
-                coldRows.push({ server: name, "process start to ready s": (firstStarted - started) / 1000, "model_fn s": server.loadSeconds, "first request ms": performance.now() - firstStarted, ok: first.ok });
+                coldRows.push({ server: name, "process start to ready s": server.readySeconds, "first request ms": performance.now() - firstStarted, ok: first.ok });
             }
-            const rounds = configurations.map(() => [] as LoadResult[]);
-            for (let round = 0; round < LOAD_ROUNDS; round++) {
-                for (const [i, server] of servers.entries()) rounds[i].push(await closedLoop(`${server.url}/invocations`, fixture.bodies, LOAD_CLIENTS, LOAD_REQUESTS));
-            }
-            const best = rounds.map((results) => results.reduce((a, b) => (b.rps > a.rps ? b : a)));
-            const baseline = best[0].rps;
-            for (const [i, { name, options }] of configurations.entries()) {
-                const all = rounds[i];
-                const failed = all.reduce((sum, r) => sum + r.failed, 0);
-                const ratio = best[i].rps / baseline;
-                endpointRows.push({
-                    server: name, clients: LOAD_CLIENTS, requests: all.reduce((sum, r) => sum + r.sent, 0), failed,
-                    "images/s (best round)": best[i].rps, "x bare eager": ratio,
-                    "p50 ms": Math.max(...all.map((r) => r.p50)), "p99 ms": Math.max(...all.map((r) => r.p99)),
-                    ...("batchSize" in options ? { target: `>= ${TARGETS.batchedSpeedup}x`, result: verdict(ratio >= TARGETS.batchedSpeedup && failed === 0) } : {}),
-                });
+            for (const clients of LOAD_CLIENTS) {
+                const rounds = configurations.map(() => [] as LoadResult[]);
+                for (let round = 0; round < LOAD_ROUNDS; round++) {
+                    for (const [i, server] of servers.entries()) rounds[i].push(await closedLoop(`${server.url}/invocations`, fixture.bodies, clients, LOAD_REQUESTS));
+                }
+                const best = rounds.map((results) => results.reduce((a, b) => (b.rps > a.rps ? b : a)));
+                const baseline = best[0].rps;
+                for (const [i, { name, options }] of configurations.entries()) {
+                    const all = rounds[i];
+                    const failed = all.reduce((sum, r) => sum + r.failed, 0);
+                    const ratio = best[i].rps / baseline;
+                    endpointRows.push({
+                        server: name, clients, requests: all.reduce((sum, r) => sum + r.sent, 0), failed,
+                        "images/s (best round)": best[i].rps, "x stock bare eager": ratio,
+                        "p50 ms": Math.max(...all.map((r) => r.p50)), "p99 ms": Math.max(...all.map((r) => r.p99)),
+                        ...("batchSize" in options && clients > 1 ? { target: `>= ${TARGETS.batchedSpeedup}x`, result: verdict(ratio >= TARGETS.batchedSpeedup && failed === 0) } : {}),
+                    });
+                }
             }
         } finally {
             for (const server of servers) await server.stop();
         }
-        printTable(`ResNet-50 through serve_local.py under load (${LOAD_CLIENTS} clients, image URLs on a loopback host), best of ${LOAD_ROUNDS} alternating rounds; p50/p99: worst round (load average ${loadAtStart} -> ${loadNow()})`, endpointRows);
+        printTable(`ResNet-50 through TorchServe 0.12 (sagemaker-pytorch-inference 2.0.25), one worker, image URLs on a loopback host, best of ${LOAD_ROUNDS} alternating rounds; p50/p99: worst round (load average ${loadAtStart} -> ${loadNow()})`, endpointRows);
         printTable(`cold start of a serving worker (ResNet-50; load average ${loadAtStart} at the servers' start, ${formatNumber(split.loadAverage.start)} in process)`, [
             ...coldRows,
-            { server: "in process: model_fn", "model_fn s": split.coldStart.modelFnSeconds, "first request ms": split.coldStart.firstPredictionMs },
-            { server: "in process: of which preparation / warm-up", "model_fn s": `${formatNumber(split.preparation.prepareSeconds)} / ${formatNumber(split.preparation.warmupSeconds)}` },
-            { server: "in process: bare eager load, no preparation", "model_fn s": split.coldStart.eagerLoadSeconds },
+            { server: "in process: model_fn", "process start to ready s": split.coldStart.modelFnSeconds, "first request ms": split.coldStart.firstPredictionMs },
+            { server: "in process: of which preparation / warm-up", "process start to ready s": `${formatNumber(split.preparation.prepareSeconds)} / ${formatNumber(split.preparation.warmupSeconds)}` },
+            { server: "in process: bare eager load, no preparation", "process start to ready s": split.coldStart.eagerLoadSeconds },
         ]);
     } finally {
         await fixture.close();

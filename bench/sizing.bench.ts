@@ -1,6 +1,6 @@
 /**
  * Sizing the endpoint's auto-scaling target from measurement (`npm run bench -- sizing`): the real ResNet-50
- * served by serve_local.py, as inference.py's model_fn prepares it, driven by an open loop at rising request
+ * served by the real TorchServe (the SageMaker PyTorch toolkit's start path), as inference.py's model_fn prepares it, driven by an open loop at rising request
  * rates (image URLs on a loopback host). The highest rate it sustains (answers at least 95% of the offered rate,
  * none failed, p99 within the bound) is the instance's max RPS; AWS's guidance for
  * SageMakerVariantInvocationsPerInstance is then max RPS x safety factor 0.5 x 60. Printed next to each stack's
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     // The 1-minute load average around the levels: on a shared machine it says how far the figure is a floor.
     const loadAtStart = os.loadavg()[0];
     try {
-        const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, endpointName: "sizing", allowPrivateImageUrls: true, stderr: "ignore", logLevel: "warning" });
+        // As prod deploys it: the project's handler, one TorchServe worker per vCPU of this machine.
+        const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, allowPrivateImageUrls: true, workers: os.cpus().length });
         try {
             const url = `${server.url}/invocations`;
             await closedLoop(url, fixture.bodies, 1, IMAGES, 0);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     } finally {
         await fixture.close();
     }
-    printTable(`ResNet-50 through serve_local.py (one worker, all cores), open loop, ${LEVEL_SECONDS} s per level, bound p99 <= ${P99_BOUND_MS} ms (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, rows);
+    printTable(`ResNet-50 through TorchServe 0.12 with the project's handler (${os.cpus().length} workers, one per vCPU), open loop, ${LEVEL_SECONDS} s per level, bound p99 <= ${P99_BOUND_MS} ms (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, rows);
 
     const measuredTarget = Math.floor(maxRps * SAFETY_FACTOR * 60);
     const targets: Array<{ name: string; target: number; maxCapacity?: number }> = [

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PYTHON } from "../tools/local/model-server";
+import { PYTHON } from "../tools/python-env/python";
 import { printTable, type BenchRow } from "./table";
 
 const SCRIPTS_DIR = path.join(__dirname, "..", "training-scripts");

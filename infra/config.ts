@@ -297,11 +297,11 @@ const endpointSection = section({
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
     modelServer: section({
         workers: integer(1, 64).optional().meta({
-            description: "TorchServe workers per instance (`SAGEMAKER_TS_MIN_WORKERS` = `SAGEMAKER_TS_MAX_WORKERS`); each worker's model uses vCPUs / workers torch threads",
+            description: "TorchServe workers (model copies) per instance (`SAGEMAKER_TS_MIN_WORKERS` = `SAGEMAKER_TS_MAX_WORKERS`); each worker's model uses vCPUs / workers torch threads",
             defaultText: "one per vCPU of `endpoint.instanceType`; 1 in `serverless` mode",
         }),
         batchSize: integer(1, 64).default(1).meta({
-            description: "`SAGEMAKER_TS_BATCH_SIZE`: requests TorchServe hands a worker at once; the stock handler still runs `predict_fn` once per request (see \"Throughput and auto-scaling\")",
+            description: "`SAGEMAKER_TS_BATCH_SIZE`: requests TorchServe hands a worker at once; the project's handler (`TS_DEFAULT_SERVICE_HANDLER=serving_handler:handle`) runs them through one forward pass, each request keeping its own status",
         }),
         maxBatchDelayMs: integer(1, 60000).default(100).meta({
             description: "`SAGEMAKER_TS_MAX_BATCH_DELAY`: how long TorchServe waits to fill a batch",

@@ -115,7 +115,6 @@ const endpoint = new InferenceEndpoint("classifier", {
     modelDataUrl: modelArtifactUri,
     inferenceImage: inferenceImage.uri,
     executionRoleArn: sagemakerRole.roleArn,
-    region: context.region,
     dataCapture: dataCapturePrefix
         ? {
             destinationS3Uri: pulumi.interpolate`s3://${store.bucketName}/${dataCapturePrefix}`,

@@ -1,5 +1,5 @@
 """Makes a model.tar.gz deployable on the SageMaker PyTorch inference container, as the SageMaker Python SDK's
-repack step does: adds code/ (inference.py, the classifier package, contract.json, requirements.txt) next to the weights.
+repack step does: adds code/ (inference.py, serving_handler.py, the classifier package, contract.json) next to the weights.
 
 A model trained in the course holds only model.pth; the endpoint of this project loads code/inference.py
 from the archive, so such a model must be repacked once before `training.mode: existing` can serve it:

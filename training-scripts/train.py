@@ -19,17 +19,38 @@ import datetime
 import logging
 import os
 import sys
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 from classifier.config import add_hyperparameters, add_paths, positive_float, to_config
 from classifier.distributed import DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS, ClusterConfigError, cluster_from_env
 from classifier.engine import main_run
 
 log = logging.getLogger("train")
+# SageMaker shows the first 1024 characters of this file in SM_OUTPUT_DIR as the job's FailureReason. The training
+# toolkit writes it only when the script did not, and from stderr keeps only lines naming a Python exception class,
+# so without it a job this script refused reads `ExitCode 2 ErrorMessage ""`.
+FAILURE_FILE = "failure"
+FAILURE_REASON_LIMIT = 1024
+
+
+def report_failure(message: str) -> None:
+    """Leaves `message` as the job's FailureReason (a no-op outside a SageMaker training container)."""
+    output_dir = os.environ.get("SM_OUTPUT_DIR")
+    if not output_dir:
+        return
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, FAILURE_FILE), "w", encoding="utf-8") as failure:
+        failure.write(message[:FAILURE_REASON_LIMIT])
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        report_failure(f"train.py: {message}")
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         description="Train the image classifier (SageMaker script mode).", allow_abbrev=False
     )
     add_hyperparameters(parser)
@@ -61,7 +82,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         cluster = cluster_from_env(os.environ)
     except ClusterConfigError as error:
         parser.error(str(error))
-    return main_run(to_config(args), cluster, datetime.timedelta(seconds=args.rendezvous_timeout))
+    try:
+        return main_run(to_config(args), cluster, datetime.timedelta(seconds=args.rendezvous_timeout))
+    except Exception as error:
+        report_failure(f"{type(error).__name__}: {error}")
+        raise
 
 
 if __name__ == "__main__":

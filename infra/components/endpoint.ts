@@ -21,20 +21,22 @@ export function instanceVcpus(instanceType: string): number {
     return 4 * (multiple[1] === "" ? 1 : Number(multiple[1]));
 }
 
+/** TS_DEFAULT_SERVICE_HANDLER for training-scripts/serving_handler.py: one forward pass per TorchServe batch. */
+export const SERVING_HANDLER = "serving_handler:handle";
+
 /**
- * The TorchServe settings of the PyTorch inference container (sagemaker-pytorch-inference-toolkit reads
- * SAGEMAKER_TS_*), or none while the stack keeps TorchServe's defaults. Once any SAGEMAKER_TS_* variable is set the
- * toolkit pins min and max workers to 1 unless they are set too, so the workers always go with the batch
- * settings, one per vCPU of the instance type unless configured; inference.py sizes its torch threads from
- * SAGEMAKER_TS_MAX_WORKERS.
+ * The model server's settings on the Model (sagemaker-pytorch-inference 2.0.25 starts TorchServe with
+ * enable_envvars_config=true and reads SAGEMAKER_TS_*): the project's handler, and the batch and worker settings,
+ * always explicit. With no SAGEMAKER_TS_* the container's start script runs one worker (one model copy) per CPU,
+ * serverless too; once any is set, min and max workers default to 1. So the workers are set every time: one per
+ * vCPU of the instance type unless configured, and one on serverless, whose vCPUs follow its memory and are not
+ * published. model_fn sizes its torch threads from SAGEMAKER_TS_MIN_WORKERS.
  */
 export function modelServerEnvironment(endpoint: EndpointConfig): Record<string, string> {
     const { workers, batchSize, maxBatchDelayMs } = endpoint.modelServer;
-    // A batch delay without batching changes nothing.
-    if (workers === undefined && batchSize === 1) return {};
-    // A serverless worker's vCPUs are not published (they follow its memory): one TorchServe worker there.
     const count = String(workers ?? (endpoint.mode === "serverless" ? 1 : instanceVcpus(endpoint.instanceType)));
     return {
+        TS_DEFAULT_SERVICE_HANDLER: SERVING_HANDLER,
         SAGEMAKER_TS_BATCH_SIZE: String(batchSize),
         SAGEMAKER_TS_MAX_BATCH_DELAY: String(maxBatchDelayMs),
         SAGEMAKER_TS_MIN_WORKERS: count,
@@ -58,7 +60,6 @@ export interface InferenceEndpointArgs {
     modelDataUrl: pulumi.Input<string>;
     inferenceImage: pulumi.Input<string>;
     executionRoleArn: pulumi.Input<string>;
-    region: pulumi.Input<string>;
     /** Capture a share of requests and responses (for SageMaker Model Monitor) under this S3 URI. */
     dataCapture?: { destinationS3Uri: pulumi.Input<string>; samplingPercent: number; kmsKeyArn?: string };
     tags: Record<string, string>;
@@ -80,11 +81,9 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
                 image: args.inferenceImage,
                 modelDataUrl: args.modelDataUrl,
                 environment: {
-                    // The inference toolkit loads code/inference.py from the model archive.
+                    // The inference toolkit imports code/inference.py from the model archive (serving_handler.py calls
+                    // its handlers). The toolkit reads nothing else of SAGEMAKER_*: no submit directory, region or log level.
                     SAGEMAKER_PROGRAM: "inference.py",
-                    SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
-                    SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
-                    SAGEMAKER_REGION: args.region,
                     ...modelServerEnvironment(args.endpoint),
                 },
             },

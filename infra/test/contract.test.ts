@@ -15,10 +15,10 @@ import {
     SAGEMAKER_NAME_PATTERN, TRAINING_METRICS, TUNING_DEFAULTS, type HyperparameterKey, wireName,
 } from "../contract";
 import { buildSourceArchive } from "../source-archive";
+import { PYTHON } from "../../tools/python-env/python";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const scriptsDir = path.join(repoRoot, "training-scripts");
-const PYTHON = process.env.LOCAL_PYTHON ?? "/usr/bin/python3";
 
 function python(code: string, input?: unknown): unknown {
     const stdout = execFileSync(PYTHON, ["-c", code], { cwd: scriptsDir, input: input === undefined ? undefined : JSON.stringify(input), encoding: "utf8" });
@@ -59,7 +59,7 @@ const RULES: CopyRule[] = [
         fact: "the SageMaker name pattern",
         applies: anySource,
         find: linesMatching(/\{0,62\}/),
-        example: { file: "serve_local.py", text: 'ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")' },
+        example: { file: "handler.py", text: 'ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")' },
     },
     {
         fact: "the URL length limit",

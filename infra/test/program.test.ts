@@ -111,22 +111,30 @@ describe("the Pulumi program under mocks", function () {
     it("the model serves inference.py from the PyTorch inference container for the region", () => {
         const container = prod.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
         expect(container.image).to.equal("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker");
-        expect(container.environment).to.include({ SAGEMAKER_PROGRAM: "inference.py", SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code", SAGEMAKER_REGION: "us-east-1" });
+        expect(container.environment).to.include({ SAGEMAKER_PROGRAM: "inference.py", TS_DEFAULT_SERVICE_HANDLER: "serving_handler:handle" });
+        // Variables sagemaker-pytorch-inference 2.0.25 never reads are not set: they would only mislead.
+        const environment = container.environment as Record<string, string>;
+        for (const noOp of ["SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_REGION", "SAGEMAKER_CONTAINER_LOG_LEVEL"]) expect(environment).not.to.have.property(noOp);
         const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
         expect(prod.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(best.urn);
     });
 
-    it("TorchServe keeps its defaults unless the stack sets them, then gets batching and workers together", async () => {
-        const defaults = (dev.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
-        expect(Object.keys(defaults).filter((name) => name.startsWith("SAGEMAKER_TS_"))).to.be.empty;
+    it("TorchServe's workers and batching are always explicit: one worker per vCPU, one on serverless", async () => {
+        const defaults = (prod.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
+        expect(defaults).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MIN_WORKERS: "2", SAGEMAKER_TS_MAX_WORKERS: "2" });
         const environmentOf = async (modelServer: Record<string, unknown>, instanceType = "ml.m5.large") => {
             const stack = await capture("dev", { "sagemaker-classifier:endpoint": { instanceType, modelServer } });
             return (stack.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
         };
-        const [batched, workers] = await Promise.all([
+        const [batched, workers, serverless] = await Promise.all([
             environmentOf({ batchSize: 4, maxBatchDelayMs: 20 }, "ml.c5.2xlarge"),
             environmentOf({ workers: 1 }),
+            capture("dev", { "sagemaker-classifier:endpoint": { mode: "serverless" } }).then(
+                (stack) => (stack.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment,
+            ),
         ]);
+        // Without SAGEMAKER_TS_* the container would start one worker (one model copy) per CPU of the serverless worker.
+        expect(serverless).to.include({ SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });
         // Without a worker count, one per vCPU of the instance type (8 on ml.c5.2xlarge), not the toolkit's 1.
         expect(batched).to.include({ SAGEMAKER_TS_BATCH_SIZE: "4", SAGEMAKER_TS_MAX_BATCH_DELAY: "20", SAGEMAKER_TS_MIN_WORKERS: "8", SAGEMAKER_TS_MAX_WORKERS: "8", SAGEMAKER_PROGRAM: "inference.py" });
         expect(workers).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MAX_BATCH_DELAY: "100", SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });

@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { LABELS, REQUEST_LIMITS } from "../../infra/contract";
 import { parseModelResponse, type Prediction } from "../src/predictions";
+import { PYTHON } from "../../tools/python-env/python";
 
-const PYTHON = process.env.LOCAL_PYTHON ?? "/usr/bin/python3";
 const HELPER = path.join(__dirname, "support", "inference_output.py");
 
 interface Case {

@@ -13,7 +13,10 @@ const USAGE = `usage: npm run local -- (--model-dir <dir> | --model-data <model.
 
   --model-dir <dir>          a model directory (model.pth, model_config.json, class_names.json, code/)
   --model-data <file>        a model.tar.gz, unpacked to a temporary directory removed on exit
-  --port <n>                 model server port (default 8080, as in the SageMaker container; 0 = any free port)
+  --port <n>                 model server (TorchServe) port on 127.0.0.1 (default 8080, as in the container; 0 = any free port)
+  --runtime-port <n>         SageMaker Runtime API front on 127.0.0.1 (default 8081; 0 = any free port)
+  --workers <n>              TorchServe workers (endpoint.modelServer.workers; default: one per vCPU)
+  --batch-size <n>           requests batched into one forward pass (endpoint.modelServer.batchSize; default 1)
   --lambda-port <n>          Lambda front port (default 9000; 0 = any free port)
   --endpoint-name <name>     the endpoint name the handler invokes (default local-endpoint)
   --allow-local-images       accept http image URLs on loopback/private hosts (never set on a real endpoint)
@@ -30,8 +33,10 @@ interface CliOptions {
     modelDir?: string;
     modelData?: string;
     port: number;
+    runtimePort: number;
     lambdaPort: number;
     endpointName: string;
+    modelServer: { workers?: number; batchSize?: number };
     allowLocalImages: boolean;
     imageUrl: string;
     quiet: boolean;
@@ -53,6 +58,9 @@ export function parseCli(argv: string[]): CliOptions | "help" {
                 "model-dir": { type: "string" },
                 "model-data": { type: "string" },
                 port: { type: "string" },
+                "runtime-port": { type: "string" },
+                workers: { type: "string" },
+                "batch-size": { type: "string" },
                 "lambda-port": { type: "string" },
                 "endpoint-name": { type: "string" },
                 "allow-local-images": { type: "boolean" },
@@ -79,14 +87,29 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         modelDir: values["model-dir"],
         modelData: values["model-data"],
         port: port(values.port, "--port", 8080),
+        runtimePort: port(values["runtime-port"], "--runtime-port", 8081),
+        modelServer: {
+            workers: count(values.workers, "--workers", 64),
+            batchSize: count(values["batch-size"], "--batch-size", 64),
+        },
         lambdaPort: port(values["lambda-port"], "--lambda-port", 9000),
         endpointName,
         allowLocalImages: values["allow-local-images"] ?? false,
         imageUrl: values["image-url"] ?? SAMPLE_IMAGE_URL,
         quiet: values.quiet ?? false,
     };
-    if (options.port !== 0 && options.port === options.lambdaPort) throw new UsageError(`--port and --lambda-port are both ${options.port}`);
+    const ports: [string, number][] = [["--port", options.port], ["--runtime-port", options.runtimePort], ["--lambda-port", options.lambdaPort]];
+    for (const [index, [flag, value]] of ports.entries()) {
+        const clash = ports.slice(index + 1).find(([, other]) => value !== 0 && other === value);
+        if (clash) throw new UsageError(`${flag} and ${clash[0]} are both ${value}`);
+    }
     return options;
+}
+
+function count(value: string | undefined, flag: string, max: number): number | undefined {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`);
+    return Number(value);
 }
 
 function shellQuote(text: string): string {
@@ -98,7 +121,8 @@ function banner(local: LocalMode, options: CliOptions, modelDir: string): string
     const body = JSON.stringify({ url: options.imageUrl, topK: 3 });
     return [
         `model:          ${modelDir}`,
-        `model server:   ${modelServer.url}  (GET /ping, POST /invocations, POST /endpoints/${modelServer.endpointName}/invocations)`,
+        `model server:   ${modelServer.url}  (TorchServe via the SageMaker PyTorch toolkit: GET /ping, POST /invocations)`,
+        `runtime API:    ${local.runtimeUrl}  (POST /endpoints/${options.endpointName}/invocations, SigV4, as SageMaker's front door)`,
         `lambda front:   ${front.url}  (the bundled handler behind a Function URL-style front)`,
         "",
         "try it:",

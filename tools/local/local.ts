@@ -1,6 +1,8 @@
 /**
- * Local mode: the model served by serve_local.py, and the bundled Lambda handler behind a Function URL-style
- * front, wired together exactly as in AWS except for AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME.
+ * Local mode: the model served by the SageMaker PyTorch inference container's real model server (TorchServe through
+ * the toolkit, tools/local/model-server.ts), SageMaker's front door in front of it (tools/local/runtime-front.ts),
+ * and the bundled Lambda handler behind a Function URL-style front, wired together exactly as in AWS except for
+ * AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,7 +11,8 @@ import { pathToFileURL } from "node:url";
 import * as tar from "tar";
 import { ensureLambdaBundle } from "../../lambda-src/build";
 import { startLambdaFront, type LambdaFront, type LambdaHandler } from "./lambda-front";
-import { startModelServer, type ModelServer } from "./model-server";
+import { startModelServer, type ModelServer, type ModelServerOptions } from "./model-server";
+import { startRuntimeFront } from "./runtime-front";
 
 /** A start-up problem the user can fix (missing directory, port in use, model that does not load): exit 2. */
 export class LocalModeError extends Error {
@@ -38,21 +41,29 @@ export async function unpackModelData(archive: string): Promise<string> {
 
 export interface LocalOptions {
     modelDir: string;
+    /** The Lambda front's address (the model server and the runtime front listen on 127.0.0.1 only). */
     host?: string;
+    /** The container port: TorchServe's /ping and /invocations (0 = any free port). */
     port: number;
+    /** The Runtime API front (POST /endpoints/<name>/invocations); 0 = any free port. */
+    runtimePort?: number;
     lambdaPort: number;
     endpointName: string;
     /** Lets images come from loopback/private http URLs: the model fetches them and the handler accepts http. */
     allowLocalImages?: boolean;
     quiet?: boolean;
-    /** "ignore" drops the model server's log (stderr); it is passed through by default. */
+    /** "ignore" drops TorchServe's log; it is passed to stderr by default. */
     modelServerLog?: "inherit" | "ignore";
+    /** TorchServe settings, as `endpoint.modelServer` sets them on the Model. */
+    modelServer?: Pick<ModelServerOptions, "workers" | "batchSize" | "maxBatchDelayMs" | "handler">;
     /** Where the handler's one log line per request goes (stdout, as in CloudWatch, by default). */
     handlerLog?: (entry: Record<string, unknown>) => void;
 }
 
 export interface LocalMode {
     modelServer: ModelServer;
+    /** The Runtime API URL (what AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME points at). */
+    runtimeUrl: string;
     front: LambdaFront;
     stop(): Promise<void>;
 }
@@ -66,12 +77,14 @@ interface HandlerBundle {
  * its endpoint, region and credentials from process.env, so those are set here; the credentials are dummies on
  * purpose, so no real AWS credentials of the user's shell are ever sent to the local server.
  */
+export const LOCAL_CREDENTIALS = { accessKeyId: "AKIALOCALMODE0000000", secretAccessKey: "local-mode-dummy-secret" };
+
 export async function bundledHandler(runtimeUrl: string, endpointName: string, allowLocalImages: boolean, log?: LocalOptions["handlerLog"]): Promise<LambdaHandler> {
     Object.assign(process.env, {
         AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: runtimeUrl,
         AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
-        AWS_ACCESS_KEY_ID: "AKIALOCALMODE0000000",
-        AWS_SECRET_ACCESS_KEY: "local-mode-dummy-secret",
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     });
     delete process.env.AWS_SESSION_TOKEN;
     const bundle = (await import(pathToFileURL(path.join(ensureLambdaBundle(), "index.js")).href)) as HandlerBundle;
@@ -97,31 +110,41 @@ export async function startLocal(options: LocalOptions): Promise<LocalMode> {
     try {
         modelServer = await startModelServer({
             modelDir: options.modelDir,
-            host: options.host,
             port: options.port,
-            endpointName: options.endpointName,
             allowPrivateImageUrls: options.allowLocalImages,
-            logLevel: options.quiet ? "warning" : "info",
-            stderr: options.modelServerLog,
+            log: options.modelServerLog ?? "inherit",
+            ...options.modelServer,
         });
     } catch (error) {
         throw new LocalModeError(`the model server did not start: ${(error as Error).message}`);
     }
+    let runtime: Awaited<ReturnType<typeof startRuntimeFront>> | undefined;
     let front: LambdaFront;
+    let starting = `--runtime-port ${options.runtimePort ?? 0} on 127.0.0.1`;
     try {
-        const handler = await bundledHandler(modelServer.url, options.endpointName, options.allowLocalImages ?? false, options.handlerLog);
+        runtime = await startRuntimeFront({
+            containerUrl: modelServer.url,
+            endpointName: options.endpointName,
+            credentials: LOCAL_CREDENTIALS,
+            port: options.runtimePort ?? 0,
+        });
+        starting = `--lambda-port ${options.lambdaPort} on ${options.host ?? "127.0.0.1"}`;
+        const handler = await bundledHandler(runtime.url, options.endpointName, options.allowLocalImages ?? false, options.handlerLog);
         front = await startLambdaFront(handler, { host: options.host, port: options.lambdaPort });
     } catch (error) {
+        await runtime?.close();
         await modelServer.stop();
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "EADDRINUSE") throw new LocalModeError(`--lambda-port ${options.lambdaPort} on ${options.host ?? "127.0.0.1"} is already in use`);
+        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new LocalModeError(`${starting} is already in use`);
         throw error;
     }
+    const runtimeFront = runtime;
     return {
         modelServer,
+        runtimeUrl: runtimeFront.url,
         front,
         async stop() {
             await front.close();
+            await runtimeFront.close();
             await modelServer.stop();
         },
     };

@@ -1,140 +1,219 @@
 /**
- * Starts training-scripts/serve_local.py (the local SageMaker hosting server) as a child process and waits for
- * its ready line. A start that fails rejects with the server's own one-line reason, never a traceback.
+ * Runs the SageMaker PyTorch inference container's model server on this machine: the toolkit's own start path
+ * with the real TorchServe (tools/local/serve_container.py), on loopback, with the Model's environment as the stack
+ * sets it. Resolves once GET /ping answers 200, which TorchServe gives only when every worker has loaded the model;
+ * rejects with the worker's own error when the model or its handler fails to load, never a hang.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { PYTHON } from "../python-env/python";
 
-export const SERVE_LOCAL = path.resolve(__dirname, "..", "..", "training-scripts", "serve_local.py");
-/** Debian's interpreter, the one with torch installed; LOCAL_PYTHON overrides it. */
-export const PYTHON = process.env.LOCAL_PYTHON ?? "/usr/bin/python3";
+export const SERVE_CONTAINER = path.join(__dirname, "serve_container.py");
+/** The value of TS_DEFAULT_SERVICE_HANDLER that selects the project's batching handler (training-scripts/serving_handler.py). */
+export const PROJECT_HANDLER = "serving_handler:handle";
 const STOP_GRACE_MS = 15_000;
+// TorchServe gives each worker 120 s to load; the JVM's own start comes on top.
+const DEFAULT_READY_TIMEOUT_MS = 180_000;
+const PING_INTERVAL_MS = 250;
+// TorchServe's frontend reports a worker that could not load the model with one of these.
+const LOAD_FAILURE = /Backend worker error|Backend worker process died|Load model failed/;
+// A worker's own output, where a load failure's Python error is.
+const WORKER_OUTPUT = /-std(?:out|err) MODEL_LOG - (?:\w+\.)*(\w*(?:Error|Exception)\b.*)$/;
 
 export interface ModelServerOptions {
     modelDir: string;
-    host?: string;
     /** 0 picks a free port. */
     port: number;
-    endpointName: string;
+    /** "project" (the default) serves through training-scripts/serving_handler.py, as the stack deploys it; "stock" through the toolkit's own handler. */
+    handler?: "project" | "stock";
+    /** TorchServe workers (model copies): SAGEMAKER_TS_MIN_WORKERS = SAGEMAKER_TS_MAX_WORKERS. */
+    workers?: number;
+    /** SAGEMAKER_TS_BATCH_SIZE: requests TorchServe hands a worker at once. */
+    batchSize?: number;
+    /** SAGEMAKER_TS_MAX_BATCH_DELAY: how long a batch waits to fill. */
+    maxBatchDelayMs?: number;
+    /** SAGEMAKER_TS_RESPONSE_TIMEOUT: seconds a worker may take on a batch before TorchServe kills it. */
+    responseTimeoutSeconds?: number;
     /** Lets the model fetch images from loopback and private addresses over http (IMAGE_FETCH_ALLOW_PRIVATE). */
     allowPrivateImageUrls?: boolean;
-    logLevel?: "debug" | "info" | "warning" | "error";
-    torchThreads?: number;
-    /** Batch up to this many waiting requests into one predict_fn call, as TorchServe's batchSize does. */
-    batchSize?: number;
-    /** How long a batch waits to fill (TorchServe's maxBatchDelay). */
-    maxBatchDelayMs?: number;
-    /** How model_fn prepares the model (INFERENCE_MODEL_PREPARATION): TorchScript by default, or eager as loaded. */
+    /** How model_fn prepares the model (INFERENCE_MODEL_PREPARATION). */
     modelPreparation?: "torchscript" | "eager";
-    /** Where the server's log (stderr) goes; the parent's stderr by default. */
-    stderr?: "inherit" | "ignore";
+    /** More of the Model's environment, as on SageMaker. */
+    environment?: Record<string, string>;
+    /** Where TorchServe's log goes: passed to this process's stderr ("inherit") or only kept for errors ("ignore", the default). */
+    log?: "inherit" | "ignore";
+    readyTimeoutMs?: number;
 }
 
 export interface ModelServer {
+    /** http://127.0.0.1:<port>: GET /ping, POST /invocations (and TorchServe's management API, on loopback only). */
     url: string;
-    endpointName: string;
-    /** From start to model loaded (model_fn, including its preparation and warm-up). */
-    loadSeconds: number;
+    port: number;
+    /** From process start to every worker ready (a worker's cold start, for one worker). */
+    readySeconds: number;
     pid: number;
+    /** Every line TorchServe and its workers printed so far. */
+    logLines(): string[];
     /** Resolves with the exit code (or signal name) whenever the process ends, expectedly or not. */
     exited: Promise<number | string>;
-    /** SIGTERM, then SIGKILL after a grace period; resolves with the exit code. */
+    /** SIGTERM to the launcher (the toolkit stops TorchServe), then SIGKILL to the whole process group after a grace period. */
     stop(): Promise<number | string>;
 }
 
 export class ModelServerError extends Error {
-    constructor(
-        message: string,
-        readonly exitCode: number | string | undefined,
-    ) {
+    constructor(message: string) {
         super(message);
         this.name = "ModelServerError";
     }
 }
 
-interface ReadyLine {
-    event: string;
-    url: string;
-    endpointName: string;
-    loadSeconds: number;
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once("error", reject);
+        probe.listen(0, "127.0.0.1", () => {
+            const { port } = probe.address() as net.AddressInfo;
+            probe.close(() => resolve(port));
+        });
+    });
 }
 
-export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
-    const args = [
-        SERVE_LOCAL,
-        "--model-dir",
-        options.modelDir,
-        "--host",
-        options.host ?? "127.0.0.1",
-        "--port",
-        String(options.port),
-        "--endpoint-name",
-        options.endpointName,
-        "--log-level",
-        options.logLevel ?? "info",
-    ];
-    if (options.torchThreads !== undefined) args.push("--torch-threads", String(options.torchThreads));
-    if (options.batchSize !== undefined) args.push("--batch-size", String(options.batchSize));
-    if (options.maxBatchDelayMs !== undefined) args.push("--max-batch-delay-ms", String(options.maxBatchDelayMs));
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" };
-    delete env.IMAGE_FETCH_ALLOW_PRIVATE;
-    if (options.allowPrivateImageUrls) env.IMAGE_FETCH_ALLOW_PRIVATE = "true";
-    if (options.modelPreparation !== undefined) env.INFERENCE_MODEL_PREPARATION = options.modelPreparation;
+async function portInUse(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const probe = net.createServer();
+        probe.once("error", () => resolve(true));
+        probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(false)));
+    });
+}
 
-    // stderr is also read here (and passed on) so a failed start can report the server's reason.
-    const child: ChildProcess = spawn(PYTHON, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+/** The Model's environment for these options, as infra/components/endpoint.ts would set it. */
+export function modelEnvironment(options: ModelServerOptions): Record<string, string> {
+    const env: Record<string, string> = { SAGEMAKER_PROGRAM: "inference.py" };
+    if ((options.handler ?? "project") === "project") env.TS_DEFAULT_SERVICE_HANDLER = PROJECT_HANDLER;
+    if (options.workers !== undefined) {
+        env.SAGEMAKER_TS_MIN_WORKERS = String(options.workers);
+        env.SAGEMAKER_TS_MAX_WORKERS = String(options.workers);
+    }
+    if (options.batchSize !== undefined) env.SAGEMAKER_TS_BATCH_SIZE = String(options.batchSize);
+    if (options.maxBatchDelayMs !== undefined) env.SAGEMAKER_TS_MAX_BATCH_DELAY = String(options.maxBatchDelayMs);
+    if (options.responseTimeoutSeconds !== undefined) env.SAGEMAKER_TS_RESPONSE_TIMEOUT = String(options.responseTimeoutSeconds);
+    if (options.modelPreparation !== undefined) env.INFERENCE_MODEL_PREPARATION = options.modelPreparation;
+    if (options.allowPrivateImageUrls) env.IMAGE_FETCH_ALLOW_PRIVATE = "true";
+    return { ...env, ...options.environment };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+    try {
+        process.kill(-pid, signal);
+    } catch {
+        // Already gone.
+    }
+}
+
+export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
+    if (!fs.existsSync(PYTHON)) {
+        throw new ModelServerError(`no Python environment at ${PYTHON}: run tools/python-env/ensure.sh (npm test does) or set LOCAL_PYTHON`);
+    }
+    const port = options.port === 0 ? await freePort() : options.port;
+    if (await portInUse(port)) throw new ModelServerError(`port ${port} on 127.0.0.1 is already in use`);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "torchserve-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" };
+    // Nothing of the caller's shell decides what the model server does: only the options.
+    for (const name of Object.keys(env)) {
+        if (/^(SAGEMAKER_|TS_|INFERENCE_|IMAGE_FETCH_)/.test(name)) delete env[name];
+    }
+    Object.assign(env, modelEnvironment(options));
+
+    const started = process.hrtime.bigint();
+    const child: ChildProcess = spawn(PYTHON, [SERVE_CONTAINER, "--model-dir", path.resolve(options.modelDir), "--port", String(port), "--work-dir", workDir], {
+        env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     const exited = new Promise<number | string>((resolve) => {
         child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
     });
-    const errorLines: string[] = [];
-    child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (chunk: string) => {
-        if (options.stderr !== "ignore") process.stderr.write(chunk);
-        errorLines.push(...chunk.split("\n").filter((line) => line.startsWith("serve_local: error: ")));
-    });
-
-    return new Promise<ModelServer>((resolve, reject) => {
-        let settled = false;
-        child.once("error", (error) => {
-            settled = true;
-            reject(new ModelServerError(`cannot run ${PYTHON}: ${error.message}`, undefined));
+    const lines: string[] = [];
+    let loadFailure: string | undefined;
+    // The first Python error a worker printed is the cause; later ones are TorchServe's fallbacks and retries.
+    const workerErrors: string[] = [];
+    for (const stream of [child.stdout!, child.stderr!]) {
+        readline.createInterface({ input: stream }).on("line", (line) => {
+            lines.push(line);
+            if (lines.length > 5000) lines.splice(0, lines.length - 5000);
+            if (options.log === "inherit") process.stderr.write(`${line}\n`);
+            const workerLine = WORKER_OUTPUT.exec(line);
+            if (workerLine && workerLine[1].trim()) workerErrors.push(workerLine[1].trim());
+            if (LOAD_FAILURE.test(line)) loadFailure ??= line;
         });
-        const lines = readline.createInterface({ input: child.stdout! });
-        lines.once("line", (line) => {
-            let ready: ReadyLine;
-            try {
-                ready = JSON.parse(line) as ReadyLine;
-            } catch {
-                settled = true;
-                child.kill("SIGKILL");
-                reject(new ModelServerError(`serve_local.py printed ${JSON.stringify(line.slice(0, 200))} instead of its ready line`, undefined));
-                return;
+    }
+    let stopping: Promise<number | string> | undefined;
+    const stop = (): Promise<number | string> => {
+        stopping ??= (async () => {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill("SIGTERM");
+                const timer = setTimeout(() => killGroup(child.pid!, "SIGKILL"), STOP_GRACE_MS);
+                await exited;
+                clearTimeout(timer);
             }
-            settled = true;
-            resolve({
-                url: ready.url,
-                endpointName: ready.endpointName,
-                loadSeconds: ready.loadSeconds,
-                pid: child.pid!,
-                exited,
-                stop: async () => {
-                    if (child.exitCode === null && child.signalCode === null) {
-                        child.kill("SIGTERM");
-                        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-                        await exited;
-                        clearTimeout(timer);
-                    }
-                    return exited;
-                },
-            });
-        });
-        void exited.then(async (code) => {
-            if (settled) return;
-            // The exit can overtake the last stderr chunk; let the stream finish first.
-            await new Promise((done) => (child.stderr?.readableEnded ? done(undefined) : child.stderr?.once("end", done)));
-            const reason = errorLines.at(-1)?.slice("serve_local: error: ".length) ?? `serve_local.py exited with ${code} before it was ready`;
-            reject(new ModelServerError(reason, code));
-        });
-    });
+            // The workers and the JVM are in the launcher's process group: none outlives a stop.
+            killGroup(child.pid!, "SIGKILL");
+            fs.rmSync(workDir, { recursive: true, force: true });
+            return exited;
+        })();
+        return stopping;
+    };
+
+    const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const url = `http://127.0.0.1:${port}`;
+    let spawnError: Error | undefined;
+    child.once("error", (error) => (spawnError = error));
+    let exitCode: number | string | undefined;
+    void exited.then((code) => (exitCode = code));
+    for (;;) {
+        const failure = spawnError
+            ? `cannot run ${PYTHON}: ${spawnError.message}`
+            : exitCode !== undefined
+              ? `the model server exited with ${exitCode} before it was ready: ${lines.slice(-3).join(" | ")}`
+              : loadFailure
+                ? `the model in ${options.modelDir} failed to load: ${workerErrors[0] ?? loadFailure}`
+                : Date.now() > deadline
+                  ? `the model server was not ready within ${Math.round((options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) / 1000)} s`
+                  : undefined;
+        if (failure !== undefined) {
+            await stop();
+            throw new ModelServerError(failure);
+        }
+        if (await workersReady(url)) break;
+        await new Promise((resolve) => setTimeout(resolve, PING_INTERVAL_MS));
+    }
+    return {
+        url,
+        port,
+        readySeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        pid: child.pid!,
+        logLines: () => [...lines],
+        exited,
+        stop,
+    };
+}
+
+/** /ping answers 200 and every worker of the model is READY. */
+async function workersReady(url: string): Promise<boolean> {
+    try {
+        const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });
+        await ping.arrayBuffer();
+        if (ping.status !== 200) return false;
+        const model = await fetch(`${url}/models/model`, { signal: AbortSignal.timeout(2000) });
+        if (model.status !== 200) return false;
+        const [description] = (await model.json()) as { workers?: { status: string }[] }[];
+        const workers = description?.workers ?? [];
+        return workers.length > 0 && workers.every((worker) => worker.status === "READY");
+    } catch {
+        return false;
+    }
 }

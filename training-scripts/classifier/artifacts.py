@@ -3,7 +3,7 @@
     model.pth            state dict
     model_config.json    {"model_name", "num_classes", "image_size", "mean", "std"}
     class_names.json     labels in class-index order
-    code/                inference.py, the classifier/ package, contract.json and requirements.txt, so the directory
+    code/                inference.py, serving_handler.py, the classifier/ package and contract.json, so the directory
                          (model.tar.gz) deploys on the SageMaker PyTorch inference container as it is
 
 A course-style directory holding only `model.pth` also loads: resnet50, 133 classes, ImageNet
@@ -32,6 +32,8 @@ WEIGHTS_FILE = "model.pth"
 CONFIG_FILE = "model_config.json"
 CLASS_NAMES_FILE = "class_names.json"
 CODE_DIR = "code"
+# The handlers (inference.py) and the TorchServe entry point that batches them (serving_handler.py).
+SERVED_SCRIPTS = ("inference.py", "serving_handler.py")
 
 
 class ModelDirError(ValueError):
@@ -81,8 +83,10 @@ def copy_code(destination: str) -> None:
     if os.path.exists(destination):
         shutil.rmtree(destination)
     os.makedirs(destination)
-    shutil.copy2(os.path.join(SOURCE_DIR, "inference.py"), destination)
-    shutil.copy2(os.path.join(SOURCE_DIR, "requirements.txt"), destination)
+    # No requirements.txt: the toolkit would pip-install it at every start, which a network-isolated model
+    # cannot do; torch, torchvision and Pillow are in the container.
+    for script in SERVED_SCRIPTS:
+        shutil.copy2(os.path.join(SOURCE_DIR, script), destination)
     shutil.copy2(CONTRACT_PATH, destination)
     shutil.copytree(
         PACKAGE_DIR,

@@ -4,7 +4,7 @@ SageMaker name pattern and the training metrics.
 
 The file sits next to the `classifier` package wherever the code runs: training-scripts/ in the repository,
 the root of sourcedir.tar.gz in a training container, code/ in a model.tar.gz on an endpoint. This module
-imports nothing but the standard library, so serve_local.py can use it without loading torch.
+imports nothing but the standard library, so it loads without torch.
 """
 from __future__ import annotations
 

@@ -31,17 +31,21 @@ WARMUP_ITERATIONS = 3
 # Passes at each larger batch size: TorchScript's profiling executor profiles a new input shape on its first
 # run and optimises for it on the next, so two passes leave each size a request batch can take ready.
 WARMUP_ITERATIONS_PER_BATCH_SIZE = 2
-# The largest batch predict_fn will be handed (serve_local.py --batch-size sets it): the warm-up covers every
-# batch size up to it. Unset, batches are of one request, as the stock SageMaker handler calls predict_fn.
+# The largest batch predict_fn will be handed (serving_handler.py sets it from TorchServe's batch size): the warm-up
+# covers every batch size up to it. Unset, batches are of one request, as the stock SageMaker handler calls predict_fn.
 MAX_BATCH_SIZE_ENV = "INFERENCE_MAX_BATCH_SIZE"
 # An explicit intra-op thread count, for when the worker cannot tell its share of the CPUs.
 TORCH_THREADS_ENV = "INFERENCE_TORCH_THREADS"
 # "torchscript" (the default) or "eager": serve the model as loaded, to rule preparation out or to compare.
 PREPARATION_ENV = "INFERENCE_MODEL_PREPARATION"
 PREPARATIONS = ("torchscript", "eager")
-# How the PyTorch inference container's TorchServe is told its worker count, most specific first
-# (sagemaker-pytorch-inference-toolkit ts_parameters / sagemaker-inference-toolkit parameters).
-WORKER_COUNT_ENVS = ("SAGEMAKER_TS_MAX_WORKERS", "SAGEMAKER_MODEL_SERVER_WORKERS")
+# The PyTorch inference container's TorchServe settings (sagemaker-pytorch-inference 2.0.25 ts_parameters): once any
+# of them is set, the model runs SAGEMAKER_TS_MIN_WORKERS workers (1 unless set); with none set, the toolkit's
+# SAGEMAKER_MODEL_SERVER_WORKERS, else TorchServe's default of one worker per vCPU.
+TS_ENVS = ("SAGEMAKER_TS_BATCH_SIZE", "SAGEMAKER_TS_MAX_BATCH_DELAY", "SAGEMAKER_TS_MIN_WORKERS",
+           "SAGEMAKER_TS_MAX_WORKERS", "SAGEMAKER_TS_RESPONSE_TIMEOUT")
+TS_MIN_WORKERS_ENV = "SAGEMAKER_TS_MIN_WORKERS"
+MODEL_SERVER_WORKERS_ENV = "SAGEMAKER_MODEL_SERVER_WORKERS"
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
 Optimiser = Callable[[nn.Module, torch.Tensor], nn.Module]
@@ -79,13 +83,16 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _positive(env: dict, name: str) -> Optional[int]:
+    value = str(env.get(name, "")).strip()
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+
+
 def worker_count(env: dict, cpus: int) -> int:
-    """Model-server workers sharing this instance; TorchServe's default is one per vCPU."""
-    for name in WORKER_COUNT_ENVS:
-        value = str(env.get(name, "")).strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return cpus
+    """The TorchServe workers (model copies) the container starts on this instance, as the toolkit decides it."""
+    if any(name in env for name in TS_ENVS):
+        return _positive(env, TS_MIN_WORKERS_ENV) or 1
+    return _positive(env, MODEL_SERVER_WORKERS_ENV) or cpus
 
 
 def serving_threads(env: Optional[dict] = None, cpus: Optional[int] = None) -> int:

@@ -163,7 +163,9 @@ def test_a_failing_optimiser_is_served_eager() -> None:
 @pytest.mark.parametrize("env, cpus, expected", [
     ({}, 2, 1),  # TorchServe's default: one worker per vCPU, one thread each
     ({"SAGEMAKER_MODEL_SERVER_WORKERS": "1"}, 2, 2),
-    ({"SAGEMAKER_TS_MAX_WORKERS": "2", "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}, 8, 4),
+    ({"SAGEMAKER_TS_MIN_WORKERS": "2", "SAGEMAKER_TS_MAX_WORKERS": "2", "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}, 8, 4),
+    # Any SAGEMAKER_TS_* set: the toolkit starts SAGEMAKER_TS_MIN_WORKERS workers, 1 unless set.
+    ({"SAGEMAKER_TS_BATCH_SIZE": "4", "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}, 2, 2),
     ({"SAGEMAKER_MODEL_SERVER_WORKERS": "4"}, 2, 1),  # more workers than vCPUs: still one thread each
     ({"SAGEMAKER_MODEL_SERVER_WORKERS": "0"}, 4, 1),  # not a worker count: TorchServe's default again
     ({"INFERENCE_TORCH_THREADS": "3", "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}, 2, 3),

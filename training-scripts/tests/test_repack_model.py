@@ -26,7 +26,7 @@ def test_adds_code_and_keeps_the_model(trained_model: TrainedModel, tmp_path: Pa
     assert result.returncode == 0, result.stderr
     with tarfile.open(output) as tar:
         names = set(tar.getnames())
-        assert {"model.pth", "model_config.json", "class_names.json", "code/inference.py", "code/requirements.txt",
+        assert {"model.pth", "model_config.json", "class_names.json", "code/inference.py", "code/serving_handler.py",
                 "code/classifier/model.py", "code/classifier/artifacts.py",
                 "code/classifier/image_fetch.py", "code/classifier/request_errors.py"} <= names
         assert not any("__pycache__" in name or name.startswith("code/tests") for name in names)

@@ -22,7 +22,7 @@ from conftest import (
 def test_model_directory_is_deployable(trained_model: TrainedModel) -> None:
     model_dir = trained_model.model_dir
     for name in ("model.pth", "model_config.json", "class_names.json", "code/inference.py",
-                 "code/requirements.txt", "code/classifier/__init__.py", "code/classifier/artifacts.py",
+                 "code/serving_handler.py", "code/classifier/__init__.py", "code/classifier/artifacts.py",
                  "code/contract.json"):
         assert (model_dir / name).is_file(), name
     assert not list(model_dir.rglob("__pycache__")), "caches must stay out of model.tar.gz"

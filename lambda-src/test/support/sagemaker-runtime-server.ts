@@ -9,7 +9,8 @@
  * x-amzn-ErrorType headers (ModelError 424, ValidationError 400, ThrottlingException 429,
  * ServiceUnavailable 503, signature failures 403). A reply can be delayed to provoke client timeouts.
  *
- * Reusable: tests and benchmarks start it with startSageMakerRuntimeServer() and choose replies per call.
+ * Reusable: tests and benchmarks start it with startSageMakerRuntimeServer() and choose replies per call; local
+ * mode (tools/local/runtime-front.ts) puts it in front of the real model server.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
@@ -110,6 +111,10 @@ export interface ServerOptions {
     /** Endpoint names that exist; others get the real "not found" ValidationError. Any name when omitted. */
     endpoints?: string[];
     responder?: Responder;
+    /** Listen on this port (0, the default, picks a free one); always on 127.0.0.1. */
+    port?: number;
+    /** Keep every invocation in `invocations` (default true); a long-running server turns it off. */
+    record?: boolean;
 }
 
 export interface SageMakerRuntimeServer {
@@ -251,7 +256,7 @@ export async function startSageMakerRuntimeServer(options: ServerOptions = {}): 
             remotePort: req.socket.remotePort,
             signatureVerified,
         };
-        invocations.push(invocation);
+        if (options.record ?? true) invocations.push(invocation);
         const reply = known && !known.has(endpointName) ? replies.endpointNotFound(endpointName) : await responder(invocation);
         if (reply.delayMs) {
             await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
@@ -274,7 +279,7 @@ export async function startSageMakerRuntimeServer(options: ServerOptions = {}): 
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
+        server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
     });
     const { port } = server.address() as AddressInfo;
 

@@ -60,7 +60,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
         const archive = path.join(path.dirname(model.modelDir), "model.tar.gz");
         await tar.c({ gzip: true, file: archive, cwd: model.modelDir }, fs.readdirSync(model.modelDir));
         const before = tempModelDirs();
-        const run = runCli(["--model-data", archive, "--port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"]);
+        const run = runCli(["--model-data", archive, "--port", "0", "--runtime-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"]);
         try {
             await waitForBanner(run);
             const out = run.stdout();
@@ -73,6 +73,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
 
             const ping = await fetch(`${modelServer}/ping`);
             expect(ping.status).to.equal(200);
+            expect(out).to.match(/runtime API: +http:\/\/127\.0\.0\.1:\d+ +\(POST \/endpoints\/local-endpoint\/invocations/);
             const response = await fetch(`${front}/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ url: `${images.url}/green.png`, topK: 3 }) });
             const body = (await response.json()) as { predictions: { label: string }[] };
             // topK 3: the handler sends its default of 5 otherwise, which this 3-class model refuses.
@@ -123,10 +124,10 @@ describe("npm run local (tools/local/cli.ts)", function () {
             await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
             const { port } = busy.address() as AddressInfo;
             try {
-                expect(await failure(["--model-dir", model.modelDir, "--port", String(port), "--lambda-port", "0"])).to.contain(
+                expect(await failure(["--model-dir", model.modelDir, "--port", String(port), "--runtime-port", "0", "--lambda-port", "0"])).to.contain(
                     `local: the model server did not start: port ${port} on 127.0.0.1 is already in use`,
                 );
-                expect(await failure(["--model-dir", model.modelDir, "--port", "0", "--lambda-port", String(port)])).to.contain(
+                expect(await failure(["--model-dir", model.modelDir, "--port", "0", "--runtime-port", "0", "--lambda-port", String(port)])).to.contain(
                     `local: --lambda-port ${port} on 127.0.0.1 is already in use`,
                 );
             } finally {
@@ -138,7 +139,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
             const broken = fs.mkdtempSync(path.join(path.dirname(model.modelDir), "bad-weights-"));
             fs.cpSync(model.modelDir, broken, { recursive: true });
             fs.writeFileSync(path.join(broken, "model.pth"), "not a state dict");
-            const stderr = await failure(["--model-dir", broken, "--port", "0", "--lambda-port", "0"]);
+            const stderr = await failure(["--model-dir", broken, "--port", "0", "--runtime-port", "0", "--lambda-port", "0"]);
             expect(stderr).to.match(new RegExp(`local: the model server did not start: the model in ${broken} failed to load: ModelDirError: .*model\\.pth`));
         });
     });

@@ -1,6 +1,6 @@
 /**
- * The whole request path on one machine: a model trained by train.py, served by serve_local.py, invoked by the
- * bundled Lambda handler through the real SDK (SigV4, retries, error parsing) behind the Function URL-style
+ * The whole request path on one machine: a model trained by train.py, served by the real TorchServe through the SageMaker
+ * PyTorch toolkit with the project's handler, behind the local Runtime API front, invoked by the bundled Lambda handler through the real SDK (SigV4, retries, error parsing) behind the Function URL-style
  * front, with the image fetched by the model from a loopback host. Then the failure paths, end to end.
  */
 import { expect } from "chai";
@@ -27,7 +27,7 @@ async function ask(front: string, payload: unknown): Promise<Answer> {
     return { status: response.status, headers: response.headers, body: (await response.json()) as Answer["body"] };
 }
 
-describe("local mode end to end: Function URL front -> bundled handler -> SDK -> serve_local.py -> inference.py", function () {
+describe("local mode end to end: Function URL front -> bundled handler -> SDK -> Runtime API front -> TorchServe -> serving_handler.py", function () {
     let model: TinyModel;
     let images: ImageHost;
     let local: LocalMode;
@@ -41,6 +41,7 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
         local = await startLocal({
             modelDir: model.modelDir,
             port: 0,
+            runtimePort: 0,
             lambdaPort: 0,
             endpointName: ENDPOINT,
             allowLocalImages: true,
@@ -156,7 +157,7 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
         expect(answer.status).to.equal(503);
         expect(answer.body.error?.code).to.equal("ModelUnavailable");
         expect(answer.headers.get("retry-after")).to.equal("5");
-        expect(logs[0]).to.include({ systemErrorCode: "ECONNREFUSED" });
+        expect(logs[0]).to.include({ errorName: "ServiceUnavailable", upstreamStatus: 503 });
     });
 
     it("reports a model whose forward pass raises as 502 ModelError, from the model's 500", async function () {
@@ -169,6 +170,7 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
         const second = await startLocal({
             modelDir: broken,
             port: 0,
+            runtimePort: 0,
             lambdaPort: 0,
             endpointName: ENDPOINT,
             allowLocalImages: true,
@@ -182,7 +184,10 @@ describe("local mode end to end: Function URL front -> bundled handler -> SDK ->
             expect(answer.status).to.equal(502);
             expect(answer.body.error).to.deep.equal({ code: "ModelError", message: "the model failed while classifying the image" });
             expect(brokenLogs[0]).to.include({ errorName: "ModelError", originalStatusCode: 500 });
-            expect(String(brokenLogs[0].originalMessage)).to.contain("forward pass exploded");
+            // The container answers a fixed message; the cause is in its own log only.
+            expect(String(brokenLogs[0].originalMessage)).to.contain("the model failed to classify the image");
+            expect(String(brokenLogs[0].originalMessage)).not.to.contain("forward pass exploded");
+            expect(second.modelServer.logLines().join("\n")).to.contain("RuntimeError: forward pass exploded");
         } finally {
             await second.stop();
         }

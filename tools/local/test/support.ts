@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { PYTHON } from "../model-server";
+import { PYTHON } from "../../python-env/python";
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
