@@ -44,7 +44,10 @@ export interface ModelServerOptions {
     modelPreparation?: "torchscript" | "eager";
     /** More of the Model's environment, as on SageMaker. */
     environment?: Record<string, string>;
-    /** Where TorchServe's log goes: passed to this process's stderr ("inherit") or only kept for errors ("ignore", the default). */
+    /**
+     * Where TorchServe's log goes: to this process's stderr once the model server is ready ("inherit"; a failed
+     * start reports its cause in one line instead), or only kept for errors ("ignore", the default).
+     */
     log?: "inherit" | "ignore";
     readyTimeoutMs?: number;
 }
@@ -138,6 +141,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
     });
     const lines: string[] = [];
+    let passThrough = false;
     let loadFailure: string | undefined;
     // The first Python error a worker printed is the cause; later ones are TorchServe's fallbacks and retries.
     const workerErrors: string[] = [];
@@ -145,7 +149,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         readline.createInterface({ input: stream }).on("line", (line) => {
             lines.push(line);
             if (lines.length > 5000) lines.splice(0, lines.length - 5000);
-            if (options.log === "inherit") process.stderr.write(`${line}\n`);
+            if (passThrough) process.stderr.write(`${line}\n`);
             const workerLine = WORKER_OUTPUT.exec(line);
             if (workerLine && workerLine[1].trim()) workerErrors.push(workerLine[1].trim());
             if (LOAD_FAILURE.test(line)) loadFailure ??= line;
@@ -191,10 +195,15 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         if (await workersReady(url)) break;
         await new Promise((resolve) => setTimeout(resolve, PING_INTERVAL_MS));
     }
+    const readySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (options.log === "inherit") {
+        process.stderr.write(lines.map((line) => `${line}\n`).join(""));
+        passThrough = true;
+    }
     return {
         url,
         port,
-        readySeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        readySeconds,
         pid: child.pid!,
         logLines: () => [...lines],
         exited,

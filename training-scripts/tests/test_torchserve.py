@@ -310,3 +310,51 @@ def test_the_model_server_listens_on_loopback_only(project: ModelServer) -> None
     # The management API shares the port, as in the container: reachable only from this machine.
     status, _, body = project.request(path="/models", method="GET")
     assert status == 200 and json.loads(body)["models"][0]["modelName"] == "model"
+
+
+@pytest.fixture(scope="module")
+def slow_host() -> Iterator[str]:
+    """An image host that answers only after SLOW_HOST_SECONDS, as a slow or hostile host does."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            time.sleep(SLOW_HOST_SECONDS)
+            body = image_bytes(colour_image(RED, 7), "PNG")
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/slow.png"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+SLOW_HOST_SECONDS = 6
+
+
+def test_a_slow_image_host_holds_the_worker_until_torchserve_kills_it(trained_model: TrainedModel, slow_host: str) -> None:
+    """TorchServe's limits, scaled down (on SageMaker: a 60 s response timeout and a queue of 100): a request whose
+    image host is slow holds the worker past the response timeout, TorchServe kills the worker (and reloads the
+    model) and the request fails; requests past the queue's length are refused with 503 meanwhile."""
+    with serving(trained_model.model_dir, TS_DEFAULT_SERVICE_HANDLER=PROJECT_HANDLER, SAGEMAKER_TS_RESPONSE_TIMEOUT="2",
+                 TS_JOB_QUEUE_SIZE="2") as server:
+        slow = (json.dumps({"url": slow_host}).encode(), {"Content-Type": "application/json"})
+        answers = concurrently(server, [slow] + [(RED_JPEG, {"Content-Type": "image/jpeg"})] * 5)
+        statuses = [status for status, _, _ in answers]
+        assert statuses[0] >= 500, answers[0]
+        assert 503 in statuses[1:], statuses
+        deadline = time.monotonic() + READY_SECONDS
+        while not workers_ready(server) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        status, _, body = server.request(RED_JPEG, {"Content-Type": "image/jpeg"})
+        log = server.log()
+    assert status == 200 and labels(body)[0] == "red", "the restarted worker serves again"
+    assert log.count("serving_handler: model loaded") >= 2, "the model was loaded again by the new worker"

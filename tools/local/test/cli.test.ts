@@ -32,7 +32,7 @@ function runCli(args: string[]): Run {
 }
 
 async function waitForBanner(run: Run): Promise<void> {
-    for (let i = 0; i < 600 && !run.stdout().includes("Ctrl-C stops both servers."); i++) {
+    for (let i = 0; i < 2400 && !run.stdout().includes("Ctrl-C stops both servers."); i++) {
         if (run.child.exitCode !== null) throw new Error(`the CLI exited ${run.child.exitCode}: ${run.stderr()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -44,6 +44,8 @@ function tempModelDirs(): Set<string> {
 }
 
 describe("npm run local (tools/local/cli.ts)", function () {
+    // Each start is a JVM, TorchServe and a worker loading the model: well under a minute, more on a busy machine.
+    this.timeout(300_000);
     let model: TinyModel;
     let images: ImageHost;
 

@@ -28,6 +28,7 @@ async function ask(front: string, payload: unknown): Promise<Answer> {
 }
 
 describe("local mode end to end: Function URL front -> bundled handler -> SDK -> Runtime API front -> TorchServe -> serving_handler.py", function () {
+    this.timeout(300_000);
     let model: TinyModel;
     let images: ImageHost;
     let local: LocalMode;
