@@ -1,7 +1,7 @@
 /**
- * The README's "Configuration reference" table, generated from the config schema so the two cannot disagree.
+ * The configuration reference table in docs/configuration.md, generated from the config schema so the two cannot disagree.
  * `npm run docs:config` rewrites the table between the marker comments; `npm run docs:config -- --check` (and
- * infra/test/config-reference.test.ts) fails when README.md is out of date.
+ * infra/test/config-reference.test.ts) fails when docs/configuration.md is out of date.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,25 +17,26 @@ export function renderConfigReference(): string {
     return ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }
 
-/** The README with its generated section replaced by `table`; throws if the markers are missing. */
-export function withConfigReference(readme: string, table: string): string {
-    const start = readme.indexOf(START_MARKER);
-    const end = readme.indexOf(END_MARKER);
-    if (start < 0 || end < start) throw new Error(`README.md has no "${START_MARKER}" ... "${END_MARKER}" section`);
-    return `${readme.slice(0, start + START_MARKER.length)}\n${table}\n${readme.slice(end)}`;
+export const CONFIG_REFERENCE_PAGE = path.resolve(__dirname, "..", "docs", "configuration.md");
+
+/** The page with its generated section replaced by `table`; throws if the markers are missing. */
+export function withConfigReference(page: string, table: string): string {
+    const start = page.indexOf(START_MARKER);
+    const end = page.indexOf(END_MARKER);
+    if (start < 0 || end < start) throw new Error(`docs/configuration.md has no "${START_MARKER}" ... "${END_MARKER}" section`);
+    return `${page.slice(0, start + START_MARKER.length)}\n${table}\n${page.slice(end)}`;
 }
 
 function main(args: string[]): number {
-    const readmePath = path.resolve(__dirname, "..", "README.md");
-    const readme = fs.readFileSync(readmePath, "utf8");
-    const updated = withConfigReference(readme, renderConfigReference());
+    const page = fs.readFileSync(CONFIG_REFERENCE_PAGE, "utf8");
+    const updated = withConfigReference(page, renderConfigReference());
     if (args.includes("--check")) {
-        if (updated === readme) return 0;
-        console.error("README.md's configuration reference is out of date: run `npm run docs:config`");
+        if (updated === page) return 0;
+        console.error("docs/configuration.md is out of date: run `npm run docs:config`");
         return 1;
     }
-    if (updated !== readme) fs.writeFileSync(readmePath, updated);
-    console.log(updated === readme ? "README.md's configuration reference is up to date" : "README.md: configuration reference regenerated");
+    if (updated !== page) fs.writeFileSync(CONFIG_REFERENCE_PAGE, updated);
+    console.log(updated === page ? "docs/configuration.md is up to date" : "docs/configuration.md: configuration reference regenerated");
     return 0;
 }
 

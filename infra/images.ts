@@ -55,5 +55,5 @@ export function endOfPatchWarning(scope: "training" | "inference", tag: string, 
     const eop = version ? END_OF_PATCH[scope][version] : undefined;
     if (!eop || eop >= today) return undefined;
     return `pytorch-${scope}:${tag} is past its end of patch (${eop}): AWS no longer ships security fixes for it. ` +
-        "See the README (\"Container images\") for the supported tags.";
+        "See docs/training.md (\"Container images\") for the supported tags.";
 }

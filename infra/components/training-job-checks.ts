@@ -45,7 +45,7 @@ export class TrainingJobNameCheckProvider implements pulumi.dynamic.ResourceProv
         if (job && job.TrainingJobStatus === "InProgress") {
             throw new Error(
                 `training job ${news.trainingJobName} is still running from an earlier pulumi up whose wait ended. Wait for it to finish ` +
-                    `and import it into the stack (README, "When training fails or times out"), ` +
+                    `and import it into the stack (docs/operations.md, "When training fails or times out"), ` +
                     `or stop it and start over: ${retryAdvice(news.attempt)}`,
             );
         }

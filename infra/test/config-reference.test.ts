@@ -1,10 +1,9 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { ConfigError, configReferenceRows, parseConfig, RawConfig } from "../config";
-import { END_MARKER, renderConfigReference, START_MARKER, withConfigReference } from "../config-reference";
+import { CONFIG_REFERENCE_PAGE, END_MARKER, renderConfigReference, START_MARKER, withConfigReference } from "../config-reference";
 
-const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+const page = fs.readFileSync(CONFIG_REFERENCE_PAGE, "utf8");
 const existing = { training: { mode: "existing", modelDataUrl: "s3://models/dog/model.tar.gz" } };
 
 /** A raw config with `value` at the dotted `key`, on top of `base`. */
@@ -21,11 +20,11 @@ function valueAt(value: unknown, key: string): unknown {
     return key.split(".").reduce<unknown>((v, segment) => (v as Record<string, unknown>)[segment], value);
 }
 
-describe("the README's configuration reference", () => {
+describe("the configuration reference (docs/configuration.md)", () => {
     const rows = configReferenceRows();
 
     it("is the table generated from the schema (run `npm run docs:config` after changing infra/config.ts)", () => {
-        expect(withConfigReference(readme, renderConfigReference())).to.equal(readme);
+        expect(withConfigReference(page, renderConfigReference())).to.equal(page);
     });
 
     it("replaces only what lies between the markers", () => {

@@ -104,7 +104,7 @@ describe("job names: a digest of exactly what SageMaker receives, plus project, 
 
 /**
  * Replace-on-change inputs per resource type, from terraform-provider-aws's schemas (RequiresReplace /
- * ForceNew; see README, "What each config change does"); "*" means every input but tags and timeouts. The
+ * ForceNew; see docs/lifecycle.md); "*" means every input but tags and timeouts. The
  * project's dynamic resources replace as their own diff() says. Anything else changes in place.
  */
 const REPLACE_ON_CHANGE: Record<string, string[] | "*"> = {
@@ -160,7 +160,7 @@ function plan(before: CapturedResource[], after: CapturedResource[]): Plan {
     };
 }
 
-/** The README's row for a change: exactly what `plan` finds. */
+/** docs/lifecycle.md's row for a change: exactly what `plan` finds. */
 function row(change: string, p: Plan): string {
     const list = (names: string[]) => (names.length ? [...new Set(names)].join(", ") : "—");
     return `| ${change} | ${list(p.replaced)} | ${list(p.updated)} | ${p.newJob ? "yes" : "no"} |`;
@@ -168,7 +168,7 @@ function row(change: string, p: Plan): string {
 
 describe("lifecycle matrix: what each config change does on the next pulumi up", function () {
     this.timeout(600_000);
-    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const lifecyclePage = fs.readFileSync(path.join(repoRoot, "docs", "lifecycle.md"), "utf8");
     type Change = [string, string, Overrides, (p: Plan) => void, { refreshFirst?: boolean }?];
     const changes: Change[] = [
         ["a hyperparameter (`training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:training": { hyperparameters: { epochs: 3 } } },
@@ -220,10 +220,10 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
     });
 
     changes.forEach(([change, , , check], i) => {
-        it(`${change}: as the provider's replace rules say, and as the README's table says`, () => {
+        it(`${change}: as the provider's replace rules say, and as docs/lifecycle.md's table says`, () => {
             check(plans[i]);
             const expected = row(change, plans[i]);
-            expect(readme.includes(expected), `README's lifecycle table lacks this row (replace the row for this change with it):\n${expected}\n`).to.equal(true);
+            expect(lifecyclePage.includes(expected), `docs/lifecycle.md's table lacks this row (replace the row for this change with it):\n${expected}\n`).to.equal(true);
         });
     });
 });

@@ -2,7 +2,7 @@
  * What a stack costs, from its resources' inputs as the engine plans them: steady state per hour at minimum
  * and at maximum scale, and one-off jobs at their upper bound. The same function prices for `npm run cost`
  * (resources captured from the program) and for the stack-cost-budget policy (the policy's resources), so
- * the tool, the policy and the README's table always agree.
+ * the tool, the policy and docs/cost.md's table always agree.
  */
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { HOURS_PER_MONTH, MissingPriceError, PriceBook, priceKey, type UsedPrice } from "./prices";

@@ -37,7 +37,7 @@ export function dollars(value: number): string {
 /** "compute:Type" -> "Type": the column stays narrow; the basis says what it is. */
 const shortType = (type: string) => type.split(":").pop() ?? type;
 
-/** The per-resource table (Markdown, so the README shows the same table the tool prints). */
+/** The per-resource table (Markdown, so docs/cost.md shows the same table the tool prints). */
 export function costTable(estimate: Estimate): string[] {
     const rows = estimate.resources.map((r) => ({
         resource: r.name,
