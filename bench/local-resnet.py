@@ -2,7 +2,8 @@
 prints one JSON object.
 
     python3 bench/local-resnet.py model-dir <model-dir> <images-dir> <images>
-        writes a course-style model directory (model.pth only) and <images> photo-like JPEGs to serve
+        writes a course-style model directory (model.pth, and code/ as repack_model.py adds it) and <images>
+        photo-like JPEGs to serve
     python3 bench/local-resnet.py split <model-dir> <images-url> <images> <rounds>
         in one process, with the same torch threads and the same inputs throughout:
         - cold start: model_fn (load, prepare, warm up) and the first prediction after it;
@@ -34,7 +35,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import inference  # noqa: E402
-from classifier.artifacts import load_model_dir  # noqa: E402
+from classifier.artifacts import CODE_DIR, copy_code, load_model_dir  # noqa: E402
 from classifier.data import eval_transform  # noqa: E402
 from classifier.model import build_model  # noqa: E402
 from classifier.prepare import set_threads  # noqa: E402
@@ -59,6 +60,8 @@ def write_model_dir(model_dir: str, images_dir: str, count: int) -> dict:
     os.makedirs(images_dir, exist_ok=True)
     torch.manual_seed(0)
     torch.save(build_model("resnet50", 133, pretrained=False).state_dict(), os.path.join(model_dir, "model.pth"))
+    # What repack_model.py adds to a course model before any endpoint can serve it.
+    copy_code(os.path.join(model_dir, CODE_DIR))
     names = []
     for index in range(count):
         name = f"{index}.jpg"

@@ -83,7 +83,7 @@ async function load(url: string, body: string, clients: number): Promise<{ laten
 
 async function startCli(modelDir: string): Promise<{ modelServer: string; front: string; stop: () => Promise<void> }> {
     const cli = path.join(__dirname, "..", "tools", "local", "cli.ts");
-    const child = spawn(process.execPath, ["--import", "tsx", cli, "--model-dir", modelDir, "--port", "0", "--runtime-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"], {
+    const child = spawn(process.execPath, ["--import", "tsx", cli, "--model-dir", modelDir, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"], {
         // The handler's per-request log lines would only cost the front stdout writes into a full pipe.
         stdio: ["ignore", "pipe", "inherit"],
     });
@@ -92,7 +92,7 @@ async function startCli(modelDir: string): Promise<{ modelServer: string; front:
         child.once("exit", (code) => reject(new Error(`npm run local exited ${code}`)));
         child.stdout!.on("data", (chunk: Buffer) => {
             out += chunk;
-            if (out.includes("Ctrl-C stops both servers.")) resolve();
+            if (out.includes("Ctrl-C stops all servers.")) resolve();
         });
     });
     child.removeAllListeners("exit");

@@ -91,7 +91,7 @@ describe("training through the SageMaker training toolkit, with the program's hy
         root = fs.mkdtempSync(path.join(os.tmpdir(), "training-container-"));
         dataDir = path.join(root, "data");
         samplesDir = path.join(root, "samples");
-        const made = spawn(PYTHON, [path.join(repoRoot, "tools", "local", "test", "fixtures", "make_images.py"), dataDir, samplesDir]);
+        const made = spawn(PYTHON, [path.join(repoRoot, "tools", "local", "demo_images.py"), dataDir, samplesDir]);
         expect(await new Promise((resolve) => made.once("close", resolve))).to.equal(0);
         archive = buildSourceArchive(path.join(repoRoot, "training-scripts"), path.join(root, "sourcedir.tar.gz")).file;
     });

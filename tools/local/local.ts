@@ -12,6 +12,7 @@ import * as tar from "tar";
 import { ensureLambdaBundle } from "../../lambda-src/build";
 import { startLambdaFront, type LambdaFront, type LambdaHandler } from "./lambda-front";
 import { startModelServer, type ModelServer, type ModelServerOptions } from "./model-server";
+import { startPageServer, type PageInfo, type PageServer } from "./page-server";
 import { startRuntimeFront } from "./runtime-front";
 
 /** A start-up problem the user can fix (missing directory, port in use, model that does not load): exit 2. */
@@ -56,6 +57,8 @@ export interface LocalOptions {
     modelServerLog?: "inherit" | "ignore";
     /** TorchServe settings, as `endpoint.modelServer` sets them on the Model. */
     modelServer?: Pick<ModelServerOptions, "workers" | "batchSize" | "maxBatchDelayMs" | "handler">;
+    /** Serve the try-it page on this port (0 = any free port), describing the model as given. */
+    page?: { port: number; info: PageInfo };
     /** Where the handler's one log line per request goes (stdout, as in CloudWatch, by default). */
     handlerLog?: (entry: Record<string, unknown>) => void;
 }
@@ -65,6 +68,7 @@ export interface LocalMode {
     /** The Runtime API URL (what AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME points at). */
     runtimeUrl: string;
     front: LambdaFront;
+    page?: PageServer;
     stop(): Promise<void>;
 }
 
@@ -138,11 +142,25 @@ export async function startLocal(options: LocalOptions): Promise<LocalMode> {
         throw error;
     }
     const runtimeFront = runtime;
+    let page: PageServer | undefined;
+    if (options.page) {
+        try {
+            page = await startPageServer({ frontUrl: front.url, info: options.page.info, port: options.page.port });
+        } catch (error) {
+            await front.close();
+            await runtimeFront.close();
+            await modelServer.stop();
+            if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new LocalModeError(`--page-port ${options.page.port} is already in use`);
+            throw error;
+        }
+    }
     return {
         modelServer,
         runtimeUrl: runtimeFront.url,
         front,
+        page,
         async stop() {
+            await page?.close();
             await front.close();
             await runtimeFront.close();
             await modelServer.stop();

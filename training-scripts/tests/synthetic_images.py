@@ -1,5 +1,5 @@
 """Tiny, trivially separable image data: noisy solid-colour squares in an ImageFolder layout. Shared by the
-pytest fixtures and by the local-mode end-to-end tests (tools/local/test/fixtures/make_images.py)."""
+pytest fixtures and by the local-mode end-to-end tests (tools/local/demo_images.py)."""
 from __future__ import annotations
 
 import io

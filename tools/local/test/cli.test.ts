@@ -32,11 +32,11 @@ function runCli(args: string[]): Run {
 }
 
 async function waitForBanner(run: Run): Promise<void> {
-    for (let i = 0; i < 2400 && !run.stdout().includes("Ctrl-C stops both servers."); i++) {
+    for (let i = 0; i < 2400 && !run.stdout().includes("Ctrl-C stops all servers."); i++) {
         if (run.child.exitCode !== null) throw new Error(`the CLI exited ${run.child.exitCode}: ${run.stderr()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (!run.stdout().includes("Ctrl-C stops both servers.")) throw new Error(`no banner: ${run.stdout()}`);
+    if (!run.stdout().includes("Ctrl-C stops all servers.")) throw new Error(`no banner: ${run.stdout()}`);
 }
 
 function tempModelDirs(): Set<string> {
@@ -62,7 +62,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
         const archive = path.join(path.dirname(model.modelDir), "model.tar.gz");
         await tar.c({ gzip: true, file: archive, cwd: model.modelDir }, fs.readdirSync(model.modelDir));
         const before = tempModelDirs();
-        const run = runCli(["--model-data", archive, "--port", "0", "--runtime-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"]);
+        const run = runCli(["--model-data", archive, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"]);
         try {
             await waitForBanner(run);
             const out = run.stdout();
@@ -109,7 +109,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
         }
 
         it("usage errors", async () => {
-            expect(await failure([])).to.contain("pass exactly one of --model-dir <dir> or --model-data <model.tar.gz>");
+            expect(await failure(["--model-dir", "a", "--model-data", "b.tar.gz"])).to.contain("pass at most one of --model-dir <dir> or --model-data <model.tar.gz>");
             expect(await failure(["--model-dir", "x", "--port", "http"])).to.contain('--port must be a port number from 0 to 65535, got "http"');
         });
 
@@ -126,10 +126,10 @@ describe("npm run local (tools/local/cli.ts)", function () {
             await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
             const { port } = busy.address() as AddressInfo;
             try {
-                expect(await failure(["--model-dir", model.modelDir, "--port", String(port), "--runtime-port", "0", "--lambda-port", "0"])).to.contain(
+                expect(await failure(["--model-dir", model.modelDir, "--port", String(port), "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0"])).to.contain(
                     `local: the model server did not start: port ${port} on 127.0.0.1 is already in use`,
                 );
-                expect(await failure(["--model-dir", model.modelDir, "--port", "0", "--runtime-port", "0", "--lambda-port", String(port)])).to.contain(
+                expect(await failure(["--model-dir", model.modelDir, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", String(port)])).to.contain(
                     `local: --lambda-port ${port} on 127.0.0.1 is already in use`,
                 );
             } finally {
@@ -141,7 +141,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
             const broken = fs.mkdtempSync(path.join(path.dirname(model.modelDir), "bad-weights-"));
             fs.cpSync(model.modelDir, broken, { recursive: true });
             fs.writeFileSync(path.join(broken, "model.pth"), "not a state dict");
-            const stderr = await failure(["--model-dir", broken, "--port", "0", "--runtime-port", "0", "--lambda-port", "0"]);
+            const stderr = await failure(["--model-dir", broken, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0"]);
             expect(stderr).to.match(new RegExp(`local: the model server did not start: the model in ${broken} failed to load: ModelDirError: .*model\\.pth`));
         });
     });

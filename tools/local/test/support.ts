@@ -2,71 +2,29 @@
  * Shared by the local-mode tests and bench/local.bench.ts: a tiny model trained once per process by the real
  * train.py, and a loopback image host the model can fetch from.
  */
-import { execFile } from "node:child_process";
-import * as dns from "node:dns/promises";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
-import { PYTHON } from "../../python-env/python";
+import { trainDemoModel, type DemoModel } from "../demo-model";
+import { loopbackHostName } from "../loopback-host";
 
-const run = promisify(execFile);
-const repoRoot = path.resolve(__dirname, "..", "..", "..");
+export { loopbackHostName };
 
-export interface TinyModel {
-    modelDir: string;
-    /** One held-out PNG per class: red.png, green.png, blue.png. */
-    samplesDir: string;
-    labels: string[];
-}
+
+export type TinyModel = DemoModel;
 
 let trained: Promise<TinyModel> | undefined;
 
-/** Trains tiny-cnn on generated colour squares with train.py, as SageMaker script mode runs it; once per process. */
+/** Trains tiny-cnn on generated colour squares with train.py (the demo model), once per process. */
 export function trainTinyModel(): Promise<TinyModel> {
     trained ??= (async () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "local-tiny-"));
         process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
-        const dataDir = path.join(root, "data");
-        const samplesDir = path.join(root, "samples");
-        const modelDir = path.join(root, "model");
-        await run(PYTHON, [path.join(__dirname, "fixtures", "make_images.py"), dataDir, samplesDir], { timeout: 60_000 });
-        await run(
-            PYTHON,
-            ["train.py", "--epochs", "3", "--lr", "0.01", "--batch-size", "8", "--model-name", "tiny-cnn", "--pretrained", "false", "--image-size", "32", "--num-workers", "0"],
-            {
-                cwd: path.join(repoRoot, "training-scripts"),
-                env: { ...process.env, SM_CHANNEL_TRAINING: dataDir, SM_MODEL_DIR: modelDir, SM_OUTPUT_DATA_DIR: path.join(root, "output"), PYTHONDONTWRITEBYTECODE: "1" },
-                timeout: 120_000,
-            },
-        );
-        return { modelDir, samplesDir, labels: ["red", "green", "blue"] };
+        return trainDemoModel(root);
     })();
     return trained;
-}
-
-function isLoopback(address: string): boolean {
-    return address === "::1" || /^127\./.test(address);
-}
-
-/**
- * A host name that resolves to a loopback address without being "localhost": both the handler and the model,
- * opted in with IMAGE_FETCH_ALLOW_PRIVATE, resolve the name and accept the loopback address, so the test exercises
- * the DNS path of both checks. The machine's own host name
- * usually qualifies (/etc/hosts), and Debian's ip6-localhost does.
- */
-export async function loopbackHostName(): Promise<{ name: string; address: string }> {
-    for (const name of [os.hostname(), "ip6-localhost", "ip6-loopback"]) {
-        try {
-            const addresses = await dns.lookup(name, { all: true });
-            if (addresses.length > 0 && addresses.every((entry) => isLoopback(entry.address))) return { name, address: addresses[0].address };
-        } catch {
-            // not resolvable here; try the next candidate
-        }
-    }
-    throw new Error(`neither ${os.hostname()} nor ip6-localhost resolves to a loopback address on this machine; the local end-to-end tests need one`);
 }
 
 export interface ImageHost {
