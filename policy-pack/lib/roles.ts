@@ -32,6 +32,8 @@ export class RoleGraph {
     private readonly byRole = new Map<string, RolePermissions>();
     /** Attachments naming a role we could not find; keyed by the role reference, reported by callers. */
     readonly unattached: string[] = [];
+    /** Customer managed policies of the stack attached to one of its roles. */
+    readonly attachedPolicies = new Set<PolicyResource>();
 
     constructor(private readonly index: StackIndex) {
         for (const role of index.of(T.role)) {
@@ -123,6 +125,7 @@ export class RoleGraph {
             return;
         }
         for (const policy of customer) {
+            this.attachedPolicies.add(policy);
             const parsed = parsePolicyDocument(get(policy.props, "policy"));
             for (const role of roles) this.entry(role).documents.push({ source: `${label(policy)} via ${via}`, parsed });
         }

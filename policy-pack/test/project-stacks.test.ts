@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runPolicyPack, Violation } from "../../tools/preview/analyzer";
 import { CapturedResource, captureProgram, readStackConfig } from "../../tools/preview/capture";
+import { escalationPaths } from "../lib/escalation-paths";
+import { policies } from "../policies";
 import { buildPack, packDir } from "./build-pack";
 
 const root = path.resolve(packDir, "..");
@@ -45,9 +47,14 @@ function lambdaRole(resources: CapturedResource[]): CapturedResource {
     return role;
 }
 
+/** A URN in the captured stack's project and stack for a top-level resource of `type` named `name`. */
+function urnFor(template: CapturedResource, type: string, name: string): string {
+    return `${template.urn.split("::").slice(0, 2).join("::")}::${type}::${name}`;
+}
+
 function attachToRole(resources: CapturedResource[], type: string, name: string, props: Record<string, unknown>): void {
     const role = lambdaRole(resources);
-    const urn = role.urn.replace(/::[^:]+::[^:]+$/, `::${type}::${name}`);
+    const urn = urnFor(role, type, name);
     resources.push({
         urn,
         type,
@@ -157,23 +164,50 @@ const faults: [string, string, Fault][] = [
     ],
 ];
 
+/** One role per escalation path of the catalog, each granted exactly that path's actions on every resource. */
+function rolePerEscalationPath(resources: CapturedResource[]): void {
+    const template = lambdaRole(resources);
+    for (const path of escalationPaths) {
+        const roleName = `escalation-${path.id}`.slice(0, 64);
+        const roleUrn = urnFor(template, "aws:iam/role:Role", roleName);
+        const trust = template.inputs.assumeRolePolicy;
+        resources.push({ ...structuredClone(template), urn: roleUrn, name: roleName, inputs: { name: roleName, assumeRolePolicy: trust }, outputs: { name: roleName, assumeRolePolicy: trust } });
+        const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: path.steps.map((s) => s.action), Resource: "*" }] });
+        resources.push({
+            urn: urnFor(template, "aws:iam/rolePolicy:RolePolicy", `${roleName}-policy`),
+            type: "aws:iam/rolePolicy:RolePolicy",
+            name: `${roleName}-policy`,
+            custom: true,
+            provider: template.provider,
+            inputs: { role: roleName, policy },
+            outputs: { role: roleName, policy },
+            dependencies: [roleUrn],
+            propertyDependencies: { role: [roleUrn] },
+            options: {},
+        });
+    }
+}
+
 function mandatory(violations: Violation[]): Violation[] {
     return violations.filter((v) => v.enforcementLevel === "mandatory");
 }
 
 describe("the project's stacks through the policy pack process", function () {
-    this.timeout(240_000);
+    this.timeout(600_000);
     const captured: Partial<Record<"dev" | "prod", Captured>> = {};
     const results = new Map<string, Violation[]>();
 
-    async function judge(stack: "dev" | "prod", fault?: Fault): Promise<Violation[]> {
+    async function judge(stack: "dev" | "prod", fault?: Fault, policyConfig?: unknown): Promise<Violation[]> {
         const base = captured[stack];
         if (!base) throw new Error(`${stack} was not captured`);
         const resources = structuredClone(base.resources);
         fault?.(resources);
-        const { violations } = await runPolicyPack({ packDir, policyConfig: base.policyConfig, policyConfigSource: `policy-pack/config/${stack}.json`, resources, stackConfig: base.stackConfig });
+        const config = policyConfig ?? base.policyConfig;
+        const { violations } = await runPolicyPack({ packDir, policyConfig: config, policyConfigSource: `policy-pack/config/${stack}.json`, resources, stackConfig: base.stackConfig });
         return violations;
     }
+    /** Every policy of the pack but iam-no-privilege-escalation disabled. */
+    const escalationAlone = Object.fromEntries(policies.map((p) => [p.name, p.name === "iam-no-privilege-escalation" ? "mandatory" : "disabled"]));
 
     before(async () => {
         buildPack();
@@ -184,6 +218,7 @@ describe("the project's stacks through the policy pack process", function () {
             ["dev", () => judge("dev")],
             ["prod", () => judge("prod")],
             ...faults.map(([what, , fault]) => [what, () => judge("prod", fault)] as [string, () => Promise<Violation[]>]),
+            ["escalation paths", () => judge("prod", rolePerEscalationPath, escalationAlone)],
         ];
         let next = 0;
         const worker = async () => {
@@ -211,6 +246,17 @@ describe("the project's stacks through the policy pack process", function () {
         expect(hourly.resourceName).to.equal("classifier-endpoint");
         const [oneOff] = mandatory(results.get("a tuning job of 100 training jobs") ?? []).filter((v) => v.policyName === "stack-cost-budget");
         expect(oneOff.message).to.match(/one-off jobs may cost up to \$92\.\d\d, .*They are: HyperParameterTuningJob 'sagemaker-tuning' \$92\.00 \(100 jobs x 1 x ml\.m5\.xlarge x 4 h/);
+    });
+
+    it("reports every escalation path of the catalog with iam-no-privilege-escalation alone, each on the role that has it and nothing else", () => {
+        const violations = results.get("escalation paths") ?? [];
+        expect(violations.every((v) => v.policyName === "iam-no-privilege-escalation" && v.enforcementLevel === "mandatory")).to.equal(true);
+        for (const path of escalationPaths) {
+            const roleName = `escalation-${path.id}`.slice(0, 64);
+            const onRole = violations.filter((v) => v.resourceName === roleName);
+            expect(onRole.map((v) => /escalation path (\S+) is open/.exec(v.message)?.[1]), path.id).to.deep.equal([path.id]);
+        }
+        expect(violations).to.have.length(escalationPaths.length);
     });
 
     for (const [what, policyName] of faults) {
