@@ -472,3 +472,27 @@ export async function conditionNarrows(statement: Statement, action: string): Pr
     const verdict = await simulateBeyondOwn(new Map(), "probe-role", [simulationDocument("the statement", [statement])], [action], nobodysOwn);
     return verdict.breaches.length === 0 && verdict.errors.length === 0 && verdict.undecided.length === 0;
 }
+
+/**
+ * Whether a statement allows `action` only for values of the condition key `key` it names: the simulator
+ * refuses the request (on "*", as actions without a resource are requested) with `key` missing and with a
+ * value nobody named, every other key of the condition set as the statement names it (what the caller
+ * would send: its transport, its network). A statement the simulator cannot read pins nothing.
+ */
+export async function conditionPinsKey(statement: Statement, action: string, key: string): Promise<boolean> {
+    const document = simulationDocument("the statement", [statement]);
+    if (document.statements.length === 0) return false;
+    const others: Record<string, string | string[]> = {};
+    for (const [other, named] of conditionKeys(document.statements as SimStatement[])) {
+        if (other.toLowerCase() === key.toLowerCase()) continue;
+        const type = await keyType(other);
+        const value = named.length > 0 ? callerValue(other, named, type) : foreignValue(other, type, "123456789012");
+        others[other] = type.startsWith("ArrayOf") ? [value] : value;
+    }
+    const principal = "arn:aws:iam::123456789012:role/probe-role";
+    for (const context of [others, { ...others, [key]: "probe-foreign" }]) {
+        const answer = await simulateRequest(principal, [document], action, "*", "123456789012", context);
+        if (answer.kind !== "denied") return false;
+    }
+    return true;
+}
