@@ -496,3 +496,33 @@ export async function conditionPinsKey(statement: Statement, action: string, key
     }
     return true;
 }
+
+/**
+ * Whether a resource policy alone denies `action` on `resource` to a principal of the resource's own account
+ * that its identity policies allow everything, with `contextVariables` (e.g. aws:SecureTransport "false"): an
+ * explicit Deny is the only way a resource policy refuses its own account. "invalid" carries the simulator's
+ * objection to the document.
+ */
+export async function resourcePolicyDenies(
+    resourcePolicy: object,
+    action: string,
+    resource: string,
+    account: string,
+    contextVariables: Record<string, string | string[]>,
+): Promise<{ kind: "denied" } | { kind: "not denied" } | { kind: "invalid"; error: string }> {
+    const result = await runSimulation(
+        {
+            request: { principal: `arn:aws:iam::${account}:role/probe-caller`, action, resource: { resource, accountId: account }, contextVariables },
+            identityPolicies: [{ name: "everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy,
+        },
+        { simulationMode: "Strict" },
+    );
+    if (result.resultType === "error") {
+        const problems = (result.errors.resourcePolicyErrors ?? []).map((e) => `${e.path}: ${e.message}`);
+        return { kind: "invalid", error: problems.length > 0 ? problems.join("; ") : result.errors.message };
+    }
+    return result.overallResult === "ExplicitlyDenied" ? { kind: "denied" } : { kind: "not denied" };
+}

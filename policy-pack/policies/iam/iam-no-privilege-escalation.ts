@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { escalationPaths } from "../../lib/escalation-paths";
 import { EscalationCache, Home, OpenPath, openEscalationPaths } from "../../lib/escalation";
 import { managedPolicyName, parsePolicyDocument, ParsedDocument, roleNameFromArn } from "../../lib/iam";
@@ -47,13 +48,18 @@ function describeOpen(open: OpenPath): string {
     );
 }
 
-export const iamNoPrivilegeEscalation: StackValidationPolicy = {
+export const iamNoPrivilegeEscalation: StackValidationPolicy & Implements = {
     name,
     description:
         "No role or identity policy of the stack opens a published privilege-escalation path (the pack's catalog, each path with its Rhino Security " +
         "Labs, iam-vulnerable or pathfinding.cloud write-up): the IAM simulator, Deny statements, conditions and resources included, must refuse at " +
         "least one of the path's actions on every resource that makes it exploitable.",
     enforcementLevel: "mandatory",
+    controls: [
+        "Prowler iam_policy_allows_privilege_escalation / iam_inline_policy_allows_privilege_escalation",
+        "Prowler iam_no_custom_policy_permissive_role_assumption",
+        "Checkov CKV_AWS_286 / 287 / 288 / 289 / 290",
+    ],
     configSchema,
     validateStack: async (args, reportViolation) => {
         const config = args.getConfig<Config>();

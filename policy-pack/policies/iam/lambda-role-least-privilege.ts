@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { expandAction, managedPolicyName, Statement } from "../../lib/iam";
 import { endpointPatterns, extendOwn, homeOf, logGroupPatterns, ownResourceSet } from "../../lib/own-resources";
 import { effectiveDocuments, expandAll, functionRole, judgeActions, judgeRoleStatements, RoleGraph } from "../../lib/roles";
@@ -68,13 +69,18 @@ function tracingActive(fns: PolicyResource[]): boolean | typeof UNKNOWN {
     return modes.includes(UNKNOWN) ? UNKNOWN : false;
 }
 
-export const lambdaRoleLeastPrivilege: StackValidationPolicy = {
+export const lambdaRoleLeastPrivilege: StackValidationPolicy & Implements = {
     name,
     description:
         "The effective permissions of every Lambda execution role (all attached managed, customer and inline policies together) stay within what the function needs: " +
         "by default sagemaker:InvokeEndpoint on specific endpoint ARNs plus writing its own logs; X-Ray trace writes when the function traces actively, and " +
         "cloudwatch:PutMetricData when a cloudwatch:namespace condition pins it. Wildcards are expanded against the real IAM action list.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub KMS.1/KMS.2",
+        "Checkov CKV_AWS_286 / 287 / 288 / 289 / 290",
+        "cdk-nag AwsSolutions-IAM5",
+    ],
     configSchema,
     validateStack: async (args, reportViolation) => {
         const config = args.getConfig<Config>();
