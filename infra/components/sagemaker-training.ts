@@ -75,6 +75,8 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             dataSource: { s3DataSource: { s3DataType: "S3Prefix", s3Uri: args.datasetUri, s3DataDistributionType: "FullyReplicated" } },
         }];
         const resourceConfig = { instanceType: training.instanceType, instanceCount: training.instanceCount, volumeSizeInGb: training.volumeSizeGb };
+        // Instances of a distributed job exchange gradients and data over the network: encrypted, as the policy pack requires.
+        const interContainer = training.instanceCount > 1 ? { enableInterContainerTrafficEncryption: true } : {};
         const stoppingCondition = { maxRuntimeInSeconds: training.maxRuntimeSeconds };
         const algorithmSpecification = { trainingInputMode: training.inputMode, metricDefinitions: metrics.metricDefinitions };
         // What the job receives besides the role, image and S3 locations the program computes: the code's digest
@@ -86,6 +88,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             inputDataConfigs,
             resourceConfig,
             stoppingCondition,
+            ...interContainer,
         };
         const digestOf = (job: unknown) => jobNameDigest({ project: args.project, stack: args.stack, attempt: training.attempt, job });
 
@@ -104,6 +107,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
                 outputDataConfig: { s3OutputPath: args.outputUri },
                 resourceConfig,
                 stoppingCondition,
+                ...interContainer,
                 // The provider waits for the job; allow its whole runtime plus time to provision and upload.
                 timeouts: { create: `${Math.ceil(training.maxRuntimeSeconds / 60) + 30}m` },
                 tags: args.tags,
@@ -146,6 +150,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
                     outputDataConfig: { s3OutputPath: args.outputUri },
                     resourceConfig,
                     stoppingCondition,
+                    ...interContainer,
                 },
                 tags: args.tags,
             }, { parent: this });

@@ -153,7 +153,7 @@ describe("monitoring: alarms, topic, dashboard, data capture (program under mock
     });
 
     it("the topic is encrypted with a key CloudWatch may use, and only CloudWatch alarms of this account may publish", () => {
-        const key = prod.one("aws:kms/key:Key");
+        const key = prod.all("aws:kms/key:Key").find((k) => k.name === "monitoring-topic-key") as CapturedResource;
         const topic = prod.one("aws:sns/topic:Topic");
         expect(topic.inputs.kmsMasterKeyId).to.equal(key.outputs.arn);
         expect(key.inputs.enableKeyRotation).to.equal(true);

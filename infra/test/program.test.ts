@@ -235,6 +235,16 @@ describe("the Pulumi program under mocks", function () {
         const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup");
         expect(fn.inputs.loggingConfig).to.include({ logGroup: logGroup.outputs.name, logFormat: "JSON" });
         expect(logGroup.inputs.retentionInDays).to.equal(90);
+        // Encrypted with its own rotating key, which CloudWatch Logs may use for this log group only.
+        const key = prod.one("aws:kms/key:Key", "inference-api-logs-key");
+        expect(logGroup.inputs.kmsKeyId).to.equal(key.outputs.arn);
+        expect(key.inputs).to.include({ enableKeyRotation: true, deletionWindowInDays: 30 });
+        const forLogs = (JSON.parse(key.inputs.policy as string) as { Statement: Array<Record<string, unknown>> }).Statement.find(
+            (s) => (s.Principal as Record<string, string>).Service === "logs.us-east-1.amazonaws.com",
+        );
+        expect(forLogs?.Condition).to.deep.equal({
+            ArnEquals: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/sagemaker-classifier-prod-inference-api" },
+        });
     });
 
     it("the Lambda role may invoke this one endpoint and write its own logs, nothing more", () => {

@@ -44,6 +44,7 @@ describe("multi-instance training", function () {
         const tuning = one(resources, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob");
         const definition = tuning.inputs.trainingJobDefinition as Record<string, Record<string, unknown>>;
         expect(definition.resourceConfig).to.deep.equal({ instanceType: "ml.m5.xlarge", instanceCount: 3, volumeSizeInGb: 30 });
+        expect(definition.enableInterContainerTrafficEncryption, "traffic between the trial's instances").to.equal(true);
         expect(definition.algorithmSpecification.trainingInputMode).to.equal("FastFile");
         expect(definition.algorithmSpecification.trainingImage).to.equal(`${REGISTRY}:2.10.0-cpu-py313-ubuntu22.04-sagemaker`);
         const [channel] = definition.inputDataConfigs as unknown as Array<Record<string, unknown>>;
@@ -56,6 +57,10 @@ describe("multi-instance training", function () {
         const resources = await captureProd({ mode: "single", instanceType: "ml.g5.2xlarge", instanceCount: 2 });
         const job = one(resources, "aws:sagemaker/trainingJob:TrainingJob");
         expect(job.inputs.resourceConfig).to.deep.equal({ instanceType: "ml.g5.2xlarge", instanceCount: 2, volumeSizeInGb: 30 });
+        expect(job.inputs.enableInterContainerTrafficEncryption, "traffic between the job's instances").to.equal(true);
+        // A single instance exchanges nothing, and its job (and its name) stay as they were.
+        const single = one(await captureProd({ mode: "single", instanceCount: 1 }), "aws:sagemaker/trainingJob:TrainingJob");
+        expect(single.inputs).not.to.have.property("enableInterContainerTrafficEncryption");
         const algorithm = job.inputs.algorithmSpecification as Record<string, unknown>;
         expect(algorithm.trainingImage).to.equal(`${REGISTRY}:2.10.0-gpu-py313-cu130-ubuntu22.04-sagemaker`);
         expect(algorithm.trainingInputMode).to.equal("File");

@@ -32,6 +32,8 @@ export class RoleGraph {
     private readonly byRole = new Map<string, RolePermissions>();
     /** Attachments naming a role we could not find; keyed by the role reference, reported by callers. */
     readonly unattached: string[] = [];
+    /** Customer managed policies of the stack attached to one of its roles. */
+    readonly attachedPolicies = new Set<PolicyResource>();
 
     constructor(private readonly index: StackIndex) {
         for (const role of index.of(T.role)) {
@@ -123,6 +125,7 @@ export class RoleGraph {
             return;
         }
         for (const policy of customer) {
+            this.attachedPolicies.add(policy);
             const parsed = parsePolicyDocument(get(policy.props, "policy"));
             for (const role of roles) this.entry(role).documents.push({ source: `${label(policy)} via ${via}`, parsed });
         }
@@ -185,17 +188,24 @@ export function effectiveDocuments(perms: RolePermissions, accepted: string[], o
  * NotAction grant everything), "beyond what <who> needs. <remedy>"; the allowed actions it grants are added
  * to `granted`, for the simulator to probe where they reach.
  */
-export async function judgeActions(statement: Statement, allowed: string[], granted: Set<string>, who: string, remedy: string): Promise<string[]> {
+export async function judgeActions(
+    statement: Statement,
+    allowed: string[],
+    granted: Set<string>,
+    who: string,
+    remedy: string | ((extra: string[]) => string),
+): Promise<string[]> {
     if (statement.effect !== "Allow") return [];
     const allowedSet = new Set(allowed.map((a) => a.toLowerCase()));
+    const fix = (extra: string[]) => (typeof remedy === "string" ? remedy : remedy(extra));
     const problems: string[] = [];
     if (statement.notActions !== undefined) {
-        problems.push(`Allow with NotAction grants every action not listed. Use Action with the needed actions. ${remedy}`);
+        problems.push(`Allow with NotAction grants every action not listed. Use Action with the needed actions. ${fix([])}`);
         for (const action of allowed) if (!statement.notActions.some((p) => matchesPattern(action, p))) granted.add(action);
     }
     for (const pattern of statement.actions ?? []) {
         if (isAllActions(pattern)) {
-            problems.push(`Action '${pattern}' grants every AWS action. ${remedy}`);
+            problems.push(`Action '${pattern}' grants every AWS action. ${fix([])}`);
             for (const action of allowed) granted.add(action);
             continue;
         }
@@ -203,7 +213,7 @@ export async function judgeActions(statement: Statement, allowed: string[], gran
         const extra = actions.filter((a) => !allowedSet.has(a.toLowerCase()));
         if (extra.length > 0) {
             const shown = extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... ${extra.length - 5} more` : "");
-            problems.push(`Action '${pattern}' grants ${shown}, beyond what ${who} needs. ${remedy}`);
+            problems.push(`Action '${pattern}' grants ${shown}, beyond what ${who} needs. ${fix(extra)}`);
         }
         for (const action of actions) if (allowedSet.has(action.toLowerCase())) granted.add(action);
     }

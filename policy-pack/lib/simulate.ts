@@ -66,7 +66,7 @@ interface Probe {
 }
 
 /** A template with the given placeholders filled, the others as probe names (or kept, with `keep`). */
-function fill(template: string, values: Record<string, string>, keep = false): string {
+export function fill(template: string, values: Record<string, string>, keep = false): string {
     return template.replace(/\$\{(\w+)\}/g, (whole, name: string) => values[name] ?? (keep ? whole : `probe-${name.toLowerCase()}`));
 }
 
@@ -87,7 +87,7 @@ function tokens(text: string, wildcard: RegExp): Token[] {
  * A string matching both a granted ARN pattern (`*`, `?`) and a resource type's ARN template (each `${Name}`
  * any non-empty text), free text filled with a foreign name; undefined when no ARN of that type matches.
  */
-function witness(pattern: string, template: string): string | undefined {
+export function witness(pattern: string, template: string): string | undefined {
     const p = tokens(pattern, /(\*+|\?)/);
     const t = tokens(template, /(\$\{\w+\})/);
     const failed = new Set<number>();
@@ -121,7 +121,7 @@ function witness(pattern: string, template: string): string | undefined {
 }
 
 /** A granted pattern with wildcards in its partition, region and account fields made concrete (a foreign region and account). */
-function concreteFields(pattern: string, account: string, region: string): string {
+export function concreteFields(pattern: string, account: string, region: string): string {
     const parts = pattern.split(":");
     if (parts.length < 6 || parts[0] !== "arn") return pattern;
     const field = (value: string, foreign: string) => (/[*?]/.test(value) ? foreign : value);
@@ -179,7 +179,7 @@ async function probesFor(action: string, documents: SimulationDocument[], own: O
 }
 
 /** Condition keys of the documents with, per key, the values its conditions name (to build a caller satisfying them). */
-function conditionKeys(statements: SimStatement[]): Map<string, string[]> {
+export function conditionKeys(statements: SimStatement[]): Map<string, string[]> {
     const keys = new Map<string, string[]>();
     for (const statement of statements) {
         for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
@@ -199,7 +199,7 @@ function conditionKeys(statements: SimStatement[]): Map<string, string[]> {
 }
 
 const typeCache = new Map<string, Promise<string>>();
-function keyType(key: string): Promise<string> {
+export function keyType(key: string): Promise<string> {
     let type = typeCache.get(key);
     if (!type) {
         type = typeForContextKey(key).catch(() => "String");
@@ -209,7 +209,7 @@ function keyType(key: string): Promise<string> {
 }
 
 /** A value of the key's type that is no one's in particular: another account, VPC, ARN, address, name. */
-function foreignValue(key: string, type: string, account: string): string {
+export function foreignValue(key: string, type: string, account: string): string {
     const base = type.replace(/^ArrayOf/, "");
     if (/account$/i.test(key)) return account;
     if (/sourcevpce$/i.test(key)) return "vpce-0f0e0d0c0b0a09080";
@@ -225,7 +225,7 @@ function foreignValue(key: string, type: string, account: string): string {
 }
 
 /** What an ordinary request of the role carries for a caller-only key (transport, time, its own network). */
-function callerValue(key: string, named: string[], type: string): string {
+export function callerValue(key: string, named: string[], type: string): string {
     const base = type.replace(/^ArrayOf/, "");
     if (/securetransport$/i.test(key)) return "true";
     if (base === "Date") return new Date().toISOString();
@@ -268,7 +268,7 @@ async function contexts(keys: Map<string, string[]>, account: string): Promise<C
     return out;
 }
 
-function describe(values: Record<string, string | string[]>): string {
+export function describe(values: Record<string, string | string[]>): string {
     const entries = Object.entries(values);
     return entries.length === 0 ? "" : ` (${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")})`;
 }
@@ -294,9 +294,9 @@ export interface Verdict {
 
 export type SimulationCache = Map<string, Promise<Verdict>>;
 
-type SimStatement = { Effect: string; Action?: string[]; NotAction?: string[]; Resource?: string[]; NotResource?: string[]; Condition?: Record<string, Record<string, unknown>> };
+export type SimStatement = { Effect: string; Action?: string[]; NotAction?: string[]; Resource?: string[]; NotResource?: string[]; Condition?: Record<string, Record<string, unknown>> };
 
-function actionMatches(statement: SimStatement, action: string): boolean {
+export function actionMatches(statement: SimStatement, action: string): boolean {
     if (statement.Action) return statement.Action.some((p) => matchesPattern(action, p));
     return !(statement.NotAction ?? []).some((p) => matchesPattern(action, p));
 }
@@ -317,7 +317,7 @@ function resourceRegex(pattern: string): RegExp {
 }
 
 /** Whether an Allow statement could match the resource at all: only then can a condition decide, so only then is the simulator asked. */
-function resourceMayMatch(statement: SimStatement, resource: string): boolean {
+export function resourceMayMatch(statement: SimStatement, resource: string): boolean {
     if (statement.Resource) return statement.Resource.some((p) => resourceRegex(p).test(resource));
     return !(statement.NotResource ?? []).some((p) => resourceRegex(p).test(resource));
 }
@@ -343,12 +343,63 @@ export function simulateBeyondOwn(
     return verdict;
 }
 
+/** The simulator's answer to one request of a principal holding `documents`. */
+export type RequestAnswer =
+    | { kind: "allowed"; allowedBy: string[] }
+    | { kind: "denied" }
+    /** Documents the simulator rejects ("<source>: <path>: <problem>"). */
+    | { kind: "invalid"; errors: string[] }
+    /** The simulator could not evaluate the request. */
+    | { kind: "undecided"; why: string };
+
+/**
+ * Whether the identity policies allow `action` on `resource` with `contextVariables`, and which statements
+ * ("<source>, <statement label>") allow it. Only the identity side is asked: the resource's own policy (a
+ * bucket or key policy, another account) is another policy's business.
+ */
+export async function simulateRequest(
+    principal: string,
+    documents: SimulationDocument[],
+    action: string,
+    resource: string,
+    account: string,
+    contextVariables: Record<string, string | string[]>,
+): Promise<RequestAnswer> {
+    const identityPolicies = documents.map((d, i) => ({ name: `p${i}`, policy: { Version: "2012-10-17", Statement: d.statements } }));
+    const result = await runSimulation(
+        { request: { principal, action, resource: { resource, accountId: account }, contextVariables }, identityPolicies, serviceControlPolicies: [], resourceControlPolicies: [] },
+        { simulationMode: "Strict" },
+    );
+    if (result.resultType === "error") {
+        const policyErrors = Object.entries(result.errors.identityPolicyErrors ?? {});
+        // A request the simulator refuses to evaluate decides nothing: say so rather than count it as denied.
+        if (policyErrors.length === 0) return { kind: "undecided", why: result.errors.message };
+        return {
+            kind: "invalid",
+            errors: policyErrors.map(([policyName, list]) => {
+                const document = documents[Number(policyName.slice(1))];
+                // Paths index the statements as simulated; name them as the document does.
+                const where = (path: string) => path.replace(/^Statement\[(\d+)\]/, (whole, i: string) => document?.labels[Number(i)] ?? whole);
+                return `${document?.source ?? policyName}: ${list.map((e) => `${where(e.path)}: ${e.message}`).join("; ")}`;
+            }),
+        };
+    }
+    const analyses = result.resultType === "single" ? [result.result.analysis] : result.results.map((r) => r.analysis);
+    const analysis = analyses.find((a) => a?.identityAnalysis?.result === "Allowed");
+    if (!analysis) return { kind: "denied" };
+    const allowedBy = (analysis.identityAnalysis?.allowStatements ?? []).map((s) => {
+        const document = documents[Number(s.policyId.slice(1))];
+        const index = Number(s.explain.identifier) - 1;
+        return `${document?.source ?? s.policyId}, ${document?.labels[index] ?? `statement ${s.explain.identifier}`}`;
+    });
+    return { kind: "allowed", allowedBy };
+}
+
 async function simulate(roleName: string, documents: SimulationDocument[], actions: string[], own: OwnResources) {
     const breaches: Breach[] = [];
     const errors = new Set<string>();
     const undecided = new Set<string>();
     const principal = `arn:${own.partition}:iam::${own.homeAccount}:role/${roleName}`;
-    const identityPolicies = documents.map((d, i) => ({ name: `p${i}`, policy: { Version: "2012-10-17", Statement: d.statements } }));
     const statements = documents.flatMap((d) => d.statements as SimStatement[]);
     for (const action of actions) {
         const relevant = statements.filter((st) => actionMatches(st, action));
@@ -359,37 +410,11 @@ async function simulate(roleName: string, documents: SimulationDocument[], actio
         for (const probe of probes) {
             for (const context of await contexts(keys, probe.account)) {
                 const contextVariables = { ...context.values, ...truthful(principal, own.homeAccount, probe) };
-                const result = await runSimulation(
-                    {
-                        request: { principal, action, resource: { resource: probe.resource, accountId: own.homeAccount }, contextVariables },
-                        identityPolicies,
-                        serviceControlPolicies: [],
-                        resourceControlPolicies: [],
-                    },
-                    { simulationMode: "Strict" },
-                );
-                if (result.resultType === "error") {
-                    const policyErrors = Object.entries(result.errors.identityPolicyErrors ?? {});
-                    for (const [policyName, list] of policyErrors) {
-                        const document = documents[Number(policyName.slice(1))];
-                        // Paths index the statements as simulated; name them as the document does.
-                        const where = (path: string) => path.replace(/^Statement\[(\d+)\]/, (whole, i: string) => document?.labels[Number(i)] ?? whole);
-                        errors.add(`${document?.source ?? policyName}: ${list.map((e) => `${where(e.path)}: ${e.message}`).join("; ")}`);
-                    }
-                    // A request the simulator refuses to evaluate decides nothing: say so rather than count it as denied.
-                    if (policyErrors.length === 0) undecided.add(`${action} on ${probe.resource} (the IAM simulator could not evaluate the request: ${result.errors.message})`);
-                    continue;
-                }
-                // The identity policies' own answer: the resource's side (a bucket or key policy, another account) is another policy's business.
-                const analyses = result.resultType === "single" ? [result.result.analysis] : result.results.map((r) => r.analysis);
-                const analysis = analyses.find((a) => a?.identityAnalysis?.result === "Allowed");
-                if (!analysis) continue;
-                const allowedBy = (analysis?.identityAnalysis?.allowStatements ?? []).map((s) => {
-                    const document = documents[Number(s.policyId.slice(1))];
-                    const index = Number(s.explain.identifier) - 1;
-                    return `${document?.source ?? s.policyId}, ${document?.labels[index] ?? `statement ${s.explain.identifier}`}`;
-                });
-                found = { action, resource: probe.resource, context: `${context.what}${describe(context.values)}`, allowedBy, fromGrant: probe.fromGrant };
+                const answer = await simulateRequest(principal, documents, action, probe.resource, own.homeAccount, contextVariables);
+                if (answer.kind === "invalid") answer.errors.forEach((e) => errors.add(e));
+                else if (answer.kind === "undecided") undecided.add(`${action} on ${probe.resource} (the IAM simulator could not evaluate the request: ${answer.why})`);
+                if (answer.kind !== "allowed") continue;
+                found = { action, resource: probe.resource, context: `${context.what}${describe(context.values)}`, allowedBy: answer.allowedBy, fromGrant: probe.fromGrant };
                 break;
             }
             if (found) break;
@@ -446,4 +471,58 @@ const nobodysOwn = ownResourceSet({ accounts: new Set<string>(), regions: new Se
 export async function conditionNarrows(statement: Statement, action: string): Promise<boolean> {
     const verdict = await simulateBeyondOwn(new Map(), "probe-role", [simulationDocument("the statement", [statement])], [action], nobodysOwn);
     return verdict.breaches.length === 0 && verdict.errors.length === 0 && verdict.undecided.length === 0;
+}
+
+/**
+ * Whether a statement allows `action` only for values of the condition key `key` it names: the simulator
+ * refuses the request (on "*", as actions without a resource are requested) with `key` missing and with a
+ * value nobody named, every other key of the condition set as the statement names it (what the caller
+ * would send: its transport, its network). A statement the simulator cannot read pins nothing.
+ */
+export async function conditionPinsKey(statement: Statement, action: string, key: string): Promise<boolean> {
+    const document = simulationDocument("the statement", [statement]);
+    if (document.statements.length === 0) return false;
+    const others: Record<string, string | string[]> = {};
+    for (const [other, named] of conditionKeys(document.statements as SimStatement[])) {
+        if (other.toLowerCase() === key.toLowerCase()) continue;
+        const type = await keyType(other);
+        const value = named.length > 0 ? callerValue(other, named, type) : foreignValue(other, type, "123456789012");
+        others[other] = type.startsWith("ArrayOf") ? [value] : value;
+    }
+    const principal = "arn:aws:iam::123456789012:role/probe-role";
+    for (const context of [others, { ...others, [key]: "probe-foreign" }]) {
+        const answer = await simulateRequest(principal, [document], action, "*", "123456789012", context);
+        if (answer.kind !== "denied") return false;
+    }
+    return true;
+}
+
+/**
+ * Whether a resource policy alone denies `action` on `resource` to a principal of the resource's own account
+ * that its identity policies allow everything, with `contextVariables` (e.g. aws:SecureTransport "false"): an
+ * explicit Deny is the only way a resource policy refuses its own account. "invalid" carries the simulator's
+ * objection to the document.
+ */
+export async function resourcePolicyDenies(
+    resourcePolicy: object,
+    action: string,
+    resource: string,
+    account: string,
+    contextVariables: Record<string, string | string[]>,
+): Promise<{ kind: "denied" } | { kind: "not denied" } | { kind: "invalid"; error: string }> {
+    const result = await runSimulation(
+        {
+            request: { principal: `arn:aws:iam::${account}:role/probe-caller`, action, resource: { resource, accountId: account }, contextVariables },
+            identityPolicies: [{ name: "everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy,
+        },
+        { simulationMode: "Strict" },
+    );
+    if (result.resultType === "error") {
+        const problems = (result.errors.resourcePolicyErrors ?? []).map((e) => `${e.path}: ${e.message}`);
+        return { kind: "invalid", error: problems.length > 0 ? problems.join("; ") : result.errors.message };
+    }
+    return result.overallResult === "ExplicitlyDenied" ? { kind: "denied" } : { kind: "not denied" };
 }

@@ -52,6 +52,13 @@ export const T = {
     defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
     scheduledAction: "aws:appautoscaling/scheduledAction:ScheduledAction",
     bucketSseV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    bucketLogging: "aws:s3/bucketLogging:BucketLogging",
+    bucketLoggingV2: "aws:s3/bucketLoggingV2:BucketLoggingV2",
+    dataQualityJobDefinition: "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+    sagemakerDomain: "aws:sagemaker/domain:Domain",
+    notebookLifecycleConfiguration: "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    compositeAlarm: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
 } as const;
 
 export class StackIndex {

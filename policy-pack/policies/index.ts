@@ -1,5 +1,5 @@
 /** Every policy of the pack, in the order the engine reports them. One policy per file, in a folder per service. */
-import { Policies } from "@pulumi/policy";
+import { PackPolicy } from "../lib/controls";
 import { allowedInstanceTypes } from "./compute/allowed-instance-types";
 import { stackCostBudget } from "./cost/stack-cost-budget";
 import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
@@ -23,12 +23,32 @@ import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
 import { sagemakerNotebookNoInternetRootOrAwsKey } from "./sagemaker/sagemaker-notebook-no-internet-root-or-aws-key";
 import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
+import { iamServiceTrustNoConfusedDeputy } from "./iam/iam-service-trust-no-confused-deputy";
+import { kmsKeyRotationAndDeletionWindow } from "./kms/kms-key-rotation-and-deletion-window";
+import { lambdaCodeSigningRequired } from "./lambda/lambda-code-signing-required";
+import { lambdaEnvironmentEncryptedWithCmk } from "./lambda/lambda-environment-encrypted-with-cmk";
+import { lambdaExplicitMemoryAndTimeout } from "./lambda/lambda-explicit-memory-and-timeout";
+import { lambdaFunctionUrlNoWildcardCors } from "./lambda/lambda-function-url-no-wildcard-cors";
+import { lambdaNoForeignLayers } from "./lambda/lambda-no-foreign-layers";
+import { lambdaReservedConcurrencySet } from "./lambda/lambda-reserved-concurrency-set";
+import { lambdaSupportedRuntime } from "./lambda/lambda-supported-runtime";
+import { lambdaXrayTracingActive } from "./lambda/lambda-xray-tracing-active";
+import { cloudwatchAlarmActionsEnabled } from "./observability/cloudwatch-alarm-actions-enabled";
+import { cloudwatchLogGroupEncryptedWithKms } from "./observability/cloudwatch-log-group-encrypted-with-kms";
+import { cloudwatchLogGroupRetention } from "./observability/cloudwatch-log-group-retention";
+import { s3BucketPolicyRequiresTls } from "./s3/s3-bucket-policy-requires-tls";
+import { s3ServerAccessLogging } from "./s3/s3-server-access-logging";
+import { sagemakerDistributedJobsEncryptInterContainerTraffic } from "./sagemaker/sagemaker-distributed-jobs-encrypt-inter-container-traffic";
+import { sagemakerModelsAndJobsInVpc } from "./sagemaker/sagemaker-models-and-jobs-in-vpc";
+import { sagemakerNotebookVpcImdsv2AndSupportedPlatform } from "./sagemaker/sagemaker-notebook-vpc-imdsv2-and-supported-platform";
+import { noPlaintextSecrets } from "./security/no-plaintext-secrets";
 
-export const policies: Policies = [
+export const policies: PackPolicy[] = [
     iamNoOverbroadManagedPolicies,
     iamNoWildcardPermissions,
     iamRoleTrustNoPublicOrForeignPrincipals,
     iamNoPrivilegeEscalation,
+    iamServiceTrustNoConfusedDeputy,
     lambdaRoleLeastPrivilege,
     iamServiceRoleLeastPrivilege,
     lambdaProvisionedConcurrency,
@@ -40,12 +60,30 @@ export const policies: Policies = [
     ec2NoPublicIngress,
     lambdaNoPublicInvoke,
     lambdaFunctionUrlIamAuth,
+    lambdaFunctionUrlNoWildcardCors,
+    lambdaSupportedRuntime,
+    noPlaintextSecrets,
+    lambdaNoForeignLayers,
+    lambdaReservedConcurrencySet,
+    lambdaXrayTracingActive,
+    lambdaEnvironmentEncryptedWithCmk,
+    lambdaCodeSigningRequired,
+    lambdaExplicitMemoryAndTimeout,
     s3PublicAccessBlocked,
     s3ServerSideEncryption,
     s3NoPublicOrCrossAccountGrants,
+    s3BucketPolicyRequiresTls,
+    s3ServerAccessLogging,
     kmsKeyPolicyNoPublicAccess,
+    kmsKeyRotationAndDeletionWindow,
     sagemakerDataProtection,
+    sagemakerModelsAndJobsInVpc,
+    sagemakerDistributedJobsEncryptInterContainerTraffic,
     sagemakerNotebookNoInternetRootOrAwsKey,
+    sagemakerNotebookVpcImdsv2AndSupportedPlatform,
     stackCostBudget,
     observabilityAlarmsRequired,
+    cloudwatchAlarmActionsEnabled,
+    cloudwatchLogGroupRetention,
+    cloudwatchLogGroupEncryptedWithKms,
 ];

@@ -85,8 +85,22 @@ function ec2Policy(bucket: string): string {
     });
 }
 
+/** A service's trust policy as infra/iam.ts writes it: pinned to the account, except for EC2, which sends no aws:SourceAccount. */
 const trust = (service: string) =>
-    JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+    JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Service: service },
+                Action: "sts:AssumeRole",
+                ...(service === "ec2.amazonaws.com" ? {} : { Condition: { StringEquals: { "aws:SourceAccount": account } } }),
+            },
+        ],
+    });
+
+/** The key encrypting a function's log group, as infra/components/inference-api.ts creates it. */
+const logsKeyArn = (i: number | string) => `arn:aws:kms:${region}:${account}:key/0000000${i}-1111-2222-3333-444444444444`;
 
 /** The project's resources for a stack; `preview` leaves unknown what `pulumi preview` cannot know. */
 export function projectStack(stack: StackName, preview = false): Spec[] {
@@ -149,7 +163,7 @@ export function projectStack(stack: StackName, preview = false): Spec[] {
             props: { role: `lambda-role-${stack}-33cc44d`, policy: preview ? U : lambdaPolicy(s.endpointName, s.functionName) },
             propertyDependencies: { role: ["lambda-role"], policy: ["endpoint", "inference-logs"] },
         },
-        { type: "aws:cloudwatch/logGroup:LogGroup", name: "inference-logs", props: { name: `/aws/lambda/${s.functionName}`, retentionInDays: 14 } },
+        { type: "aws:cloudwatch/logGroup:LogGroup", name: "inference-logs", props: { name: `/aws/lambda/${s.functionName}`, retentionInDays: stack === "prod" ? 90 : 7, kmsKeyId: arnOr(preview, logsKeyArn(stack)) } },
         {
             type: "aws:sagemaker/model:Model",
             name: "model",
@@ -204,6 +218,8 @@ export function projectStack(stack: StackName, preview = false): Spec[] {
                 name: s.functionName,
                 runtime: "nodejs22.x",
                 handler: "index.handler",
+                memorySize: 512,
+                timeout: 30,
                 publish: true,
                 reservedConcurrentExecutions: s.reserved,
                 role: arnOr(preview, `arn:aws:iam::${account}:role/lambda-role-${stack}-33cc44d`),
@@ -332,11 +348,21 @@ export function generatedStack(count: number): Spec[] {
         specs.push(
             { type: "aws:iam/role:Role", name: `role-${i}`, props: { name: roleName, assumeRolePolicy: trust("lambda.amazonaws.com") } },
             { type: "aws:iam/rolePolicy:RolePolicy", name: `role-policy-${i}`, props: { role: roleName, policy: lambdaPolicy(endpointName, functionName) }, propertyDependencies: { role: [`role-${i}`] } },
-            { type: "aws:cloudwatch/logGroup:LogGroup", name: `logs-${i}`, props: { name: `/aws/lambda/${functionName}` } },
+            { type: "aws:cloudwatch/logGroup:LogGroup", name: `logs-${i}`, props: { name: `/aws/lambda/${functionName}`, retentionInDays: 90, kmsKeyId: logsKeyArn(i) } },
             {
                 type: "aws:lambda/function:Function",
                 name: `function-${i}`,
-                props: { name: functionName, publish: true, reservedConcurrentExecutions: 5, role: `arn:aws:iam::${account}:role/${roleName}`, environment: { variables: { ENDPOINT_NAME: endpointName } }, version: "1" },
+                props: {
+                    name: functionName,
+                    runtime: "nodejs22.x",
+                    memorySize: 512,
+                    timeout: 30,
+                    publish: true,
+                    reservedConcurrentExecutions: 5,
+                    role: `arn:aws:iam::${account}:role/${roleName}`,
+                    environment: { variables: { ENDPOINT_NAME: endpointName } },
+                    version: "1",
+                },
                 propertyDependencies: { role: [`role-${i}`], environment: [`endpoint-${i}`] },
             },
             { type: "aws:lambda/alias:Alias", name: `alias-${i}`, props: { name: "live", functionName, functionVersion: "1" }, propertyDependencies: { functionName: [`function-${i}`] } },

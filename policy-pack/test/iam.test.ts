@@ -316,6 +316,57 @@ describe("lambda-role-least-privilege", () => {
         expect(out.violations[0].message).to.include("s3:GetObject").and.include("Policy 'extra' via RolePolicyAttachment 'extra-attach'");
     });
 
+    describe("features the stack enables widen exactly the allow list they need", () => {
+        const withTracing = (mode: string | undefined, ...statements: object[]) => {
+            const specs = withLambdaPolicy(doc(...(JSON.parse(lambdaPolicy(endpointName, functionName)) as { Statement: object[] }).Statement, ...statements));
+            if (mode !== undefined) spec(specs, "inference").props.tracingConfig = { mode };
+            return specs;
+        };
+        const xray = { Sid: "Traces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" };
+        const messages = async (specs: Spec[], config: object = {}) => (await validateStack(policy, specs, config)).violations.map((v) => v.message);
+
+        it("X-Ray trace writes for a function with active tracing, and for no other", async () => {
+            expect(await messages(withTracing("Active", xray))).to.deep.equal([]);
+            for (const mode of [undefined, "PassThrough"]) {
+                const found = await messages(withTracing(mode, xray));
+                expect(found, String(mode)).to.have.length(2);
+                for (const [message, action] of found.map((m, i) => [m, xray.Action[i]])) {
+                    expect(message).to.include(`grants ${action}, beyond what the function needs`)
+                        .and.include('only for a function with tracingConfig: { mode: "Active" } (lambda-role-least-privilege.tracingActions)')
+                        .and.not.include("allowedActions");
+                }
+            }
+            // Tracing widens the list by the X-Ray writes, nothing more.
+            const [more] = await messages(withTracing("Active", { ...xray, Action: ["xray:PutTraceSegments", "xray:GetTraceSummaries"] }));
+            expect(more).to.include("grants xray:GetTraceSummaries, beyond what the function needs").and.include("lambda-role-least-privilege.allowedActions");
+            // What the config lists is what tracing allows.
+            expect(await messages(withTracing("Active", xray), { tracingActions: ["xray:PutTraceSegments"] })).to.have.length(1);
+        });
+
+        it("cloudwatch:PutMetricData when a cloudwatch:namespace condition pins it, as the simulator decides", async () => {
+            const metrics = (Condition?: object) => ({ Sid: "Metrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", ...(Condition ? { Condition } : {}) });
+            for (const condition of [{ StringEquals: { "cloudwatch:namespace": "Classifier" } }, { StringLike: { "cloudwatch:namespace": ["Classifier/*", "Api"] } }]) {
+                expect(await messages(withTracing(undefined, metrics(condition))), JSON.stringify(condition)).to.deep.equal([]);
+            }
+            for (const condition of [undefined, { StringLike: { "cloudwatch:namespace": "*" } }, { StringEqualsIfExists: { "cloudwatch:namespace": "Classifier" } }, { Bool: { "aws:SecureTransport": "true" } }]) {
+                const found = await messages(withTracing(undefined, metrics(condition)));
+                expect(found, JSON.stringify(condition)).to.have.length(1);
+                expect(found[0]).to.include("grants cloudwatch:PutMetricData, beyond what the function needs")
+                    .and.include("only with a Condition limiting cloudwatch:namespace to the function's namespaces (lambda-role-least-privilege.namespaceScopedActions)");
+            }
+            // A pinned namespace widens the list by PutMetricData alone.
+            const [other] = await messages(withTracing(undefined, { ...metrics({ StringEquals: { "cloudwatch:namespace": "Classifier" } }), Action: ["cloudwatch:PutMetricData", "cloudwatch:PutMetricAlarm"] }));
+            expect(other).to.include("grants cloudwatch:PutMetricAlarm, beyond").and.include("(or extend lambda-role-least-privilege.allowedActions");
+        });
+
+        it("names the config key that accepts an opaque managed policy", async () => {
+            const specs = projectStack("dev");
+            specs.push({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "custom", props: { role: "lambda-role-dev-33cc44d", policyArn: "arn:aws:iam::123456789012:policy/elsewhere" } });
+            const [message] = await messages(specs);
+            expect(message).to.include("lambda-role-least-privilege.allowedManagedPolicies");
+        });
+    });
+
     it("rejects Allow with NotAction on a Lambda role", async () => {
         const out = await validateStack(policy, withLambdaPolicy(doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" })));
         expect(out.violations[0].message).to.include("NotAction");

@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runPolicyPack, Violation } from "../../tools/preview/analyzer";
 import { CapturedResource, captureProgram, readStackConfig } from "../../tools/preview/capture";
+import { escalationPaths } from "../lib/escalation-paths";
+import { policies } from "../policies";
 import { buildPack, packDir } from "./build-pack";
 
 const root = path.resolve(packDir, "..");
@@ -45,9 +47,14 @@ function lambdaRole(resources: CapturedResource[]): CapturedResource {
     return role;
 }
 
+/** A URN in the captured stack's project and stack for a top-level resource of `type` named `name`. */
+function urnFor(template: CapturedResource, type: string, name: string): string {
+    return `${template.urn.split("::").slice(0, 2).join("::")}::${type}::${name}`;
+}
+
 function attachToRole(resources: CapturedResource[], type: string, name: string, props: Record<string, unknown>): void {
     const role = lambdaRole(resources);
-    const urn = role.urn.replace(/::[^:]+::[^:]+$/, `::${type}::${name}`);
+    const urn = urnFor(role, type, name);
     resources.push({
         urn,
         type,
@@ -157,23 +164,154 @@ const faults: [string, string, Fault][] = [
     ],
 ];
 
+/** One role per escalation path of the catalog, each granted exactly that path's actions on every resource. */
+function rolePerEscalationPath(resources: CapturedResource[]): void {
+    const template = lambdaRole(resources);
+    for (const path of escalationPaths) {
+        const roleName = `escalation-${path.id}`.slice(0, 64);
+        const roleUrn = urnFor(template, "aws:iam/role:Role", roleName);
+        const trust = template.inputs.assumeRolePolicy;
+        resources.push({ ...structuredClone(template), urn: roleUrn, name: roleName, inputs: { name: roleName, assumeRolePolicy: trust }, outputs: { name: roleName, assumeRolePolicy: trust } });
+        const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: path.steps.map((s) => s.action), Resource: "*" }] });
+        resources.push({
+            urn: urnFor(template, "aws:iam/rolePolicy:RolePolicy", `${roleName}-policy`),
+            type: "aws:iam/rolePolicy:RolePolicy",
+            name: `${roleName}-policy`,
+            custom: true,
+            provider: template.provider,
+            inputs: { role: roleName, policy },
+            outputs: { role: roleName, policy },
+            dependencies: [roleUrn],
+            propertyDependencies: { role: [roleUrn] },
+            options: {},
+        });
+    }
+}
+
+function named(resources: CapturedResource[], name: string): CapturedResource {
+    const found = resources.find((r) => r.name === name);
+    if (!found) throw new Error(`the captured stack has no resource named ${name}`);
+    return found;
+}
+
+/** Adds a top-level resource to the captured stack, beside `template` (any resource of it). */
+function add(resources: CapturedResource[], template: CapturedResource, type: string, name: string, props: Record<string, unknown>): void {
+    resources.push({ urn: urnFor(template, type, name), type, name, custom: true, provider: template.provider, inputs: props, outputs: props, dependencies: [], propertyDependencies: {}, options: {} });
+}
+
+/** Sets `value` at a dotted path of a resource's inputs and outputs (undefined deletes it). */
+function setPath(resource: CapturedResource, dotted: string, value: unknown): void {
+    for (const side of [resource.inputs, resource.outputs]) {
+        const keys = dotted.split(".");
+        let node = side as Record<string, unknown>;
+        for (const key of keys.slice(0, -1)) node = (node[key] = { ...((node[key] as Record<string, unknown>) ?? {}) });
+        if (value === undefined) delete node[keys[keys.length - 1]];
+        else node[keys[keys.length - 1]] = value;
+    }
+}
+
+const FOREIGN_LAYER = "arn:aws:lambda:us-east-1:210987654321:layer:shared:1";
+const tlsOnly = (bucket: string) =>
+    JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+    });
+const notebook = { instanceType: "ml.t3.medium", roleArn: "arn:aws:iam::123456789012:role/notebook", directInternetAccess: "Disabled", rootAccess: "Disabled", kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/k" };
+
+/**
+ * One fault per policy added for the industry controls, all in one run of the pack on the prod stack: each
+ * policy must report its own at the level prod's config gives it.
+ */
+const controlFaults: [string, "mandatory" | "advisory", string, Fault][] = [
+    ["iam-service-trust-no-confused-deputy", "mandatory", "the SageMaker role's trust without aws:SourceAccount", (rs) => {
+        const role = named(rs, "sagemaker-role");
+        const trust = JSON.parse(role.inputs.assumeRolePolicy as string) as { Statement: Record<string, unknown>[] };
+        set(role, "assumeRolePolicy", JSON.stringify({ ...trust, Statement: trust.Statement.map(({ Condition: _, ...rest }) => rest) }));
+    }],
+    ["kms-key-rotation-and-deletion-window", "mandatory", "the alarm topic's key without rotation", (rs) => set(named(rs, "monitoring-topic-key"), "enableKeyRotation", false)],
+    ["s3-bucket-policy-requires-tls", "mandatory", "the bucket policy without its TLS Deny", (rs) => {
+        const bucket = (named(rs, "artifacts-bucket").outputs.bucket ?? named(rs, "artifacts-bucket").inputs.bucket) as string;
+        set(named(rs, "artifacts-tls-only"), "policy", JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` }] }));
+    }],
+    ["sagemaker-notebook-vpc-imdsv2-and-supported-platform", "mandatory", "a notebook outside the VPC on IMDSv1 and an old platform", (rs) =>
+        add(rs, named(rs, "classifier-model"), "aws:sagemaker/notebookInstance:NotebookInstance", "injected-notebook", { ...notebook, platformIdentifier: "notebook-al2-v1" })],
+    ["sagemaker-distributed-jobs-encrypt-inter-container-traffic", "mandatory", "tuning trials on 2 instances in the clear", (rs) =>
+        setPath(named(rs, "sagemaker-tuning"), "trainingJobDefinition.resourceConfig.instanceCount", 2)],
+    ["lambda-supported-runtime", "mandatory", "the function on nodejs18.x", (rs) => set(named(rs, "inference-api-function"), "runtime", "nodejs18.x")],
+    ["no-plaintext-secrets", "mandatory", "a password in the function's environment", (rs) =>
+        setPath(named(rs, "inference-api-function"), "environment.variables.DB_PASSWORD", "correct-horse-battery")],
+    ["lambda-function-url-no-wildcard-cors", "mandatory", "a function URL open to every origin", (rs) =>
+        add(rs, named(rs, "inference-api-function"), "aws:lambda/functionUrl:FunctionUrl", "injected-url", { functionName: "f", authorizationType: "AWS_IAM", cors: { allowOrigins: ["*"] } })],
+    ["lambda-no-foreign-layers", "mandatory", "a layer from another account", (rs) => set(named(rs, "inference-api-function"), "layers", [FOREIGN_LAYER])],
+    ["lambda-reserved-concurrency-set", "mandatory", "no reserved concurrency", (rs) => setPath(named(rs, "inference-api-function"), "reservedConcurrentExecutions", undefined)],
+    ["lambda-explicit-memory-and-timeout", "advisory", "Lambda's default memory", (rs) => set(named(rs, "inference-api-function"), "memorySize", 128)],
+    ["cloudwatch-alarm-actions-enabled", "mandatory", "an alarm without actions", (rs) => set(named(rs, "monitoring-AllTraffic-5xx"), "alarmActions", [])],
+    ["cloudwatch-log-group-retention", "mandatory", "the function's logs kept 30 days", (rs) => set(named(rs, "inference-api-logs"), "retentionInDays", 30)],
+    ["cloudwatch-log-group-encrypted-with-kms", "mandatory", "the function's log group without its key", (rs) => setPath(named(rs, "inference-api-logs"), "kmsKeyId", undefined)],
+];
+
+/** Advisory policies the project's own prod stack reports, as decided (docs/policy-controls.md gives the reasons). */
+const projectAdvisories = ["lambda-xray-tracing-active", "lambda-environment-encrypted-with-cmk", "lambda-code-signing-required", "s3-server-access-logging", "sagemaker-models-and-jobs-in-vpc", "sagemaker-data-protection"];
+
+/** The prod stack with everything the policies added for the industry controls ask for, and the resources they judge. */
+const controlCompliance: Fault = (rs) => {
+    const bucket = (named(rs, "artifacts-bucket").outputs.bucket ?? named(rs, "artifacts-bucket").inputs.bucket) as string;
+    set(named(rs, "artifacts-tls-only"), "policy", tlsOnly(bucket));
+    const key = "arn:aws:kms:us-east-1:123456789012:key/00000000-1111-2222-3333-444444444444";
+    const fn = named(rs, "inference-api-function");
+    set(fn, "tracingConfig", { mode: "Active" });
+    set(fn, "kmsKeyArn", key);
+    set(fn, "codeSigningConfigArn", "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0");
+    set(fn, "layers", ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"]);
+    add(rs, fn, "aws:lambda/functionUrl:FunctionUrl", "injected-url", { functionName: "f", authorizationType: "AWS_IAM", cors: { allowOrigins: ["https://app.example.com"] } });
+    const vpcConfig = { subnets: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0123456789abcdef0"] };
+    set(named(rs, "classifier-model"), "vpcConfig", vpcConfig);
+    set(named(rs, "classifier-config"), "kmsKeyArn", key);
+    const tuning = named(rs, "sagemaker-tuning");
+    for (const [path, value] of [
+        ["trainingJobDefinition.vpcConfig", vpcConfig],
+        ["trainingJobDefinition.resourceConfig.instanceCount", 2],
+        ["trainingJobDefinition.resourceConfig.volumeKmsKeyId", key],
+        ["trainingJobDefinition.outputDataConfig.kmsKeyId", key],
+        ["trainingJobDefinition.enableInterContainerTrafficEncryption", true],
+    ] as const) setPath(tuning, path, value);
+    add(rs, fn, "aws:sagemaker/notebookInstance:NotebookInstance", "injected-notebook", {
+        ...notebook,
+        subnetId: "subnet-0123456789abcdef0",
+        securityGroups: ["sg-0123456789abcdef0"],
+        instanceMetadataServiceConfiguration: { minimumInstanceMetadataServiceVersion: "2" },
+        platformIdentifier: "notebook-al2023-v1",
+    });
+    add(rs, fn, "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration", "injected-lifecycle", {
+        onStart: Buffer.from("#!/bin/bash\nexport HF_TOKEN=$(aws secretsmanager get-secret-value --secret-id hf --query SecretString --output text)\n").toString("base64"),
+    });
+    add(rs, fn, "aws:s3/bucket:Bucket", "injected-access-logs", { bucket: "injected-access-logs" });
+    add(rs, fn, "aws:s3/bucketPolicy:BucketPolicy", "injected-access-logs-tls-only", { bucket: "injected-access-logs", policy: tlsOnly("injected-access-logs") });
+    add(rs, fn, "aws:s3/bucketLogging:BucketLogging", "injected-artifacts-logging", { bucket, targetBucket: "injected-access-logs", targetPrefix: "artifacts/" });
+};
+
+const controlPolicies = [...new Set([...controlFaults.map(([policy]) => policy), ...projectAdvisories])];
+
 function mandatory(violations: Violation[]): Violation[] {
     return violations.filter((v) => v.enforcementLevel === "mandatory");
 }
 
 describe("the project's stacks through the policy pack process", function () {
-    this.timeout(240_000);
+    this.timeout(600_000);
     const captured: Partial<Record<"dev" | "prod", Captured>> = {};
     const results = new Map<string, Violation[]>();
 
-    async function judge(stack: "dev" | "prod", fault?: Fault): Promise<Violation[]> {
+    async function judge(stack: "dev" | "prod", fault?: Fault, policyConfig?: unknown): Promise<Violation[]> {
         const base = captured[stack];
         if (!base) throw new Error(`${stack} was not captured`);
         const resources = structuredClone(base.resources);
         fault?.(resources);
-        const { violations } = await runPolicyPack({ packDir, policyConfig: base.policyConfig, policyConfigSource: `policy-pack/config/${stack}.json`, resources, stackConfig: base.stackConfig });
+        const config = policyConfig ?? base.policyConfig;
+        const { violations } = await runPolicyPack({ packDir, policyConfig: config, policyConfigSource: `policy-pack/config/${stack}.json`, resources, stackConfig: base.stackConfig });
         return violations;
     }
+    /** Every policy of the pack but iam-no-privilege-escalation disabled. */
+    const escalationAlone = Object.fromEntries(policies.map((p) => [p.name, p.name === "iam-no-privilege-escalation" ? "mandatory" : "disabled"]));
 
     before(async () => {
         buildPack();
@@ -184,6 +322,9 @@ describe("the project's stacks through the policy pack process", function () {
             ["dev", () => judge("dev")],
             ["prod", () => judge("prod")],
             ...faults.map(([what, , fault]) => [what, () => judge("prod", fault)] as [string, () => Promise<Violation[]>]),
+            ["escalation paths", () => judge("prod", rolePerEscalationPath, escalationAlone)],
+            ["control faults", () => judge("prod", (rs) => controlFaults.forEach(([, , , fault]) => fault(rs)))],
+            ["control compliance", () => judge("prod", controlCompliance)],
         ];
         let next = 0;
         const worker = async () => {
@@ -211,6 +352,34 @@ describe("the project's stacks through the policy pack process", function () {
         expect(hourly.resourceName).to.equal("classifier-endpoint");
         const [oneOff] = mandatory(results.get("a tuning job of 100 training jobs") ?? []).filter((v) => v.policyName === "stack-cost-budget");
         expect(oneOff.message).to.match(/one-off jobs may cost up to \$92\.\d\d, .*They are: HyperParameterTuningJob 'sagemaker-tuning' \$92\.00 \(100 jobs x 1 x ml\.m5\.xlarge x 4 h/);
+    });
+
+    it("reports every escalation path of the catalog with iam-no-privilege-escalation alone, each on the role that has it and nothing else", () => {
+        const violations = results.get("escalation paths") ?? [];
+        expect(violations.every((v) => v.policyName === "iam-no-privilege-escalation" && v.enforcementLevel === "mandatory")).to.equal(true);
+        for (const path of escalationPaths) {
+            const roleName = `escalation-${path.id}`.slice(0, 64);
+            const onRole = violations.filter((v) => v.resourceName === roleName);
+            expect(onRole.map((v) => /escalation path (\S+) is open/.exec(v.message)?.[1]), path.id).to.deep.equal([path.id]);
+        }
+        expect(violations).to.have.length(escalationPaths.length);
+    });
+
+    for (const [policyName, level, what] of controlFaults) {
+        it(`rejects ${what} with ${policyName} (${level} in prod)`, () => {
+            const violations = (results.get("control faults") ?? []).filter((v) => v.policyName === policyName && !v.message.startsWith("can't run policy"));
+            expect(violations.map((v) => v.enforcementLevel), policyName).to.include(level);
+        });
+    }
+
+    it("reports the advisories the project's prod stack is known to carry, each with its reason in docs/policy-controls.md", () => {
+        const advisories = new Set((results.get("prod") ?? []).filter((v) => v.enforcementLevel === "advisory" && !v.message.startsWith("can't run policy")).map((v) => v.policyName));
+        expect([...advisories]).to.include.members(projectAdvisories);
+    });
+
+    it("passes a prod stack that does what each policy added for the industry controls asks", () => {
+        const found = (results.get("control compliance") ?? []).filter((v) => controlPolicies.includes(v.policyName) && !v.message.startsWith("can't run policy"));
+        expect(found.map((v) => `${v.policyName} on ${v.resourceName}: ${v.message}`)).to.deep.equal([]);
     });
 
     for (const [what, policyName] of faults) {

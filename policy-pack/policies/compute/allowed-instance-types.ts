@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { collect, get, str, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -66,10 +67,11 @@ const paths: Record<string, { kind: Kind; path: string }[]> = {
     [T.launchTemplate]: [{ kind: "ec2InstanceTypes", path: "instanceType" }],
 };
 
-export const allowedInstanceTypes: ResourceValidationPolicy = {
+export const allowedInstanceTypes: ResourceValidationPolicy & Implements = {
     name,
     description: "SageMaker endpoint, training/tuning and EC2 instance types are within the per-environment allow lists.",
     enforcementLevel: "mandatory",
+    controls: [],
     configSchema,
     validateResource: (args, reportViolation) => {
         const checks = paths[args.type];

@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { type CostResource, estimateStack, type ResourceCost } from "../../cost/estimate";
 import { PriceBook } from "../../cost/prices";
 import { PRICE_SNAPSHOT } from "../../cost/price-snapshot";
@@ -39,13 +40,14 @@ function breakdown(costs: ResourceCost[], pick: (c: ResourceCost) => number, uni
         .join("; ");
 }
 
-export const stackCostBudget: StackValidationPolicy = {
+export const stackCostBudget: StackValidationPolicy & Implements = {
     name,
     description:
         "The stack's on-demand cost stays within the environment's budget: per hour at maximum scale (endpoint instances at max capacity, serverless " +
         "endpoints at max concurrency, Lambda provisioned concurrency, KMS keys) and one-off (training and tuning jobs at their max runtime, EC2 " +
         "training runs), priced from the price snapshot shipped in the pack.",
     enforcementLevel: "mandatory",
+    controls: [],
     configSchema,
     validateStack: (args, reportViolation) => {
         const config = args.getConfig<Config>();

@@ -1,13 +1,17 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { fromLaunchTemplate, isInstanceLike } from "../../lib/ec2";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { bool, collect, get, list, UNKNOWN, Unchecked } from "../../lib/unknown";
 
-export const ec2EncryptedVolumes: ResourceValidationPolicy = {
+export const ec2EncryptedVolumes: ResourceValidationPolicy & Implements = {
     name: "ec2-encrypted-volumes",
     description: "EC2 instance and spot request root and EBS block devices, launch template block devices and standalone EBS volumes are encrypted.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub EC2.3/EC2.7",
+    ],
     validateResource: (args, reportViolation) => {
         const unchecked = new Unchecked();
         const devices: [string, unknown][] = [];

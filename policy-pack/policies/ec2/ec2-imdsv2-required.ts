@@ -1,13 +1,17 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { fromLaunchTemplate, isInstanceLike } from "../../lib/ec2";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
-export const ec2Imdsv2Required: ResourceValidationPolicy = {
+export const ec2Imdsv2Required: ResourceValidationPolicy & Implements = {
     name: "ec2-imdsv2-required",
     description: "EC2 instances, spot instance requests and launch templates require IMDSv2 (metadataOptions.httpTokens \"required\") or disable the metadata endpoint.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub EC2.8",
+    ],
     validateResource: (args, reportViolation) => {
         if (!isInstanceLike(args.type) && args.type !== T.launchTemplate) return;
         const unchecked = new Unchecked();

@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { list, num, str, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -29,10 +30,13 @@ function coversSsh(from: unknown, to: unknown, protocol: unknown): boolean {
     return typeof from === "number" && typeof to === "number" && from <= 22 && to >= 22;
 }
 
-export const ec2NoPublicIngress: ResourceValidationPolicy = {
+export const ec2NoPublicIngress: ResourceValidationPolicy & Implements = {
     name: "ec2-no-public-ingress",
     description: "No security group (the VPC's default security group included) ingress from 0.0.0.0/0 or ::/0 (or any IPv4 block wider than /8, IPv6 wider than /16), on SSH or any other port.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub EC2.18/EC2.19",
+    ],
     validateResource: (args, reportViolation) => {
         const unchecked = new Unchecked();
         const rules: { where: string; cidrs: unknown[]; from: unknown; to: unknown; protocol: unknown }[] = [];

@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { globMatch, isAwsManagedPolicyArn, managedPolicyName } from "../../lib/iam";
 import { label } from "../../lib/label";
 import { broadGrants } from "../../lib/managed-policies";
@@ -50,13 +51,20 @@ const routes: Record<string, { arns: string; single: boolean; principal: string 
     [T.groupPolicyAttachmentsExclusive]: { arns: "policyArns", single: false, principal: "groupName" },
 };
 
-export const iamNoOverbroadManagedPolicies: ResourceValidationPolicy = {
+export const iamNoOverbroadManagedPolicies: ResourceValidationPolicy & Implements = {
     name,
     description:
         "No over-broad managed policy (AmazonSageMakerFullAccess, AdministratorAccess, PowerUserAccess, IAMFullAccess, any *FullAccess) " +
         "attached to a role, user or group by any route: policy attachments, exclusive attachments or a role's managedPolicyArns; other AWS " +
         "managed policies are judged by their published documents (no write or permissions-management action of the judged services on every resource).",
     enforcementLevel: "mandatory",
+    controls: [
+        "Prowler iam_role_administratoraccess_policy",
+        "Prowler iam_*_no_administrative_privileges (aws/customer/inline)",
+        "Checkov CKV_AWS_62 / CKV_AWS_274 / CKV2_AWS_40",
+        "cdk-nag AwsSolutions-IAM4",
+        "cdk-nag IAMPolicyNoStatementsWithAdminAccess / FullAccess",
+    ],
     configSchema,
     validateResource: async (args, reportViolation) => {
         const route = routes[args.type];

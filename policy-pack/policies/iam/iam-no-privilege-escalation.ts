@@ -1,105 +1,142 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { hasWildcard, matchesPattern, parsePolicyDocument, roleNameFromArn, Statement } from "../../lib/iam";
+import { Implements } from "../../lib/controls";
+import { escalationPaths } from "../../lib/escalation-paths";
+import { EscalationCache, Home, OpenPath, openEscalationPaths } from "../../lib/escalation";
+import { managedPolicyName, parsePolicyDocument, ParsedDocument, roleNameFromArn } from "../../lib/iam";
 import { label } from "../../lib/label";
+import { homeOf, roleName } from "../../lib/own-resources";
+import { effectiveDocuments, RoleGraph } from "../../lib/roles";
+import { SimulationDocument, simulationDocument } from "../../lib/simulate";
 import { StackIndex, T } from "../../lib/stack";
-import { get, list, str, Unchecked, UNKNOWN } from "../../lib/unknown";
+import { get, str, Unchecked } from "../../lib/unknown";
 
 const name = "iam-no-privilege-escalation";
 
 const configSchema = {
     properties: {
-        escalationActions: {
+        acceptedPaths: {
             type: "array" as const,
-            items: { type: "string" as const },
-            description: "IAM/STS actions that let a principal raise its own or another principal's permissions; no workload policy may grant them.",
-            default: [
-                "iam:AttachRolePolicy",
-                "iam:PutRolePolicy",
-                "iam:AttachUserPolicy",
-                "iam:PutUserPolicy",
-                "iam:AttachGroupPolicy",
-                "iam:PutGroupPolicy",
-                "iam:CreatePolicyVersion",
-                "iam:SetDefaultPolicyVersion",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:PutRolePermissionsBoundary",
-                "iam:DeleteRolePermissionsBoundary",
-                "iam:AddUserToGroup",
-                "iam:CreateAccessKey",
-                "iam:CreateLoginProfile",
-                "iam:UpdateLoginProfile",
-            ],
+            items: { type: "string" as const, enum: escalationPaths.map((p) => p.id) },
+            description:
+                "Ids of escalation paths (pathfinding.cloud ids, e.g. 'lambda-003') a principal of this stack is meant to have, e.g. a deployment role " +
+                "that updates function code. Every other path of the pack's catalog is refused.",
+            default: [] as string[],
         },
     },
 };
 
-/** Identity-policy documents in the stack: where each is and its value. */
-function documents(index: StackIndex, unchecked: Unchecked): { where: string; value: unknown }[] {
-    const found: { where: string; value: unknown }[] = [];
-    for (const type of [T.policy, T.rolePolicy, T.userPolicy, T.groupPolicy]) {
-        for (const resource of index.of(type)) found.push({ where: label(resource), value: get(resource.props, "policy") });
-    }
-    for (const role of index.of(T.role)) {
-        const inline = list(role.props, "inlinePolicies");
-        if (inline === UNKNOWN) unchecked.add(`inlinePolicies of ${label(role)}`);
-        (Array.isArray(inline) ? inline : []).forEach((entry, i) => found.push({ where: `${label(role)} inlinePolicies[${i}]`, value: entry === UNKNOWN ? UNKNOWN : get(entry, "policy") }));
-    }
-    return found;
+interface Config {
+    acceptedPaths: string[];
 }
 
-function grants(statement: Statement, action: string): boolean {
-    if (statement.notActions !== undefined) return !statement.notActions.some((p) => matchesPattern(action, p));
-    return (statement.actions ?? []).some((p) => matchesPattern(action, p));
+/** A principal of the stack and the documents that make up its permissions. */
+interface Holder {
+    subject: string;
+    urn: string;
+    principal: string;
+    documents: SimulationDocument[];
 }
 
-export const iamNoPrivilegeEscalation: StackValidationPolicy = {
+function describeOpen(open: OpenPath): string {
+    const steps = open.steps.map((s) => `${s.action} on ${s.resource} (${s.context})`).join(", ");
+    const statements = [...new Set(open.steps.flatMap((s) => s.allowedBy))].join(" and ");
+    const sources = open.path.sources.map((s) => `${s.name}: ${s.url}`).join("; ");
+    return (
+        `escalation path ${open.path.id} is open: it can ${open.path.gains}. The IAM simulator allows ${steps}; allowed by ${statements}. ` +
+        `Write-ups: ${sources}. Remove these actions or narrow them (Resource, Condition, a Deny) so no request reaches such a resource; ` +
+        `for iam:PassRole name only the stack's own roles, with an iam:PassedToService condition (or list '${open.path.id}' in ${name}.acceptedPaths if this principal is meant to have it).`
+    );
+}
+
+export const iamNoPrivilegeEscalation: StackValidationPolicy & Implements = {
     name,
     description:
-        "No identity policy in the stack grants a privilege-escalation action (attaching or putting policies, new policy versions, trust-policy " +
-        "updates, access keys...), iam:PassRole on roles other than the stack's own, or sts:AssumeRole on roles other than the stack's own.",
+        "No role or identity policy of the stack opens a published privilege-escalation path (the pack's catalog, each path with its Rhino Security " +
+        "Labs, iam-vulnerable or pathfinding.cloud write-up): the IAM simulator, Deny statements, conditions and resources included, must refuse at " +
+        "least one of the path's actions on every resource that makes it exploitable.",
     enforcementLevel: "mandatory",
+    controls: [
+        "Prowler iam_policy_allows_privilege_escalation / iam_inline_policy_allows_privilege_escalation",
+        "Prowler iam_no_custom_policy_permissive_role_assumption",
+        "Checkov CKV_AWS_286 / 287 / 288 / 289 / 290",
+    ],
     configSchema,
-    validateStack: (args, reportViolation) => {
-        const config = args.getConfig<{ escalationActions: string[] }>();
+    validateStack: async (args, reportViolation) => {
+        const config = args.getConfig<Config>();
+        const accepted = new Set(config.acceptedPaths);
         const index = new StackIndex(args.resources);
         const unchecked = new Unchecked();
+        const stackHome = homeOf(index);
+        const home: Home = { partition: stackHome.partition, account: [...stackHome.accounts][0] ?? "123456789012", region: [...stackHome.regions][0] ?? "us-east-1" };
+
         const ownRoles = new Set<string>();
-        const ownRoleResources: PolicyResource[] = index.of(T.role);
-        for (const role of ownRoleResources) {
-            const roleName = str(role.props, "name");
-            const arn = str(role.props, "arn");
-            if (typeof roleName === "string") ownRoles.add(roleName);
-            if (typeof arn === "string") ownRoles.add(arn);
-        }
-        const isOwnRole = (resource: string) => ownRoles.has(resource) || ownRoles.has(roleNameFromArn(resource) ?? "");
-        for (const { where, value } of documents(index, unchecked)) {
-            if (value === undefined || value === "") continue;
-            const parsed = value === UNKNOWN ? ({ kind: "unknown" } as const) : parsePolicyDocument(value);
-            if (parsed.kind === "unknown") {
-                unchecked.add(`the policy document of ${where}`);
-                continue;
+        for (const role of index.of(T.role)) {
+            for (const key of ["name", "arn"]) {
+                const value = str(role.props, key);
+                if (typeof value === "string") ownRoles.add(value);
             }
-            if (parsed.kind === "invalid") continue; // iam-no-wildcard-permissions reports invalid documents.
+        }
+        const isOwnRole = (arn: string) => ownRoles.has(arn) || ownRoles.has(roleNameFromArn(arn) ?? "");
+        const roles = { signature: JSON.stringify([...ownRoles].sort()), isOwn: isOwnRole };
+
+        const simulated = (source: string, parsed: ParsedDocument): SimulationDocument[] => {
+            if (parsed.kind === "unknown") {
+                unchecked.add(`the policy document of ${source}`);
+                return [];
+            }
+            if (parsed.kind === "invalid") {
+                unchecked.undecidable(`the policy document of ${source} is invalid (${parsed.error}), so the escalation paths it may open cannot be checked`);
+                return [];
+            }
             for (const statement of parsed.statements) {
-                if (statement.effect !== "Allow") continue;
-                if (statement.unknownKeys.length > 0) unchecked.add(`${statement.unknownKeys.join("/")} of ${statement.label} in ${where}`);
-                const escalating = config.escalationActions.filter((action) => grants(statement, action));
-                if (escalating.length > 0) {
-                    reportViolation(
-                        `${where} ${statement.label} grants ${escalating.join(", ")}: with them a principal can give itself or others any permission. ` +
-                            `Remove them; permissions change through the stack's own IaC, not at run time (${name}.escalationActions).`,
-                    );
-                }
-                for (const action of ["iam:PassRole", "sts:AssumeRole"]) {
-                    if (!grants(statement, action)) continue;
-                    const beyond = statement.notResources !== undefined ? ["every resource not in NotResource"] : (statement.resources ?? []).filter((r) => hasWildcard(r) || !isOwnRole(r));
-                    if (beyond.length > 0) {
-                        reportViolation(
-                            `${where} ${statement.label} grants ${action} on ${beyond.join(", ")}, beyond the roles this stack defines: ` +
-                                `${action === "iam:PassRole" ? "passing" : "assuming"} a more privileged role escalates. Name the stack's own role ARNs in Resource.`,
-                        );
-                    }
-                }
+                if (statement.unknownKeys.length > 0) unchecked.add(`${statement.unknownKeys.join("/")} of ${statement.label} in ${source}`);
+            }
+            return [simulationDocument(source, parsed.statements)];
+        };
+
+        const holders: Holder[] = [];
+        const graph = new RoleGraph(index);
+        for (const role of index.of(T.role)) {
+            const perms = graph.permissions(role);
+            for (const item of perms.unresolved) unchecked.add(`${item} (attached to ${label(role)})`);
+            const documents = effectiveDocuments(perms, [], (arn, via, aws) =>
+                unchecked.undecidable(
+                    `managed policy ${managedPolicyName(arn)} (${arn}), attached to ${label(role)} by ${via}, ${aws ? "is not among AWS's published ones" : "is not in this stack"}, ` +
+                        "so the escalation paths it may open cannot be checked",
+                ),
+            );
+            holders.push({
+                subject: label(role),
+                urn: role.urn,
+                principal: `arn:${home.partition}:iam::${home.account}:role/${roleName(role)}`,
+                documents: documents.flatMap((d) => simulated(d.source, d.parsed)),
+            });
+        }
+        for (const item of graph.unattached) unchecked.add(item);
+        // Documents held by users, groups or nobody in this stack: each judged as the only policy of whoever holds it.
+        const standalone: [PolicyResource, string][] = [
+            ...index.of(T.policy).filter((p) => !graph.attachedPolicies.has(p)).map((p): [PolicyResource, string] => [p, "probe-holder"]),
+            ...index.of(T.userPolicy).map((p): [PolicyResource, string] => {
+                const user = str(p.props, "user");
+                return [p, `user/${typeof user === "string" ? user : "probe-user"}`];
+            }),
+            ...index.of(T.groupPolicy).map((p): [PolicyResource, string] => [p, "user/probe-group-member"]),
+        ];
+        for (const [resource, who] of standalone) {
+            const principal = who.startsWith("user/") ? `arn:${home.partition}:iam::${home.account}:${who}` : `arn:${home.partition}:iam::${home.account}:role/${who}`;
+            holders.push({ subject: `whoever holds ${label(resource)}`, urn: resource.urn, principal, documents: simulated(label(resource), parsePolicyDocument(get(resource.props, "policy"))) });
+        }
+
+        const cache: EscalationCache = new Map();
+        for (const holder of holders) {
+            if (holder.documents.length === 0) continue;
+            const verdict = await openEscalationPaths(cache, holder.principal, holder.documents, home, roles);
+            for (const error of verdict.errors) {
+                reportViolation(`${holder.subject}: the IAM simulator rejects ${error}, so the escalation paths it may open cannot be ruled out. Fix the document.`, holder.urn);
+            }
+            for (const request of verdict.undecided) unchecked.undecidable(`whether ${holder.subject} may ${request}`);
+            for (const open of verdict.open) {
+                if (!accepted.has(open.path.id)) reportViolation(`${holder.subject}: ${describeOpen(open)}`, holder.urn);
             }
         }
         unchecked.finish();

@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import {
     expandAction,
     hasWildcard,
@@ -41,13 +42,26 @@ const documentProps: Record<string, string> = {
     [T.groupPolicy]: "policy",
 };
 
-export const iamNoWildcardPermissions: ResourceValidationPolicy = {
+export const iamNoWildcardPermissions: ResourceValidationPolicy & Implements = {
     name,
     description:
         "IAM policy documents (aws.iam.Policy, RolePolicy, UserPolicy, GroupPolicy, a role's inlinePolicies) allow no '*' or 'service:*' action, " +
         "no wildcard that expands to more than the permitted number of real actions, no Allow with NotAction/NotResource, " +
         "and Resource '*' only for actions that cannot be scoped to a resource ARN.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub IAM.1",
+        "SecurityHub IAM.21",
+        "SecurityHub KMS.1/KMS.2",
+        "AWSConfig iam-policy-no-statements-with-full-access",
+        "Prowler iam_*_no_administrative_privileges (aws/customer/inline)",
+        "Prowler iam_policy_no_full_access_to_kms / iam_inline_policy_no_full_access_to_kms",
+        "Checkov CKV_AWS_62 / CKV_AWS_274 / CKV2_AWS_40",
+        "Checkov CKV_AWS_63 / CKV_AWS_355",
+        "Checkov CKV_AWS_286 / 287 / 288 / 289 / 290",
+        "cdk-nag AwsSolutions-IAM5",
+        "cdk-nag IAMPolicyNoStatementsWithAdminAccess / FullAccess",
+    ],
     configSchema,
     validateResource: async (args, reportViolation) => {
         // `required`: a document the resource cannot exist without, so a missing one is reported, not skipped.

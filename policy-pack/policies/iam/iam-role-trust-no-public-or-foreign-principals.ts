@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { parsePolicyDocument } from "../../lib/iam";
 import { label } from "../../lib/label";
 import { callerConditionKeys, principalAccount, principalsOf } from "../../lib/principals";
@@ -31,12 +32,16 @@ interface Config {
 
 const assumeActions = /^(\*|sts:\*|sts:AssumeRole\w*|sts:TagSession|sts:SetSourceIdentity)$/i;
 
-export const iamRoleTrustNoPublicOrForeignPrincipals: ResourceValidationPolicy = {
+export const iamRoleTrustNoPublicOrForeignPrincipals: ResourceValidationPolicy & Implements = {
     name,
     description:
         "A role's trust policy (assumeRolePolicy) lets no one assume it as '*' or any AWS account, lets another account's principals assume it only " +
         "with a caller condition (sts:ExternalId, aws:PrincipalOrgID, aws:SourceArn...), and trusts no more AWS services than configured.",
     enforcementLevel: "mandatory",
+    controls: [
+        "Checkov CKV_AWS_60 / CKV_AWS_61",
+        "Prowler iam_role_cross_account_readonlyaccess_policy",
+    ],
     configSchema,
     validateResource: (args, reportViolation) => {
         if (args.type !== T.role) return;

@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { managedPolicyName, parsePolicyDocument } from "../../lib/iam";
 import { OwnResources, ownResources } from "../../lib/own-resources";
 import { reportReach, SimulationCache } from "../../lib/simulate";
@@ -159,7 +160,7 @@ function roleKinds(role: PolicyResource): RoleKind[] | typeof UNKNOWN {
     return kinds.filter((k) => services.has(k.service));
 }
 
-export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
+export const iamServiceRoleLeastPrivilege: StackValidationPolicy & Implements = {
     name,
     description:
         "The effective permissions of every role the stack creates for SageMaker (trusted by sagemaker.amazonaws.com) or EC2 (ec2.amazonaws.com), " +
@@ -167,6 +168,12 @@ export const iamServiceRoleLeastPrivilege: StackValidationPolicy = {
         "action list) and, as the IAM simulator decides with conditions evaluated, within the stack's own resources (buckets, log groups, image " +
         "repositories, KMS keys, SageMaker resources) and the ones its config names.",
     enforcementLevel: "mandatory",
+    controls: [
+        "Checkov CKV2_AWS_68",
+        "SecurityHub KMS.1/KMS.2",
+        "Checkov CKV_AWS_286 / 287 / 288 / 289 / 290",
+        "cdk-nag AwsSolutions-IAM5",
+    ],
     configSchema,
     validateStack: async (args, reportViolation) => {
         const config = args.getConfig<Config>();

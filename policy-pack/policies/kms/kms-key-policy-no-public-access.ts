@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { openGrants } from "../../lib/grants";
 import { parsePolicyDocument } from "../../lib/iam";
 import { label } from "../../lib/label";
@@ -7,12 +8,16 @@ import { get, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "kms-key-policy-no-public-access";
 
-export const kmsKeyPolicyNoPublicAccess: ResourceValidationPolicy = {
+export const kmsKeyPolicyNoPublicAccess: ResourceValidationPolicy & Implements = {
     name,
     description:
         "No KMS key policy (aws.kms.Key policy or aws.kms.KeyPolicy) lets '*' or NotPrincipal (everyone) use or manage the key without a caller " +
         "condition (kms:CallerAccount, kms:ViaService, aws:PrincipalOrgID...).",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub KMS.5",
+        "Checkov CKV_AWS_33",
+    ],
     validateResource: (args, reportViolation) => {
         if (args.type !== T.kmsKey && args.type !== T.kmsKeyPolicy) return;
         const unchecked = new Unchecked();

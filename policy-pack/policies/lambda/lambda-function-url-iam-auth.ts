@@ -1,14 +1,20 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "lambda-function-url-iam-auth";
 
-export const lambdaFunctionUrlIamAuth: ResourceValidationPolicy = {
+export const lambdaFunctionUrlIamAuth: ResourceValidationPolicy & Implements = {
     name,
     description: "Lambda function URLs use AWS_IAM authorization, never NONE.",
     enforcementLevel: "mandatory",
+    controls: [
+        "Prowler awslambda_function_url_public",
+        "Checkov CKV_AWS_258",
+        "cdk-nag LambdaFunctionUrlAuth",
+    ],
     validateResource: (args, reportViolation) => {
         if (args.type !== T.functionUrl) return;
         const auth = str(args.props, "authorizationType");

@@ -1,17 +1,26 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "lambda-no-public-invoke";
 
-export const lambdaNoPublicInvoke: ResourceValidationPolicy = {
+export const lambdaNoPublicInvoke: ResourceValidationPolicy & Implements = {
     name,
     description:
         "No aws.lambda.Permission lets any principal ('*') invoke a function without a sourceArn or principalOrgId (an account alone admits every " +
         "service resource in it), lets an AWS service principal (s3, apigateway, events...) invoke it without a sourceArn or sourceAccount " +
         "(any account's bucket or API could), or opens an unauthenticated function URL.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub Lambda.1",
+        "Prowler awslambda_function_not_publicly_accessible",
+        "Checkov CKV_AWS_301",
+        "Checkov CKV_AWS_364",
+        "cdk-nag LambdaFunctionPublicAccessProhibited",
+        "cdk-nag LambdaStarPermissions",
+    ],
     validateResource: (args, reportViolation) => {
         if (args.type !== T.lambdaPermission) return;
         const unchecked = new Unchecked();

@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { misorderedBounds, NOT_GREATER_THAN } from "../../lib/config";
 import { invokesEndpoint } from "../../lib/invokes-endpoint";
 import { RoleGraph } from "../../lib/roles";
@@ -37,12 +38,13 @@ function functionKeys(value: string): string[] {
     return match ? [value, match[1]] : [value];
 }
 
-export const lambdaProvisionedConcurrency: StackValidationPolicy = {
+export const lambdaProvisionedConcurrency: StackValidationPolicy & Implements = {
     name,
     description:
         "Every Lambda function that invokes a SageMaker endpoint has a ProvisionedConcurrencyConfig on a published version or alias (never $LATEST) " +
         "with provisionedConcurrentExecutions within the configured bounds, and reserved concurrency, when set, not below it.",
     enforcementLevel: "mandatory",
+    controls: [],
     configSchema: configSchema,
     validateStack: (args, reportViolation) => {
         const config = args.getConfig<Config>();

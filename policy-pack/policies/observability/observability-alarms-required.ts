@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { invokesEndpoint } from "../../lib/invokes-endpoint";
 import { label } from "../../lib/label";
 import { RoleGraph } from "../../lib/roles";
@@ -87,13 +88,14 @@ interface Requirement {
     metrics: string[];
 }
 
-export const observabilityAlarmsRequired: StackValidationPolicy = {
+export const observabilityAlarmsRequired: StackValidationPolicy & Implements = {
     name,
     description:
         "Every SageMaker endpoint variant and every Lambda function that invokes an endpoint has CloudWatch alarms on its errors and on its " +
         "latency, on the metrics as the services emit them (AWS/SageMaker by EndpointName and VariantName, AWS/Lambda by FunctionName), " +
         "each with an alarm action, so a failing or slow API pages someone.",
     enforcementLevel: "mandatory",
+    controls: [],
     configSchema,
     validateStack: (args, reportViolation) => {
         const config = args.getConfig<Config>();

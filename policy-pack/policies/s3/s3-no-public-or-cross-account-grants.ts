@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { openGrants, trustedAccountsSchema } from "../../lib/grants";
 import { parsePolicyDocument } from "../../lib/iam";
 import { label } from "../../lib/label";
@@ -14,12 +15,15 @@ const publicAcls = new Set(["public-read", "public-read-write", "authenticated-r
 /** ACL grantee groups meaning everyone / every AWS account. */
 const publicGroups = /\/global\/(AllUsers|AuthenticatedUsers)$/;
 
-export const s3NoPublicOrCrossAccountGrants: ResourceValidationPolicy = {
+export const s3NoPublicOrCrossAccountGrants: ResourceValidationPolicy & Implements = {
     name,
     description:
         "No S3 bucket policy grants the public ('*', NotPrincipal) or another account without a caller condition, and no bucket ACL " +
         "(canned or explicit grants) opens the bucket to AllUsers or AuthenticatedUsers.",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub S3.2/S3.3",
+    ],
     configSchema,
     validateResource: (args, reportViolation) => {
         const unchecked = new Unchecked();

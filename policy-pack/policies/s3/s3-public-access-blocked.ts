@@ -1,4 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { bucketLabel, buckets, configurationsByBucket } from "../../lib/buckets";
 import { label } from "../../lib/label";
 import { StackIndex, T } from "../../lib/stack";
@@ -6,10 +7,13 @@ import { bool, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
 
-export const s3PublicAccessBlocked: StackValidationPolicy = {
+export const s3PublicAccessBlocked: StackValidationPolicy & Implements = {
     name: "s3-public-access-blocked",
     description: "Every S3 bucket has an aws.s3.BucketPublicAccessBlock with all four settings true.",
     enforcementLevel: "advisory",
+    controls: [
+        "SecurityHub S3.1/S3.8",
+    ],
     validateStack: (args, reportViolation) => {
         const index = new StackIndex(args.resources);
         const unchecked = new Unchecked();

@@ -1,4 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { bucketLabel, buckets, configurationsByBucket } from "../../lib/buckets";
 import { label } from "../../lib/label";
 import { StackIndex, T } from "../../lib/stack";
@@ -16,10 +17,11 @@ const configSchema = {
     },
 };
 
-export const s3ServerSideEncryption: StackValidationPolicy = {
+export const s3ServerSideEncryption: StackValidationPolicy & Implements = {
     name,
     description: "Every S3 bucket has default server-side encryption configured explicitly (SSE-KMS when requireKms is set).",
     enforcementLevel: "advisory",
+    controls: [],
     configSchema: configSchema,
     validateStack: (args, reportViolation) => {
         const { requireKms } = args.getConfig<{ requireKms: boolean }>();

@@ -1,4 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { bool, collect, get, Unchecked, UNKNOWN } from "../../lib/unknown";
@@ -18,22 +19,47 @@ const configSchema = {
 /** KMS key paths per resource type: data at rest SageMaker would otherwise encrypt with an AWS-owned key. */
 const kmsPaths: Record<string, string[]> = {
     [T.endpointConfiguration]: ["kmsKeyArn"],
-    [T.trainingJob]: ["outputDataConfig.kmsKeyId"],
-    [T.tuningJob]: ["trainingJobDefinition.outputDataConfig.kmsKeyId", "trainingJobDefinitions[].outputDataConfig.kmsKeyId"],
+    [T.trainingJob]: ["outputDataConfig.kmsKeyId", "resourceConfig.volumeKmsKeyId"],
+    [T.tuningJob]: [
+        "trainingJobDefinition.outputDataConfig.kmsKeyId",
+        "trainingJobDefinition.resourceConfig.volumeKmsKeyId",
+        "trainingJobDefinitions[].outputDataConfig.kmsKeyId",
+        "trainingJobDefinitions[].resourceConfig.volumeKmsKeyId",
+    ],
+    [T.dataQualityJobDefinition]: ["dataQualityJobOutputConfig.kmsKeyId", "jobResources.clusterConfig.volumeKmsKeyId"],
+    [T.sagemakerDomain]: ["kmsKeyId"],
 };
 
 const isolationPaths: Record<string, string[]> = {
     [T.model]: ["enableNetworkIsolation"],
     [T.trainingJob]: ["enableNetworkIsolation"],
     [T.tuningJob]: ["trainingJobDefinition.enableNetworkIsolation", "trainingJobDefinitions[].enableNetworkIsolation"],
+    [T.dataQualityJobDefinition]: ["networkConfig.enableNetworkIsolation"],
 };
 
-export const sagemakerDataProtection: ResourceValidationPolicy = {
+const isolation = "requireNetworkIsolation: true";
+
+export const sagemakerDataProtection: ResourceValidationPolicy & Implements = {
     name,
     description:
-        "SageMaker endpoint configurations, training and tuning jobs encrypt their data with a customer KMS key; models and jobs run network-isolated where the config asks for it.",
+        "SageMaker endpoint configurations, training and tuning jobs (output and ML storage volume), data quality monitoring job definitions and Studio " +
+        "domains encrypt their data with a customer KMS key; models and jobs run network-isolated where the config asks for it.",
     enforcementLevel: "advisory",
     configSchema,
+    controls: [
+        "AWSConfig sagemaker-endpoint-configuration-kms-key-configured",
+        "Prowler sagemaker_endpoint_config_kms_encryption_enabled",
+        "Prowler sagemaker_training_jobs_volume_and_output_encryption_enabled",
+        "Checkov CKV_AWS_98",
+        "Checkov CKV_AWS_22 / CKV_AWS_187",
+        "Checkov CKV_AWS_367/368/369",
+        "cdk-nag *-SageMakerEndpointConfigurationKMSKeyConfigured (HIPAA/NIST/PCI)",
+        { id: "SecurityHub SageMaker.5", when: isolation },
+        { id: "SecurityHub SageMaker.11/.12/.14/.20/.25", when: isolation },
+        { id: "Prowler sagemaker_models_network_isolation_enabled", when: isolation },
+        { id: "Prowler sagemaker_training_jobs_network_isolation_enabled", when: isolation },
+        { id: "Checkov CKV_AWS_370", when: isolation },
+    ],
     validateResource: (args, reportViolation) => {
         const kms = kmsPaths[args.type];
         const isolation = isolationPaths[args.type];

@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { misorderedBounds, NOT_GREATER_THAN } from "../../lib/config";
 import { label } from "../../lib/label";
 import { link, StackIndex, T } from "../../lib/stack";
@@ -42,7 +43,7 @@ function parseResourceId(id: string): { endpoint: string; variant: string } | un
 
 type Report = (message: string, urn?: string) => void;
 
-export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
+export const sagemakerEndpointAutoscaling: StackValidationPolicy & Implements = {
     name,
     description:
         "Every aws.sagemaker.Endpoint has, for each production variant, an Application Auto Scaling target (sagemaker:variant:DesiredInstanceCount, " +
@@ -50,6 +51,7 @@ export const sagemakerEndpointAutoscaling: StackValidationPolicy = {
         "SageMakerVariantInvocationsPerInstance with target value and cooldowns within bounds; a serverless variant instead needs memory and " +
         "max concurrency within bounds.",
     enforcementLevel: "mandatory",
+    controls: [],
     configSchema,
     validateStack: (args, reportViolation) => {
         const config = args.getConfig<Config>();

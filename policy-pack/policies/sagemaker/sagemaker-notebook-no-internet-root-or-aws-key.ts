@@ -1,16 +1,30 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
 import { str, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "sagemaker-notebook-no-internet-root-or-aws-key";
 
-export const sagemakerNotebookNoInternetRootOrAwsKey: ResourceValidationPolicy = {
+export const sagemakerNotebookNoInternetRootOrAwsKey: ResourceValidationPolicy & Implements = {
     name,
     description:
         "SageMaker notebook instances have direct internet access and root access disabled and encrypt their storage volume with a customer KMS key " +
         "(SageMaker enables internet and root access when these are unset).",
     enforcementLevel: "mandatory",
+    controls: [
+        "SecurityHub SageMaker.1",
+        "SecurityHub SageMaker.3",
+        "SecurityHub SageMaker.21",
+        "Prowler sagemaker_notebook_instance_encryption_enabled",
+        "Prowler sagemaker_notebook_instance_root_access_disabled",
+        "Prowler sagemaker_notebook_instance_without_direct_internet_access_configured",
+        "Checkov CKV_AWS_122",
+        "Checkov CKV_AWS_307",
+        "Checkov CKV_AWS_22 / CKV_AWS_187",
+        "cdk-nag AwsSolutions-SM2",
+        "cdk-nag AwsSolutions-SM3",
+    ],
     validateResource: (args, reportViolation) => {
         if (args.type !== T.notebookInstance) return;
         const unchecked = new Unchecked();

@@ -1,8 +1,10 @@
 import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { Implements } from "../../lib/controls";
 import { misorderedBounds, NOT_GREATER_THAN } from "../../lib/config";
 import { label } from "../../lib/label";
 import { T } from "../../lib/stack";
-import { collect, get, list, num, Unchecked, UNKNOWN } from "../../lib/unknown";
+import { instancesOf, tuningDefinitions } from "../../lib/training-jobs";
+import { num, Unchecked, UNKNOWN } from "../../lib/unknown";
 
 const name = "sagemaker-training-instance-count";
 
@@ -31,36 +33,6 @@ interface Config {
 
 const REMEDY = "Lower training.instanceCount (or training.tuning.maxParallelJobs) or raise the bound in the stack's policy config.";
 
-/**
- * The instances of one training job as its resource config states them: `instanceCount` of a homogeneous
- * cluster, or the sum over heterogeneous `instanceGroups`. UNKNOWN when any of it is unknown during preview.
- */
-function instancesOf(props: unknown, prefix: string, where: string, unchecked: Unchecked): number | undefined {
-    const groups = list(props, `${prefix}resourceConfig.instanceGroups`);
-    if (groups === UNKNOWN) {
-        unchecked.add(`${prefix}resourceConfig.instanceGroups of ${where}`);
-        return undefined;
-    }
-    if (groups !== undefined && groups.length > 0) {
-        let total = 0;
-        for (const [path, count] of collect(props, `${prefix}resourceConfig.instanceGroups[].instanceCount`)) {
-            if (count === UNKNOWN) {
-                unchecked.add(`${path} of ${where}`);
-                return undefined;
-            }
-            total += typeof count === "number" ? count : 0;
-        }
-        return total;
-    }
-    const count = num(props, `${prefix}resourceConfig.instanceCount`);
-    if (count === UNKNOWN) {
-        unchecked.add(`${prefix}resourceConfig.instanceCount of ${where}`);
-        return undefined;
-    }
-    // SageMaker requires the count with an instance type; a job without either is not a cluster to bound.
-    return count;
-}
-
 function checkPerJob(count: number | undefined, path: string, subject: string, config: Config, report: (message: string) => void): void {
     if (count !== undefined && count > config.maxInstancesPerJob) {
         report(
@@ -74,11 +46,7 @@ function validateTuningJob(args: ResourceValidationArgs, config: Config, report:
     const subject = label(args);
     const parallel = num(args.props, "config.resourceLimits.maxParallelTrainingJobs");
     if (parallel === UNKNOWN) unchecked.add(`config.resourceLimits.maxParallelTrainingJobs of ${subject}`);
-    const definitions: string[] = [];
-    if (get(args.props, "trainingJobDefinition") !== undefined) definitions.push("trainingJobDefinition.");
-    const plural = list(args.props, "trainingJobDefinitions");
-    if (plural === UNKNOWN) unchecked.add(`trainingJobDefinitions of ${subject}`);
-    else (plural ?? []).forEach((_, i) => definitions.push(`trainingJobDefinitions.${i}.`));
+    const definitions = tuningDefinitions(args.props, subject, unchecked);
     let widest: number | undefined;
     for (const prefix of definitions) {
         const count = instancesOf(args.props, prefix, subject, unchecked);
@@ -94,12 +62,13 @@ function validateTuningJob(args: ResourceValidationArgs, config: Config, report:
     }
 }
 
-export const sagemakerTrainingInstanceCount: ResourceValidationPolicy = {
+export const sagemakerTrainingInstanceCount: ResourceValidationPolicy & Implements = {
     name,
     description:
         "SageMaker training jobs and the trials of tuning jobs run on at most maxInstancesPerJob instances, and a tuning job on at most " +
         "maxConcurrentInstances at once (a cost and quota bound per environment).",
     enforcementLevel: "mandatory",
+    controls: [],
     configSchema,
     validateResource: (args, reportViolation) => {
         if (args.type !== T.trainingJob && args.type !== T.tuningJob) return;
