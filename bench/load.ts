@@ -135,3 +135,30 @@ export async function resnetFixture(imageCount: number): Promise<ResnetFixture> 
         },
     };
 }
+
+/** `npm run local` as a user runs it, in its own process (so clients here share no event loop with it). */
+export async function startLocalCli(modelDir: string, extraArgs: string[] = []): Promise<{ modelServer: string; front: string; stop: () => Promise<void> }> {
+    const cli = path.join(__dirname, "..", "tools", "local", "cli.ts");
+    const child = spawn(process.execPath, ["--import", "tsx", cli, "--model-dir", modelDir, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet", ...extraArgs], {
+        // The handler's per-request log lines would only cost the front stdout writes into a full pipe.
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`npm run local exited ${code}`)));
+        child.stdout!.on("data", (chunk: Buffer) => {
+            out += chunk;
+            if (out.includes("Ctrl-C stops all servers.")) resolve();
+        });
+    });
+    child.removeAllListeners("exit");
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    return {
+        modelServer: /model server: +(\S+)/.exec(out)![1],
+        front: /lambda front: +(\S+)/.exec(out)![1],
+        stop: async () => {
+            child.kill("SIGINT");
+            await exited;
+        },
+    };
+}

@@ -12,13 +12,11 @@
  * clients here share no event loop with them. The model is the tiny one the tests train: the concurrency table
  * measures what surrounds the model, not the model.
  */
-import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as os from "node:os";
-import * as path from "node:path";
 import { startModelServer } from "../tools/local/model-server";
 import { startImageHost, trainTinyModel } from "../tools/local/test/support";
-import { closedLoop, resnetFixture, runResnetScript, type LoadResult } from "./load";
+import { closedLoop, resnetFixture, runResnetScript, startLocalCli, type LoadResult } from "./load";
 import { formatNumber, percentile, printTable, type BenchRow } from "./table";
 
 const CONCURRENCY = [1, 4, 16];
@@ -81,36 +79,10 @@ async function load(url: string, body: string, clients: number): Promise<{ laten
     return { latencies, rps: REQUESTS / seconds };
 }
 
-async function startCli(modelDir: string): Promise<{ modelServer: string; front: string; stop: () => Promise<void> }> {
-    const cli = path.join(__dirname, "..", "tools", "local", "cli.ts");
-    const child = spawn(process.execPath, ["--import", "tsx", cli, "--model-dir", modelDir, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0", "--allow-local-images", "--quiet"], {
-        // The handler's per-request log lines would only cost the front stdout writes into a full pipe.
-        stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    await new Promise<void>((resolve, reject) => {
-        child.once("exit", (code) => reject(new Error(`npm run local exited ${code}`)));
-        child.stdout!.on("data", (chunk: Buffer) => {
-            out += chunk;
-            if (out.includes("Ctrl-C stops all servers.")) resolve();
-        });
-    });
-    child.removeAllListeners("exit");
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    return {
-        modelServer: /model server: +(\S+)/.exec(out)![1],
-        front: /lambda front: +(\S+)/.exec(out)![1],
-        stop: async () => {
-            child.kill("SIGINT");
-            await exited;
-        },
-    };
-}
-
 async function concurrencyTable(): Promise<void> {
     const model = await trainTinyModel();
     const images = await startImageHost(model.samplesDir);
-    const local = await startCli(model.modelDir);
+    const local = await startLocalCli(model.modelDir);
     const body = JSON.stringify({ url: `${images.url}/red.png`, topK: 3 });
     const rows: BenchRow[] = [];
     const p50s: Record<string, number> = {};
