@@ -294,6 +294,10 @@ const endpointSection = section({
     variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the endpoint's storage volume" }),
+    urlInput: boolean().default(false).meta({
+        description: "let callers who invoke the endpoint directly send `application/json` `{\"url\": ...}` and have the model container fetch the image " +
+            "(inference.py's `IMAGE_URL_INPUT`); off, such requests get 415 and only image bytes (`image/jpeg`, `image/png`) are taken",
+    }),
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
     modelServer: section({
         workers: integer(1, 64).optional().meta({
@@ -336,6 +340,9 @@ const apiSection = section({
     }),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS).default(14).meta({ description: "log retention in days" }),
     allowHttpImageUrls: boolean().default(false).meta({ description: "accept `http://` image URLs (https only by default)" }),
+    imageFetchTimeoutMs: integer(100, 30000).default(5000).meta({
+        description: "one deadline for the function's fetch of the image (DNS, connect, TLS, redirects, body); a host slower than this gets the caller a 400 naming the URL",
+    }),
 }, [
     {
         keys: ["provisionedConcurrency", "reservedConcurrency"],
@@ -344,9 +351,10 @@ const apiSection = section({
             : undefined,
     },
     {
-        keys: ["invokeTimeoutMs", "timeoutSeconds"],
-        check: (a) => a.invokeTimeoutMs >= a.timeoutSeconds * 1000
-            ? `api.invokeTimeoutMs (${a.invokeTimeoutMs}) must be below api.timeoutSeconds (${a.timeoutSeconds} s) so the function can answer 504 itself`
+        keys: ["invokeTimeoutMs", "imageFetchTimeoutMs", "timeoutSeconds"],
+        check: (a) => a.imageFetchTimeoutMs + a.invokeTimeoutMs >= a.timeoutSeconds * 1000
+            ? `api.imageFetchTimeoutMs (${a.imageFetchTimeoutMs}) plus api.invokeTimeoutMs (${a.invokeTimeoutMs}) must be below api.timeoutSeconds ` +
+                `(${a.timeoutSeconds} s) so the function can answer a slow image host or a slow model itself`
             : undefined,
     },
 ]);

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
+import { SAGEMAKER_PAYLOAD_LIMIT_BYTES } from "../lambda-src/src/config";
 import { lookupAwsContext } from "./aws-context";
 import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
@@ -141,6 +142,8 @@ const api = new InferenceApi("inference-api", {
     // Known before the endpoint exists, so the role is least-privilege already at preview.
     endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
     api: config.api,
+    // The image is the whole invocation payload.
+    maxImageBytes: SAGEMAKER_PAYLOAD_LIMIT_BYTES[config.endpoint.mode],
     sdk,
     logGroupName: `/aws/lambda/${baseName}-inference-api`,
     tags,

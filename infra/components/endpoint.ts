@@ -85,6 +85,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
                     SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
                     SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
                     SAGEMAKER_REGION: args.region,
+                    // inference.py refuses {"url"} requests (415) unless this is "true".
+                    IMAGE_URL_INPUT: String(args.endpoint.urlInput),
                     ...modelServerEnvironment(args.endpoint),
                 },
             },

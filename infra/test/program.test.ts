@@ -220,13 +220,24 @@ describe("the Pulumi program under mocks", function () {
         const fn = prod.one("aws:lambda/function:Function");
         const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
         expect(env).to.include({ ENDPOINT_NAME: "sagemaker-classifier-prod", ALLOW_HTTP_IMAGE_URLS: "false" });
-        expect(Number(env.INVOKE_TIMEOUT_MS)).to.be.below((fn.inputs.timeout as number) * 1000);
+        expect(Number(env.IMAGE_FETCH_TIMEOUT_MS) + Number(env.INVOKE_TIMEOUT_MS)).to.be.below((fn.inputs.timeout as number) * 1000);
+        // The image is the whole invocation payload: SageMaker takes 6 MB on instances, 4 MB serverless (dev).
+        expect(env.MAX_IMAGE_BYTES).to.equal("6000000");
+        const devEnv = (dev.one("aws:lambda/function:Function").inputs.environment as { variables: Record<string, string> }).variables;
+        expect(devEnv.MAX_IMAGE_BYTES).to.equal("4000000");
         const code = fn.inputs.code as Record<string, unknown>;
         expect(code.path).to.be.a("string").and.match(/lambda-src[\\/]dist$/);
         expect(fs.existsSync(path.join(code.path as string, "index.js"))).to.equal(true);
         const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup");
         expect(fn.inputs.loggingConfig).to.include({ logGroup: logGroup.outputs.name, logFormat: "JSON" });
         expect(logGroup.inputs.retentionInDays).to.equal(90);
+    });
+
+    it("the model takes image bytes only: the endpoint's URL input is off unless endpoint.urlInput", () => {
+        for (const s of [prod, dev]) {
+            const model = s.one("aws:sagemaker/model:Model");
+            expect((model.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
+        }
     });
 
     it("the Lambda role may invoke this one endpoint and write its own logs, nothing more", () => {
