@@ -294,9 +294,16 @@ const endpointSection = section({
     variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the endpoint's storage volume" }),
+    networkIsolation: boolean().default(false).meta({
+        description: "run the model container with no network at all (`enableNetworkIsolation`): no internet, no AWS credentials, so an SSRF or a " +
+            "compromised dependency in it reaches nothing. SageMaker still loads the model artifact. On in prod (and required there by the " +
+            "`sagemaker-model-network-isolation` policy); off by default elsewhere so a dev endpoint can take `endpoint.urlInput` and fetch " +
+            "image URLs itself while you experiment. The API never needs it off: its Lambda fetches the image and sends the bytes",
+    }),
     urlInput: boolean().default(false).meta({
         description: "let callers who invoke the endpoint directly send `application/json` `{\"url\": ...}` and have the model container fetch the image " +
-            "(inference.py's `IMAGE_URL_INPUT`); off, such requests get 415 and only image bytes (`image/jpeg`, `image/png`) are taken",
+            "(inference.py's `IMAGE_URL_INPUT`); off, such requests get 415 and only image bytes (`image/jpeg`, `image/png`) are taken. " +
+            "Needs `endpoint.networkIsolation` off",
     }),
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
     modelServer: section({
@@ -432,6 +439,14 @@ export const stackSchema = withRules(z.strictObject({
             mode === "serverless" && /gpu|cu\d/.test(tag)
                 ? `images.pytorchInferenceTag (${tag}) is a GPU image, but endpoint.mode serverless has no GPU: use a -cpu- tag`
                 : undefined,
+    },
+    {
+        // An isolated container has no network to fetch a URL over.
+        keys: ["endpoint.networkIsolation", "endpoint.urlInput"],
+        check: ({ endpoint }) => endpoint.networkIsolation && endpoint.urlInput
+            ? "endpoint.urlInput cannot be true while endpoint.networkIsolation is true: a network-isolated model cannot fetch image URLs. " +
+                "Turn endpoint.urlInput off (the API's Lambda fetches images itself) or endpoint.networkIsolation off"
+            : undefined,
     },
     {
         keys: ["monitoring.dataCapturePercent", "endpoint.mode"],

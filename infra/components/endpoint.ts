@@ -90,6 +90,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
                     ...modelServerEnvironment(args.endpoint),
                 },
             },
+            // No network for the container: the Lambda fetches images and sends their bytes.
+            enableNetworkIsolation: args.endpoint.networkIsolation,
             tags: args.tags,
         }, { parent: this });
 

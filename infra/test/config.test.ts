@@ -85,6 +85,7 @@ describe("stack configuration", () => {
         ["an invoke timeout longer than the function's", { ...existing, api: { timeoutSeconds: 10, invokeTimeoutMs: 10000 } }, /api\.imageFetchTimeoutMs \(5000\) plus api\.invokeTimeoutMs \(10000\) must be below api\.timeoutSeconds \(10 s\)/],
         ["an image fetch and an invoke that outlast the function", { ...existing, api: { timeoutSeconds: 30, invokeTimeoutMs: 20000, imageFetchTimeoutMs: 10000 } }, /api\.imageFetchTimeoutMs \(10000\) plus api\.invokeTimeoutMs \(20000\) must be below api\.timeoutSeconds \(30 s\)/],
         ["an image fetch deadline beyond 30 s", { ...existing, api: { imageFetchTimeoutMs: 60000 } }, /api\.imageFetchTimeoutMs must be an integer from 100 to 30000, got 60000/],
+        ["URL input on a network-isolated model", { ...existing, endpoint: { networkIsolation: true, urlInput: true } }, /endpoint\.urlInput cannot be true while endpoint\.networkIsolation is true: a network-isolated model cannot fetch image URLs/],
         ["an invoke deadline beyond SageMaker's 60 s", { ...existing, api: { timeoutSeconds: 120, invokeTimeoutMs: 90000 } }, /api\.invokeTimeoutMs must be an integer from 100 to 60000, got 90000/],
         ["a KMS key that is not an ARN", { ...existing, endpoint: { kmsKeyArn: "alias/my-key" } }, /endpoint\.kmsKeyArn must be a KMS key ARN/],
         ["a section that is not an object", { ...existing, autoscaling: 4 }, /autoscaling must be an object/],

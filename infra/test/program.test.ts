@@ -83,7 +83,6 @@ describe("the Pulumi program under mocks", function () {
             "aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws:sagemaker/endpoint:Endpoint",
             "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy", "aws:ec2/instance:Instance",
             "aws:lambda/function:Function", "aws:lambda/alias:Alias", "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-            "aws:cloudwatch/logGroup:LogGroup",
         ]) {
             prod.one(type);
         }
@@ -228,16 +227,18 @@ describe("the Pulumi program under mocks", function () {
         const code = fn.inputs.code as Record<string, unknown>;
         expect(code.path).to.be.a("string").and.match(/lambda-src[\\/]dist$/);
         expect(fs.existsSync(path.join(code.path as string, "index.js"))).to.equal(true);
-        const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup");
+        const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup", "inference-api-logs");
         expect(fn.inputs.loggingConfig).to.include({ logGroup: logGroup.outputs.name, logFormat: "JSON" });
         expect(logGroup.inputs.retentionInDays).to.equal(90);
     });
 
-    it("the model takes image bytes only: the endpoint's URL input is off unless endpoint.urlInput", () => {
-        for (const s of [prod, dev]) {
-            const model = s.one("aws:sagemaker/model:Model");
-            expect((model.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
-        }
+    it("prod's model runs network-isolated and takes image bytes only; dev's may reach the network", () => {
+        const model = prod.one("aws:sagemaker/model:Model");
+        expect(model.inputs.enableNetworkIsolation).to.equal(true);
+        expect((model.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
+        const devModel = dev.one("aws:sagemaker/model:Model");
+        expect(devModel.inputs.enableNetworkIsolation).to.equal(false);
+        expect((devModel.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
     });
 
     it("the Lambda role may invoke this one endpoint and write its own logs, nothing more", () => {
@@ -248,7 +249,7 @@ describe("the Pulumi program under mocks", function () {
         const statements = prod.statementsOf(role);
         expect(statements.map((s) => [s.Action, s.Resource])).to.deep.equal([
             [["sagemaker:InvokeEndpoint"], "arn:aws:sagemaker:us-east-1:123456789012:endpoint/sagemaker-classifier-prod"],
-            [["logs:CreateLogStream", "logs:PutLogEvents"], `${prod.one("aws:cloudwatch/logGroup:LogGroup").outputs.arn}:*`],
+            [["logs:CreateLogStream", "logs:PutLogEvents"], `${prod.one("aws:cloudwatch/logGroup:LogGroup", "inference-api-logs").outputs.arn}:*`],
         ]);
         // Known already at preview, so the least-privilege policies can judge it before anything exists.
         const previewRole = devPreview.one("aws:iam/rolePolicy:RolePolicy", "inference-api-permissions");

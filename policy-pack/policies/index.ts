@@ -21,6 +21,7 @@ import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
+import { sagemakerModelNetworkIsolation } from "./sagemaker/sagemaker-model-network-isolation";
 import { sagemakerNotebookNoInternetRootOrAwsKey } from "./sagemaker/sagemaker-notebook-no-internet-root-or-aws-key";
 import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 
@@ -45,6 +46,7 @@ export const policies: Policies = [
     s3NoPublicOrCrossAccountGrants,
     kmsKeyPolicyNoPublicAccess,
     sagemakerDataProtection,
+    sagemakerModelNetworkIsolation,
     sagemakerNotebookNoInternetRootOrAwsKey,
     stackCostBudget,
     observabilityAlarmsRequired,
