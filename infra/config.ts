@@ -333,6 +333,47 @@ const autoscalingSection = section({
         : undefined,
 }]);
 
+const HTTPS_ISSUER = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s?#]*)?$/;
+/** A browser origin: scheme, host and port, no path; https, or http for localhost while developing a page. */
+const ORIGIN = /^(https:\/\/[A-Za-z0-9.-]+|http:\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/;
+
+function listOf(pattern: RegExp, item: string, max: number) {
+    const allowed = `a list of 1 to ${max} ${item}`;
+    const e = errorOf(allowed);
+    return z.array(z.string(e).regex(pattern, e), e).min(1, e).max(max, e).meta({ allowed });
+}
+
+// An API Gateway HTTP API rather than a Lambda Function URL: a Function URL has IAM or no auth and no throttling of its
+// own, while an HTTP API route takes a JWT authorizer (Cognito or any OIDC issuer) as well as IAM, and stage throttling.
+const httpApiSection = section({
+    enabled: boolean().default(false).meta({ description: "put an HTTPS API (API Gateway HTTP API, `POST /predict`) in front of the `live` alias; its URL is the `httpApiUrl` output" }),
+    authorization: oneOf(["iam", "jwt"]).default("iam").meta({
+        description: "`iam`: callers sign requests with SigV4 and need `execute-api:Invoke` on the `httpApiRouteArn` output; `jwt`: callers send a bearer token from `api.http.jwt.issuer`",
+    }),
+    jwt: section({
+        issuer: text(HTTPS_ISSUER, "an https:// issuer URL such as https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123").optional()
+            .meta({ description: "`jwt` authorization: the token issuer (a Cognito user pool's `https://cognito-idp.<region>.amazonaws.com/<pool id>`, or any OIDC issuer)" }),
+        audiences: listOf(/^\S{1,256}$/, "audience strings (a Cognito app client id, an OIDC client id)", 50).optional()
+            .meta({ description: "`jwt` authorization: accepted `aud` (or Cognito access tokens' `client_id`) values" }),
+    }),
+    throttlingRateLimit: number(1, 10000).default(10).meta({ description: "steady requests per second the route accepts before answering 429" }),
+    throttlingBurstLimit: integer(1, 5000).default(20).meta({ description: "requests the route accepts at once above the steady rate" }),
+    corsAllowedOrigins: z.array(z.string(errorOf("a list of browser origins such as https://app.example.com")).regex(ORIGIN, errorOf("a list of browser origins such as https://app.example.com (no path, no *)")))
+        .meta({ allowed: "a list of browser origins such as https://app.example.com" })
+        .default([]).meta({ description: "browser origins allowed to call the API (CORS); none by default, so browsers on other sites cannot" }),
+    accessLogKmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
+        .meta({ description: "KMS key for the access log group (its key policy must let CloudWatch Logs use it)", defaultText: "none (CloudWatch Logs' own encryption)" }),
+}, [
+    {
+        keys: ["authorization", "jwt.issuer", "jwt.audiences"],
+        check: (h) => h.authorization === "jwt" && (h.jwt.issuer === undefined || h.jwt.audiences === undefined)
+            ? "api.http.jwt.issuer and api.http.jwt.audiences are required when api.http.authorization is jwt"
+            : h.authorization !== "jwt" && (h.jwt.issuer !== undefined || h.jwt.audiences !== undefined)
+                ? `api.http.jwt is only used when api.http.authorization is jwt, but it is ${h.authorization}: remove it or set authorization: jwt`
+                : undefined,
+    },
+]);
+
 const apiSection = section({
     memoryMb: integer(128, 10240).default(512).meta({ description: "Lambda memory" }),
     timeoutSeconds: integer(1, 900).default(30).meta({ description: "Lambda timeout" }),
@@ -347,6 +388,7 @@ const apiSection = section({
     }),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS).default(14).meta({ description: "log retention in days" }),
     allowHttpImageUrls: boolean().default(false).meta({ description: "accept `http://` image URLs (https only by default)" }),
+    http: httpApiSection,
     imageFetchTimeoutMs: integer(100, 30000).default(5000).meta({
         description: "one deadline for the function's fetch of the image (DNS, connect, TLS, redirects, body); a host slower than this gets the caller a 400 naming the URL",
     }),
@@ -362,6 +404,13 @@ const apiSection = section({
         check: (a) => a.imageFetchTimeoutMs + a.invokeTimeoutMs >= a.timeoutSeconds * 1000
             ? `api.imageFetchTimeoutMs (${a.imageFetchTimeoutMs}) plus api.invokeTimeoutMs (${a.invokeTimeoutMs}) must be below api.timeoutSeconds ` +
                 `(${a.timeoutSeconds} s) so the function can answer a slow image host or a slow model itself`
+            : undefined,
+    },
+    {
+        // API Gateway ends an HTTP API integration after 30 s.
+        keys: ["http.enabled", "timeoutSeconds"],
+        check: (a) => a.http.enabled && a.timeoutSeconds > 30
+            ? `api.timeoutSeconds (${a.timeoutSeconds}) must be at most 30 when api.http.enabled is true: API Gateway gives up on the function after 30 s`
             : undefined,
     },
 ]);

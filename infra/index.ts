@@ -13,6 +13,7 @@ import { endOfPatchWarning, pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
+import { HttpApi } from "./components/http-api";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
 import { InferenceApi } from "./components/inference-api";
@@ -149,6 +150,19 @@ const api = new InferenceApi("inference-api", {
     tags,
 });
 
+const httpApi = config.api.http.enabled
+    ? new HttpApi("http-api", {
+        name: baseName,
+        http: config.api.http,
+        functionName: api.functionName,
+        aliasName: api.aliasName,
+        aliasArn: api.aliasArn,
+        functionTimeoutSeconds: config.api.timeoutSeconds,
+        logRetentionDays: config.api.logRetentionDays,
+        tags,
+    })
+    : undefined;
+
 const monitoring = new Monitoring("monitoring", {
     context,
     baseName,
@@ -173,6 +187,7 @@ export = {
     lambdaFunctionName: api.functionName,
     lambdaAliasArn: api.aliasArn,
     invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`,
+    ...(httpApi ? { httpApiUrl: httpApi.url, httpApiRouteArn: httpApi.routeArn } : {}),
     bucketName: store.bucketName,
     alarmTopicArn: monitoring.topicArn,
     dashboardUrl: monitoring.dashboardUrl,

@@ -91,7 +91,7 @@ describe("the Pulumi program under mocks", function () {
             "sagemaker-classifier:storage:ArtifactStore", "sagemaker-classifier:iam:SageMakerExecutionRole",
             "sagemaker-classifier:training:SageMakerTraining", "sagemaker-classifier:training:Ec2Training",
             "sagemaker-classifier:serving:InferenceEndpoint", "sagemaker-classifier:serving:EndpointAutoscaling",
-            "sagemaker-classifier:api:InferenceApi", "sagemaker-classifier:monitoring:Monitoring",
+            "sagemaker-classifier:api:InferenceApi", "sagemaker-classifier:api:HttpApi", "sagemaker-classifier:monitoring:Monitoring",
         ]);
         for (const r of prod.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
             expect(prod.byUrn(r.parent as string).type, `${r.name}'s parent`).to.match(/^sagemaker-classifier:/);
@@ -239,6 +239,31 @@ describe("the Pulumi program under mocks", function () {
         const devModel = dev.one("aws:sagemaker/model:Model");
         expect(devModel.inputs.enableNetworkIsolation).to.equal(false);
         expect((devModel.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
+    });
+
+    it("prod has an HTTPS front on the live alias: IAM-authorised, throttled, access-logged, no CORS; dev has none", () => {
+        const api = prod.one("aws:apigatewayv2/api:Api");
+        expect(api.inputs).to.include({ protocolType: "HTTP" });
+        expect(api.inputs.corsConfiguration).to.equal(undefined);
+        const route = prod.one("aws:apigatewayv2/route:Route");
+        expect(route.inputs).to.include({ routeKey: "POST /predict", authorizationType: "AWS_IAM" });
+        const integration = prod.one("aws:apigatewayv2/integration:Integration");
+        const alias = prod.one("aws:lambda/alias:Alias");
+        expect(integration.inputs).to.include({ integrationType: "AWS_PROXY", payloadFormatVersion: "2.0", integrationUri: alias.outputs.arn, timeoutMilliseconds: 30000 });
+        const stage = prod.one("aws:apigatewayv2/stage:Stage");
+        expect(stage.inputs.defaultRouteSettings).to.deep.include({ throttlingRateLimit: 20, throttlingBurstLimit: 40 });
+        const accessLogs = prod.one("aws:cloudwatch/logGroup:LogGroup", "http-api-access-logs");
+        expect(accessLogs.inputs.retentionInDays).to.equal(90);
+        const accessLog = stage.inputs.accessLogSettings as { destinationArn: string; format: string };
+        expect(accessLog.destinationArn).to.equal(accessLogs.outputs.arn);
+        expect(Object.keys(JSON.parse(accessLog.format))).to.include.members(["requestId", "status", "iamPrincipal", "authorizerError"]);
+        const permission = prod.one("aws:lambda/permission:Permission");
+        expect(permission.inputs).to.include({ action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com", qualifier: "live" });
+        expect(permission.inputs.sourceArn).to.match(/\/\*\/POST\/predict$/);
+        expect(prod.outputs.httpApiUrl).to.be.a("string");
+        expect(prod.outputs.httpApiRouteArn).to.equal(permission.inputs.sourceArn);
+        expect(dev.all("aws:apigatewayv2/api:Api")).to.be.empty;
+        expect(dev.outputs).to.not.have.property("httpApiUrl");
     });
 
     it("the Lambda role may invoke this one endpoint and write its own logs, nothing more", () => {

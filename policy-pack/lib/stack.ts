@@ -52,6 +52,9 @@ export const T = {
     defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
     scheduledAction: "aws:appautoscaling/scheduledAction:ScheduledAction",
     bucketSseV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    apiV2: "aws:apigatewayv2/api:Api",
+    apiV2Route: "aws:apigatewayv2/route:Route",
+    apiV2Stage: "aws:apigatewayv2/stage:Stage",
 } as const;
 
 export class StackIndex {

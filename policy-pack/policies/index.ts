@@ -1,5 +1,6 @@
 /** Every policy of the pack, in the order the engine reports them. One policy per file, in a folder per service. */
 import { Policies } from "@pulumi/policy";
+import { apigatewayRouteAuthAndThrottling } from "./apigateway/apigateway-route-auth-and-throttling";
 import { allowedInstanceTypes } from "./compute/allowed-instance-types";
 import { stackCostBudget } from "./cost/stack-cost-budget";
 import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
@@ -41,6 +42,7 @@ export const policies: Policies = [
     ec2NoPublicIngress,
     lambdaNoPublicInvoke,
     lambdaFunctionUrlIamAuth,
+    apigatewayRouteAuthAndThrottling,
     s3PublicAccessBlocked,
     s3ServerSideEncryption,
     s3NoPublicOrCrossAccountGrants,

@@ -156,6 +156,8 @@ const faults: [string, string, Fault][] = [
         },
     ],
     ["a prod model with network access", "sagemaker-model-network-isolation", (rs) => set(only(rs, "aws:sagemaker/model:Model"), "enableNetworkIsolation", false)],
+    ["the HTTPS route open to anyone", "apigateway-route-auth-and-throttling", (rs) => set(only(rs, "aws:apigatewayv2/route:Route"), "authorizationType", "NONE")],
+    ["the HTTPS route unthrottled", "apigateway-route-auth-and-throttling", (rs) => set(only(rs, "aws:apigatewayv2/stage:Stage"), "defaultRouteSettings", {})],
 ];
 
 function mandatory(violations: Violation[]): Violation[] {
