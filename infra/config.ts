@@ -337,10 +337,10 @@ const HTTPS_ISSUER = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s?#]*)?$/;
 /** A browser origin: scheme, host and port, no path; https, or http for localhost while developing a page. */
 const ORIGIN = /^(https:\/\/[A-Za-z0-9.-]+|http:\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/;
 
-function listOf(pattern: RegExp, item: string, max: number) {
-    const allowed = `a list of 1 to ${max} ${item}`;
+function listOf(pattern: RegExp, item: string, max: number, min = 1) {
+    const allowed = `a list of ${min} to ${max} ${item}`;
     const e = errorOf(allowed);
-    return z.array(z.string(e).regex(pattern, e), e).min(1, e).max(max, e).meta({ allowed });
+    return z.array(z.string(e).regex(pattern, e), e).min(min, e).max(max, e).meta({ allowed });
 }
 
 // An API Gateway HTTP API rather than a Lambda Function URL: a Function URL has IAM or no auth and no throttling of its
@@ -358,8 +358,7 @@ const httpApiSection = section({
     }),
     throttlingRateLimit: number(1, 10000).default(10).meta({ description: "steady requests per second the route accepts before answering 429" }),
     throttlingBurstLimit: integer(1, 5000).default(20).meta({ description: "requests the route accepts at once above the steady rate" }),
-    corsAllowedOrigins: z.array(z.string(errorOf("a list of browser origins such as https://app.example.com")).regex(ORIGIN, errorOf("a list of browser origins such as https://app.example.com (no path, no *)")))
-        .meta({ allowed: "a list of browser origins such as https://app.example.com" })
+    corsAllowedOrigins: listOf(ORIGIN, "browser origins such as https://app.example.com (no path, no *)", 20, 0)
         .default([]).meta({ description: "browser origins allowed to call the API (CORS); none by default, so browsers on other sites cannot" }),
     accessLogKmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the access log group (its key policy must let CloudWatch Logs use it)", defaultText: "none (CloudWatch Logs' own encryption)" }),

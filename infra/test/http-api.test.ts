@@ -73,7 +73,7 @@ describe("the HTTPS front (api.http)", function () {
         ["an issuer over plain http", { http: { authorization: "jwt", jwt: { issuer: "http://idp.example.com", audiences: ["a"] } } }, /api\.http\.jwt\.issuer must be an https:\/\/ issuer URL/],
         ["an empty audience list", { http: { authorization: "jwt", jwt: { issuer: "https://idp.example.com", audiences: [] } } }, /api\.http\.jwt\.audiences must be a list of 1 to 50/],
         ["jwt settings on an iam front", { http: { jwt: { issuer: "https://idp.example.com" } } }, /api\.http\.jwt is only used when api\.http\.authorization is jwt, but it is iam/],
-        ["a wildcard CORS origin", { http: { corsAllowedOrigins: ["*"] } }, /api\.http\.corsAllowedOrigins must be a list of browser origins .*no \*/],
+        ["a wildcard CORS origin", { http: { corsAllowedOrigins: ["*"] } }, /api\.http\.corsAllowedOrigins must be a list of 0 to 20 browser origins such as https:\/\/app\.example\.com \(no path, no \*\), got \["\*"\]/],
         ["a rate of zero", { http: { throttlingRateLimit: 0 } }, /api\.http\.throttlingRateLimit must be a number from 1 to 10000, got 0/],
         ["a function that outlasts API Gateway", { timeoutSeconds: 60, http: { enabled: true } }, /api\.timeoutSeconds \(60\) must be at most 30 when api\.http\.enabled is true/],
     ];
