@@ -294,6 +294,17 @@ const endpointSection = section({
     variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the endpoint's storage volume" }),
+    networkIsolation: boolean().default(false).meta({
+        description: "run the model container with no network at all (`enableNetworkIsolation`): no internet, no AWS credentials, so an SSRF or a " +
+            "compromised dependency in it reaches nothing. SageMaker still loads the model artifact. On in prod (and required there by the " +
+            "`sagemaker-model-network-isolation` policy); off by default elsewhere so a dev endpoint can take `endpoint.urlInput` and fetch " +
+            "image URLs itself while you experiment. The API never needs it off: its Lambda fetches the image and sends the bytes",
+    }),
+    urlInput: boolean().default(false).meta({
+        description: "let callers who invoke the endpoint directly send `application/json` `{\"url\": ...}` and have the model container fetch the image " +
+            "(inference.py's `IMAGE_URL_INPUT`); off, such requests get 415 and only image bytes (`image/jpeg`, `image/png`) are taken. " +
+            "Needs `endpoint.networkIsolation` off",
+    }),
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
     modelServer: section({
         workers: integer(1, 64).optional().meta({
@@ -322,6 +333,46 @@ const autoscalingSection = section({
         : undefined,
 }]);
 
+const HTTPS_ISSUER = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s?#]*)?$/;
+/** A browser origin: scheme, host and port, no path; https, or http for localhost while developing a page. */
+const ORIGIN = /^(https:\/\/[A-Za-z0-9.-]+|http:\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/;
+
+function listOf(pattern: RegExp, item: string, max: number, min = 1) {
+    const allowed = `a list of ${min} to ${max} ${item}`;
+    const e = errorOf(allowed);
+    return z.array(z.string(e).regex(pattern, e), e).min(min, e).max(max, e).meta({ allowed });
+}
+
+// An API Gateway HTTP API rather than a Lambda Function URL: a Function URL has IAM or no auth and no throttling of its
+// own, while an HTTP API route takes a JWT authorizer (Cognito or any OIDC issuer) as well as IAM, and stage throttling.
+const httpApiSection = section({
+    enabled: boolean().default(false).meta({ description: "put an HTTPS API (API Gateway HTTP API, `POST /predict`) in front of the `live` alias; its URL is the `httpApiUrl` output" }),
+    authorization: oneOf(["iam", "jwt"]).default("iam").meta({
+        description: "`iam`: callers sign requests with SigV4 and need `execute-api:Invoke` on the `httpApiRouteArn` output; `jwt`: callers send a bearer token from `api.http.jwt.issuer`",
+    }),
+    jwt: section({
+        issuer: text(HTTPS_ISSUER, "an https:// issuer URL such as https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123").optional()
+            .meta({ description: "`jwt` authorization: the token issuer (a Cognito user pool's `https://cognito-idp.<region>.amazonaws.com/<pool id>`, or any OIDC issuer)" }),
+        audiences: listOf(/^\S{1,256}$/, "audience strings (a Cognito app client id, an OIDC client id)", 50).optional()
+            .meta({ description: "`jwt` authorization: accepted `aud` (or Cognito access tokens' `client_id`) values" }),
+    }),
+    throttlingRateLimit: number(1, 10000).default(10).meta({ description: "steady requests per second the route accepts before answering 429" }),
+    throttlingBurstLimit: integer(1, 5000).default(20).meta({ description: "requests the route accepts at once above the steady rate" }),
+    corsAllowedOrigins: listOf(ORIGIN, "browser origins such as https://app.example.com (no path, no *)", 20, 0)
+        .default([]).meta({ description: "browser origins allowed to call the API (CORS); none by default, so browsers on other sites cannot" }),
+    accessLogKmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
+        .meta({ description: "KMS key for the access log group (its key policy must let CloudWatch Logs use it)", defaultText: "none (CloudWatch Logs' own encryption)" }),
+}, [
+    {
+        keys: ["authorization", "jwt.issuer", "jwt.audiences"],
+        check: (h) => h.authorization === "jwt" && (h.jwt.issuer === undefined || h.jwt.audiences === undefined)
+            ? "api.http.jwt.issuer and api.http.jwt.audiences are required when api.http.authorization is jwt"
+            : h.authorization !== "jwt" && (h.jwt.issuer !== undefined || h.jwt.audiences !== undefined)
+                ? `api.http.jwt is only used when api.http.authorization is jwt, but it is ${h.authorization}: remove it or set authorization: jwt`
+                : undefined,
+    },
+]);
+
 const apiSection = section({
     memoryMb: integer(128, 10240).default(512).meta({ description: "Lambda memory" }),
     timeoutSeconds: integer(1, 900).default(30).meta({ description: "Lambda timeout" }),
@@ -336,6 +387,10 @@ const apiSection = section({
     }),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS).default(14).meta({ description: "log retention in days" }),
     allowHttpImageUrls: boolean().default(false).meta({ description: "accept `http://` image URLs (https only by default)" }),
+    http: httpApiSection,
+    imageFetchTimeoutMs: integer(100, 30000).default(5000).meta({
+        description: "one deadline for the function's fetch of the image (DNS, connect, TLS, redirects, body); a host slower than this gets the caller a 400 naming the URL",
+    }),
 }, [
     {
         keys: ["provisionedConcurrency", "reservedConcurrency"],
@@ -344,9 +399,17 @@ const apiSection = section({
             : undefined,
     },
     {
-        keys: ["invokeTimeoutMs", "timeoutSeconds"],
-        check: (a) => a.invokeTimeoutMs >= a.timeoutSeconds * 1000
-            ? `api.invokeTimeoutMs (${a.invokeTimeoutMs}) must be below api.timeoutSeconds (${a.timeoutSeconds} s) so the function can answer 504 itself`
+        keys: ["invokeTimeoutMs", "imageFetchTimeoutMs", "timeoutSeconds"],
+        check: (a) => a.imageFetchTimeoutMs + a.invokeTimeoutMs >= a.timeoutSeconds * 1000
+            ? `api.imageFetchTimeoutMs (${a.imageFetchTimeoutMs}) plus api.invokeTimeoutMs (${a.invokeTimeoutMs}) must be below api.timeoutSeconds ` +
+                `(${a.timeoutSeconds} s) so the function can answer a slow image host or a slow model itself`
+            : undefined,
+    },
+    {
+        // API Gateway ends an HTTP API integration after 30 s.
+        keys: ["http.enabled", "timeoutSeconds"],
+        check: (a) => a.http.enabled && a.timeoutSeconds > 30
+            ? `api.timeoutSeconds (${a.timeoutSeconds}) must be at most 30 when api.http.enabled is true: API Gateway gives up on the function after 30 s`
             : undefined,
     },
 ]);
@@ -424,6 +487,14 @@ export const stackSchema = withRules(z.strictObject({
             mode === "serverless" && /gpu|cu\d/.test(tag)
                 ? `images.pytorchInferenceTag (${tag}) is a GPU image, but endpoint.mode serverless has no GPU: use a -cpu- tag`
                 : undefined,
+    },
+    {
+        // An isolated container has no network to fetch a URL over.
+        keys: ["endpoint.networkIsolation", "endpoint.urlInput"],
+        check: ({ endpoint }) => endpoint.networkIsolation && endpoint.urlInput
+            ? "endpoint.urlInput cannot be true while endpoint.networkIsolation is true: a network-isolated model cannot fetch image URLs. " +
+                "Turn endpoint.urlInput off (the API's Lambda fetches images itself) or endpoint.networkIsolation off"
+            : undefined,
     },
     {
         keys: ["monitoring.dataCapturePercent", "endpoint.mode"],

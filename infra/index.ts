@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
+import { SAGEMAKER_PAYLOAD_LIMIT_BYTES } from "../lambda-src/src/config";
 import { lookupAwsContext } from "./aws-context";
 import { providerSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
@@ -12,6 +13,7 @@ import { endOfPatchWarning, pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
+import { HttpApi } from "./components/http-api";
 import { Ec2Training } from "./components/ec2-training";
 import { InferenceEndpoint } from "./components/endpoint";
 import { InferenceApi } from "./components/inference-api";
@@ -140,10 +142,25 @@ const api = new InferenceApi("inference-api", {
     // Known before the endpoint exists, so the role is least-privilege already at preview.
     endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
     api: config.api,
+    // The image is the whole invocation payload.
+    maxImageBytes: SAGEMAKER_PAYLOAD_LIMIT_BYTES[config.endpoint.mode],
     sdk,
     logGroupName: `/aws/lambda/${baseName}-inference-api`,
     tags,
 });
+
+const httpApi = config.api.http.enabled
+    ? new HttpApi("http-api", {
+        name: baseName,
+        http: config.api.http,
+        functionName: api.functionName,
+        aliasName: api.aliasName,
+        aliasArn: api.aliasArn,
+        functionTimeoutSeconds: config.api.timeoutSeconds,
+        logRetentionDays: config.api.logRetentionDays,
+        tags,
+    })
+    : undefined;
 
 const monitoring = new Monitoring("monitoring", {
     context,
@@ -169,6 +186,7 @@ export = {
     lambdaFunctionName: api.functionName,
     lambdaAliasArn: api.aliasArn,
     invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`,
+    ...(httpApi ? { httpApiUrl: httpApi.url, httpApiRouteArn: httpApi.routeArn } : {}),
     bucketName: store.bucketName,
     alarmTopicArn: monitoring.topicArn,
     dashboardUrl: monitoring.dashboardUrl,

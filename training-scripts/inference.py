@@ -56,6 +56,8 @@ MAX_PNG_TEXT_CHUNK_BYTES = 64 * 1024
 MAX_PNG_TEXT_BYTES = 256 * 1024
 
 JSON_TYPE = "application/json"
+# "false" refuses {"url"} requests (415): the stack sets it from endpoint.urlInput; unset, URLs are fetched as before.
+URL_INPUT_ENV = "IMAGE_URL_INPUT"
 RAW_IMAGE_TYPES = ("image/jpeg", "image/png")
 # Only what the API promises: every other decoder Pillow has is attack surface and some (RLE BMP) cost seconds.
 DECODABLE_FORMATS = ("JPEG", "PNG")
@@ -176,6 +178,11 @@ def input_fn(request_body: Union[bytes, bytearray, str], content_type: Optional[
             raise InvalidRequestError(f"a {kind} body must be bytes")
         return ImageRequest(image=decode_image(bytes(request_body)), top_k=None)
     if kind == JSON_TYPE:
+        if os.environ.get(URL_INPUT_ENV, "true").strip().lower() != "true":
+            raise UnsupportedContentTypeError(
+                f"this endpoint does not fetch image URLs ({URL_INPUT_ENV} is off: stack config endpoint.urlInput); "
+                f"send the image itself as {' or '.join(RAW_IMAGE_TYPES)}"
+            )
         try:
             payload = json.loads(request_body)
         except (ValueError, TypeError) as error:

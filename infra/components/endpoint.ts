@@ -84,9 +84,13 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
                     // The inference toolkit imports code/inference.py from the model archive (serving_handler.py calls
                     // its handlers). The toolkit reads nothing else of SAGEMAKER_*: no submit directory, region or log level.
                     SAGEMAKER_PROGRAM: "inference.py",
+                    // inference.py refuses {"url"} requests (415) unless this is "true".
+                    IMAGE_URL_INPUT: String(args.endpoint.urlInput),
                     ...modelServerEnvironment(args.endpoint),
                 },
             },
+            // No network for the container: the Lambda fetches images and sends their bytes.
+            enableNetworkIsolation: args.endpoint.networkIsolation,
             tags: args.tags,
         }, { parent: this });
 

@@ -19,6 +19,8 @@ export interface InferenceApiArgs {
     /** The endpoint's ARN as IAM matches it (SageMaker lower-cases endpoint names in ARNs). */
     endpointArn: pulumi.Input<string>;
     api: ApiConfig;
+    /** The largest image the function fetches: the endpoint's invocation payload limit. */
+    maxImageBytes: number;
     /** The provider's region and identity, for the account concurrency check. */
     sdk: pulumi.Input<AwsSdkSettings>;
     logGroupName: string;
@@ -97,7 +99,7 @@ export class InferenceApi extends pulumi.ComponentResource {
         }, child);
 
         const fn = new aws.lambda.Function(`${name}-function`, {
-            description: "Image classification API: {\"url\": ...} -> top breeds, through the SageMaker endpoint",
+            description: "Image classification API: {\"url\": ...} -> fetches the image -> top breeds, through the SageMaker endpoint",
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             handler: "index.handler",
@@ -112,6 +114,8 @@ export class InferenceApi extends pulumi.ComponentResource {
                     ENDPOINT_NAME: args.endpointName,
                     ALLOW_HTTP_IMAGE_URLS: String(api.allowHttpImageUrls),
                     INVOKE_TIMEOUT_MS: String(api.invokeTimeoutMs),
+                    IMAGE_FETCH_TIMEOUT_MS: String(api.imageFetchTimeoutMs),
+                    MAX_IMAGE_BYTES: String(args.maxImageBytes),
                     NODE_OPTIONS: "--enable-source-maps",
                 },
             },

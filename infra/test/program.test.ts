@@ -83,7 +83,6 @@ describe("the Pulumi program under mocks", function () {
             "aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws:sagemaker/endpoint:Endpoint",
             "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy", "aws:ec2/instance:Instance",
             "aws:lambda/function:Function", "aws:lambda/alias:Alias", "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-            "aws:cloudwatch/logGroup:LogGroup",
         ]) {
             prod.one(type);
         }
@@ -92,7 +91,7 @@ describe("the Pulumi program under mocks", function () {
             "sagemaker-classifier:storage:ArtifactStore", "sagemaker-classifier:iam:SageMakerExecutionRole",
             "sagemaker-classifier:training:SageMakerTraining", "sagemaker-classifier:training:Ec2Training",
             "sagemaker-classifier:serving:InferenceEndpoint", "sagemaker-classifier:serving:EndpointAutoscaling",
-            "sagemaker-classifier:api:InferenceApi", "sagemaker-classifier:monitoring:Monitoring",
+            "sagemaker-classifier:api:InferenceApi", "sagemaker-classifier:api:HttpApi", "sagemaker-classifier:monitoring:Monitoring",
         ]);
         for (const r of prod.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
             expect(prod.byUrn(r.parent as string).type, `${r.name}'s parent`).to.match(/^sagemaker-classifier:/);
@@ -228,11 +227,15 @@ describe("the Pulumi program under mocks", function () {
         const fn = prod.one("aws:lambda/function:Function");
         const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
         expect(env).to.include({ ENDPOINT_NAME: "sagemaker-classifier-prod", ALLOW_HTTP_IMAGE_URLS: "false" });
-        expect(Number(env.INVOKE_TIMEOUT_MS)).to.be.below((fn.inputs.timeout as number) * 1000);
+        expect(Number(env.IMAGE_FETCH_TIMEOUT_MS) + Number(env.INVOKE_TIMEOUT_MS)).to.be.below((fn.inputs.timeout as number) * 1000);
+        // The image is the whole invocation payload: SageMaker takes 6 MB on instances, 4 MB serverless (dev).
+        expect(env.MAX_IMAGE_BYTES).to.equal("6000000");
+        const devEnv = (dev.one("aws:lambda/function:Function").inputs.environment as { variables: Record<string, string> }).variables;
+        expect(devEnv.MAX_IMAGE_BYTES).to.equal("4000000");
         const code = fn.inputs.code as Record<string, unknown>;
         expect(code.path).to.be.a("string").and.match(/lambda-src[\\/]dist$/);
         expect(fs.existsSync(path.join(code.path as string, "index.js"))).to.equal(true);
-        const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup");
+        const logGroup = prod.one("aws:cloudwatch/logGroup:LogGroup", "inference-api-logs");
         expect(fn.inputs.loggingConfig).to.include({ logGroup: logGroup.outputs.name, logFormat: "JSON" });
         expect(logGroup.inputs.retentionInDays).to.equal(90);
         // Encrypted with its own rotating key, which CloudWatch Logs may use for this log group only.
@@ -247,6 +250,40 @@ describe("the Pulumi program under mocks", function () {
         });
     });
 
+    it("prod's model runs network-isolated and takes image bytes only; dev's may reach the network", () => {
+        const model = prod.one("aws:sagemaker/model:Model");
+        expect(model.inputs.enableNetworkIsolation).to.equal(true);
+        expect((model.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
+        const devModel = dev.one("aws:sagemaker/model:Model");
+        expect(devModel.inputs.enableNetworkIsolation).to.equal(false);
+        expect((devModel.inputs.primaryContainer as { environment: Record<string, string> }).environment).to.include({ IMAGE_URL_INPUT: "false" });
+    });
+
+    it("prod has an HTTPS front on the live alias: IAM-authorised, throttled, access-logged, no CORS; dev has none", () => {
+        const api = prod.one("aws:apigatewayv2/api:Api");
+        expect(api.inputs).to.include({ protocolType: "HTTP" });
+        expect(api.inputs.corsConfiguration).to.equal(undefined);
+        const route = prod.one("aws:apigatewayv2/route:Route");
+        expect(route.inputs).to.include({ routeKey: "POST /predict", authorizationType: "AWS_IAM" });
+        const integration = prod.one("aws:apigatewayv2/integration:Integration");
+        const alias = prod.one("aws:lambda/alias:Alias");
+        expect(integration.inputs).to.include({ integrationType: "AWS_PROXY", payloadFormatVersion: "2.0", integrationUri: alias.outputs.arn, timeoutMilliseconds: 30000 });
+        const stage = prod.one("aws:apigatewayv2/stage:Stage");
+        expect(stage.inputs.defaultRouteSettings).to.deep.include({ throttlingRateLimit: 20, throttlingBurstLimit: 40 });
+        const accessLogs = prod.one("aws:cloudwatch/logGroup:LogGroup", "http-api-access-logs");
+        expect(accessLogs.inputs.retentionInDays).to.equal(90);
+        const accessLog = stage.inputs.accessLogSettings as { destinationArn: string; format: string };
+        expect(accessLog.destinationArn).to.equal(accessLogs.outputs.arn);
+        expect(Object.keys(JSON.parse(accessLog.format))).to.include.members(["requestId", "status", "iamPrincipal", "authorizerError"]);
+        const permission = prod.one("aws:lambda/permission:Permission");
+        expect(permission.inputs).to.include({ action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com", qualifier: "live" });
+        expect(permission.inputs.sourceArn).to.match(/\/\*\/POST\/predict$/);
+        expect(prod.outputs.httpApiUrl).to.be.a("string");
+        expect(prod.outputs.httpApiRouteArn).to.equal(permission.inputs.sourceArn);
+        expect(dev.all("aws:apigatewayv2/api:Api")).to.be.empty;
+        expect(dev.outputs).to.not.have.property("httpApiUrl");
+    });
+
     it("the Lambda role may invoke this one endpoint and write its own logs, nothing more", () => {
         const fn = prod.one("aws:lambda/function:Function");
         const role = prod.resources.find((r) => r.type === "aws:iam/role:Role" && r.outputs.arn === fn.inputs.role) as CapturedResource;
@@ -255,7 +292,7 @@ describe("the Pulumi program under mocks", function () {
         const statements = prod.statementsOf(role);
         expect(statements.map((s) => [s.Action, s.Resource])).to.deep.equal([
             [["sagemaker:InvokeEndpoint"], "arn:aws:sagemaker:us-east-1:123456789012:endpoint/sagemaker-classifier-prod"],
-            [["logs:CreateLogStream", "logs:PutLogEvents"], `${prod.one("aws:cloudwatch/logGroup:LogGroup").outputs.arn}:*`],
+            [["logs:CreateLogStream", "logs:PutLogEvents"], `${prod.one("aws:cloudwatch/logGroup:LogGroup", "inference-api-logs").outputs.arn}:*`],
         ]);
         // Known already at preview, so the least-privilege policies can judge it before anything exists.
         const previewRole = devPreview.one("aws:iam/rolePolicy:RolePolicy", "inference-api-permissions");

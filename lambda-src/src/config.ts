@@ -11,6 +11,10 @@ export interface HandlerConfig {
     /** IMAGE_FETCH_ALLOW_PRIVATE, for local mode only (the Pulumi program never sets it): loopback and private hosts too. */
     allowLocalImageHosts: boolean;
     invokeTimeoutMs: number;
+    /** One deadline for fetching the image, redirects included. */
+    imageFetchTimeoutMs: number;
+    /** The largest image fetched: the endpoint's invocation payload limit (6 MB real-time, 4 MB serverless). */
+    maxImageBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -27,6 +31,14 @@ export const DEFAULT_INVOKE_TIMEOUT_MS = 10_000;
 // SageMaker's own limit on a real-time invocation is 60 s; a longer wait can only end in a Lambda timeout.
 const MAX_INVOKE_TIMEOUT_MS = 60_000;
 const MIN_INVOKE_TIMEOUT_MS = 100;
+export const DEFAULT_IMAGE_FETCH_TIMEOUT_MS = 5_000;
+const MAX_IMAGE_FETCH_TIMEOUT_MS = 30_000;
+/**
+ * SageMaker's invocation payload limits: 6 MB for a real-time endpoint, 4 MB for a serverless one. The image is
+ * the whole payload, so the serverless limit is the default: it fits either kind.
+ */
+export const SAGEMAKER_PAYLOAD_LIMIT_BYTES = { instances: 6_000_000, serverless: 4_000_000 } as const;
+const DEFAULT_MAX_IMAGE_BYTES = SAGEMAKER_PAYLOAD_LIMIT_BYTES.serverless;
 
 export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     const endpointName = env.ENDPOINT_NAME?.trim();
@@ -40,19 +52,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     const allowHttpImageUrls = readBoolean(env, "ALLOW_HTTP_IMAGE_URLS");
     const allowLocalImageHosts = readBoolean(env, "IMAGE_FETCH_ALLOW_PRIVATE");
 
-    const timeoutRaw = env.INVOKE_TIMEOUT_MS?.trim() ?? "";
-    let invokeTimeoutMs = DEFAULT_INVOKE_TIMEOUT_MS;
-    if (timeoutRaw !== "") {
-        invokeTimeoutMs = Number(timeoutRaw);
-        if (!Number.isInteger(invokeTimeoutMs) || invokeTimeoutMs < MIN_INVOKE_TIMEOUT_MS || invokeTimeoutMs > MAX_INVOKE_TIMEOUT_MS) {
-            throw new ConfigError(
-                "INVOKE_TIMEOUT_MS",
-                `INVOKE_TIMEOUT_MS must be an integer number of milliseconds from ${MIN_INVOKE_TIMEOUT_MS} to ${MAX_INVOKE_TIMEOUT_MS}, got "${env.INVOKE_TIMEOUT_MS}"`,
-            );
-        }
-    }
+    const invokeTimeoutMs = readInteger(env, "INVOKE_TIMEOUT_MS", DEFAULT_INVOKE_TIMEOUT_MS, MIN_INVOKE_TIMEOUT_MS, MAX_INVOKE_TIMEOUT_MS, "milliseconds");
+    const imageFetchTimeoutMs = readInteger(env, "IMAGE_FETCH_TIMEOUT_MS", DEFAULT_IMAGE_FETCH_TIMEOUT_MS, MIN_INVOKE_TIMEOUT_MS, MAX_IMAGE_FETCH_TIMEOUT_MS, "milliseconds");
+    const maxImageBytes = readInteger(env, "MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES, 1, SAGEMAKER_PAYLOAD_LIMIT_BYTES.instances, "bytes");
 
-    return { endpointName, allowHttpImageUrls, allowLocalImageHosts, invokeTimeoutMs };
+    return { endpointName, allowHttpImageUrls, allowLocalImageHosts, invokeTimeoutMs, imageFetchTimeoutMs, maxImageBytes };
+}
+
+/** An integer from `min` to `max`, unset or empty meaning `fallback`. */
+function readInteger(env: NodeJS.ProcessEnv, variable: string, fallback: number, min: number, max: number, unit: string): number {
+    const raw = env[variable]?.trim() ?? "";
+    if (raw === "") return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+        throw new ConfigError(variable, `${variable} must be an integer number of ${unit} from ${min} to ${max}, got "${env[variable]}"`);
+    }
+    return value;
 }
 
 /** "true" or "false" (any case), unset or empty meaning false. */

@@ -1,16 +1,20 @@
 /**
  * The inference API: {"url": "https://.../dog.jpg"} in, the top dog breeds out. Works for direct invokes,
  * API Gateway (REST and HTTP APIs) and Function URLs, and always answers an HTTP-style response.
+ *
+ * The function fetches the image itself (image-fetch.ts) and sends the endpoint its bytes, so the model container
+ * needs no network (it runs network-isolated in prod) and a slow image host holds a cheap Lambda environment for
+ * its deadline, never a model worker.
  */
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { createSageMakerRuntimeClient } from "./client";
 import { ConfigError, loadConfig, type HandlerConfig } from "./config";
-import { HostChecker, systemLookup, type Lookup } from "./host-check";
+import { imageFetcher, systemLookup, type FetchedImage, type ImageFetcher, type Lookup } from "./image-fetch";
 import { withEmbeddedMetrics } from "./embedded-metrics";
 import { classify, scrubForLog, upstreamDetails } from "./invoke-errors";
 import { parseModelResponse } from "./predictions";
 import { scrubLogEntry } from "./redact";
-import { parseEvent, redactUrl, refusedHost, RequestError, type PredictionRequest } from "./request";
+import { parseEvent, redactUrl, RequestError, type PredictionRequest } from "./request";
 
 export interface HttpResponse {
     statusCode: number;
@@ -29,13 +33,13 @@ export interface HandlerOptions {
     env?: NodeJS.ProcessEnv;
     /** Where the one structured log line per request goes; stdout (CloudWatch) by default. */
     log?: (entry: LogEntry) => void;
-    /** Resolves image URL host names for the early address check; the system resolver by default. */
+    /** Resolves image URL host names for the fetcher, which checks every answer; the system resolver by default. */
     lookup?: Lookup;
+    /** Fetches the image; the checked fetcher of image-fetch.ts, configured from the environment, by default. */
+    fetchImage?: ImageFetcher;
 }
 
 export type Handler = (event: unknown, context?: LambdaContext) => Promise<HttpResponse>;
-
-const encoder = new TextEncoder();
 
 function writeLog(entry: LogEntry): void {
     // A raw JSON line rather than console.log, which prefixes text and breaks JSON log parsing.
@@ -68,7 +72,7 @@ class DeadlineSignal {
 interface Ready {
     config: HandlerConfig;
     client: SageMakerRuntimeClient;
-    hosts: HostChecker;
+    fetchImage: ImageFetcher;
 }
 
 export function createHandler(options: HandlerOptions = {}): Handler {
@@ -81,7 +85,13 @@ export function createHandler(options: HandlerOptions = {}): Handler {
         state = {
             config,
             client: createSageMakerRuntimeClient(config.invokeTimeoutMs),
-            hosts: new HostChecker(options.lookup ?? systemLookup, config.allowLocalImageHosts),
+            fetchImage: options.fetchImage ?? imageFetcher({
+                allowHttp: config.allowHttpImageUrls,
+                allowLocal: config.allowLocalImageHosts,
+                lookup: options.lookup ?? systemLookup,
+                timeoutMs: config.imageFetchTimeoutMs,
+                maxBytes: config.maxImageBytes,
+            }),
         };
     } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
@@ -111,13 +121,16 @@ export function createHandler(options: HandlerOptions = {}): Handler {
                 errorMessage: state.message,
             });
         }
-        const { config, client, hosts } = state;
+        const { config, client, fetchImage } = state;
 
-        let request: PredictionRequest;
+        let request: PredictionRequest | undefined;
+        let image: FetchedImage;
+        let fetchMs: number | undefined;
         try {
             request = parseEvent(event, { allowHttp: config.allowHttpImageUrls, allowLocal: config.allowLocalImageHosts });
-            const refusal = await hosts.refusal(request.url);
-            if (refusal !== undefined) throw refusedHost(request.url, refusal);
+            const fetchStarted = performance.now();
+            image = await fetchImage(request.url);
+            fetchMs = Math.round((performance.now() - fetchStarted) * 100) / 100;
         } catch (error) {
             if (!(error instanceof RequestError)) {
                 return finish(respond(500, { error: { code: "InternalError", message: "internal error" } }, requestId), {
@@ -129,10 +142,19 @@ export function createHandler(options: HandlerOptions = {}): Handler {
             return finish(respond(error.statusCode, { error: { code: error.code, message: error.message } }, requestId, error.headers), {
                 endpoint: config.endpointName,
                 errorCode: error.code,
+                ...(request ? { imageUrl: redactUrl(request.url) } : {}),
+                ...(error.code === "ImageRejected" ? { errorMessage: error.message } : {}),
             });
         }
 
-        const logFields: LogEntry = { endpoint: config.endpointName, imageUrl: redactUrl(request.url), topK: request.topK };
+        const logFields: LogEntry = {
+            endpoint: config.endpointName,
+            imageUrl: redactUrl(request.url),
+            topK: request.topK,
+            fetchMs,
+            imageBytes: image.bytes.length,
+            imageType: image.contentType,
+        };
         const signal = new DeadlineSignal();
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<never>((_, reject) => {
@@ -146,9 +168,10 @@ export function createHandler(options: HandlerOptions = {}): Handler {
                 client.send(
                     new InvokeEndpointCommand({
                         EndpointName: config.endpointName,
-                        ContentType: "application/json",
-                        Accept: "application/json",
-                        Body: encoder.encode(JSON.stringify(request.topKRequested ? { url: request.url.href, topK: request.topK } : { url: request.url.href })),
+                        ContentType: image.contentType,
+                        // Without a topK of the caller's, the endpoint applies its own default, capped at its class count.
+                        Accept: request.topKRequested ? `application/json; topk=${request.topK}` : "application/json",
+                        Body: image.bytes,
                     }),
                     { abortSignal: signal },
                 ),

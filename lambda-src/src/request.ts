@@ -1,7 +1,7 @@
 /**
  * Turns a Lambda event (direct invoke, API Gateway REST/HTTP API, Function URL) into a validated prediction
  * request, or a RequestError carrying the 4xx to answer. Everything here runs before any network call, so a
- * malformed or hostile request costs no SageMaker invocation.
+ * malformed or hostile request costs no image fetch and no SageMaker invocation.
  */
 import { isIP } from "node:net";
 import { REQUEST_LIMITS } from "../../infra/contract";
@@ -173,7 +173,7 @@ function validatePayload(payload: Record<string, unknown>, rules: UrlRules): Pre
         throw invalid("UnknownField", `unknown field${unknown.length > 1 ? "s" : ""} ${names.join(", ")}: only "url" and "topK" are accepted`);
     }
     return {
-        url: validateImageUrl(payload.url, rules),
+        url: checkImageUrl(payload.url, rules),
         topK: validateTopK(payload.topK),
         topKRequested: payload.topK !== undefined,
     };
@@ -192,7 +192,12 @@ export function refusedHost(url: URL, reason: string): RequestError {
     return invalid("InvalidUrl", `"url" must point at a public host; ${url.hostname.slice(0, 100)}: ${reason}`);
 }
 
-function validateImageUrl(value: unknown, rules: UrlRules): URL {
+/**
+ * The URL a caller sent, or one an image host redirected to, as the fetcher may use it: https (or http with
+ * ALLOW_HTTP_IMAGE_URLS), no credentials, within the length limit, not an address literal or a localhost name
+ * outside the address policy. A host name's DNS answers are checked when the fetcher resolves it.
+ */
+export function checkImageUrl(value: unknown, rules: UrlRules): URL {
     if (value === undefined || value === null) throw invalid("MissingUrl", 'the field "url" is required: send {"url": "https://..."}');
     if (typeof value !== "string") throw invalid("InvalidUrl", `"url" must be a string, got ${Array.isArray(value) ? "array" : typeof value}`);
     if (value.trim() === "") throw invalid("InvalidUrl", '"url" must not be empty');

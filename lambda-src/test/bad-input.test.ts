@@ -1,12 +1,13 @@
 /**
  * Table-driven: every malformed event gets its 4xx, an error code and a message naming the problem, never an
- * exception and never a SageMaker call. Runs the real handler with the SDK client mocked (aws-sdk-client-mock),
- * so an accidental network call would show up as a recorded send.
+ * exception, never an image fetch and never a SageMaker call. Runs the real handler (its real fetcher too) with
+ * the SDK client mocked (aws-sdk-client-mock), and counts the sockets it opens: there must be none.
  */
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createHandler, type HttpResponse } from "../src/index";
+import { socketsOpenedDuring } from "./support/image-hosts";
 
 const sagemaker = mockClient(SageMakerRuntimeClient);
 
@@ -145,7 +146,8 @@ describe("lambda handler: bad input", () => {
             };
             const handler = createHandler({ env, log: (entry) => logs.push(entry) });
 
-            const response: HttpResponse = await handler(testCase.event, { awsRequestId: "req-1" });
+            const { result: response, sockets } = await socketsOpenedDuring((): Promise<HttpResponse> => handler(testCase.event, { awsRequestId: "req-1" }));
+            expect(sockets, "sockets opened").to.equal(0);
 
             expect(response.statusCode, response.body).to.equal(testCase.status);
             expect(response.headers["Content-Type"]).to.equal("application/json");

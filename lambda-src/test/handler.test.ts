@@ -17,21 +17,24 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
 import { LABELS } from "../../infra/contract";
+import { JPEG, servingImage } from "./support/image-hosts";
 
 const sagemaker = mockClient(SageMakerRuntimeClient);
 const ENV = { ENDPOINT_NAME: "dog-breeds-prod" };
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 const $metadata = { httpStatusCode: 400, requestId: "aws-req-1" };
 
-/** What the handler sent to InvokeEndpoint as the request body. */
-function sentBody(): unknown {
-    return JSON.parse(new TextDecoder().decode(sagemaker.commandCalls(InvokeEndpointCommand)[0].args[0].input.Body as Uint8Array));
+/** What the handler sent to InvokeEndpoint. */
+function sent() {
+    return sagemaker.commandCalls(InvokeEndpointCommand)[0].args[0].input;
 }
 
+/** The handler with the image fetch answered by one JPEG (the fetch itself: image-fetch.test.ts, fetch-at-the-edge.test.ts). */
 function setup(env: NodeJS.ProcessEnv = ENV) {
     const logs: LogEntry[] = [];
-    const handler = createHandler({ env, log: (entry) => logs.push(entry) });
-    return { handler, logs };
+    const images = servingImage();
+    const handler = createHandler({ env, log: (entry) => logs.push(entry), fetchImage: images.fetchImage });
+    return { handler, logs, fetched: images.fetched };
 }
 
 function bodyOf(response: HttpResponse): Record<string, unknown> & { error?: { code: string; message: string } } {
@@ -48,23 +51,22 @@ describe("lambda handler: invoking the endpoint", () => {
     beforeEach(() => sagemaker.reset());
     after(() => sagemaker.restore());
 
-    it("sends {url, topK} as JSON to ENDPOINT_NAME and returns the endpoint's predictions", async () => {
+    it("sends the fetched image's bytes to ENDPOINT_NAME, topK as the Accept parameter, and returns the endpoint's predictions", async () => {
         const predictions = [
             { label: "Beagle", index: 15, probability: 0.9 },
             { label: "Basset hound", index: 14, probability: 0.06 },
         ];
         sagemaker.on(InvokeEndpointCommand).resolves(ok({ predictions }, "variant-b"));
-        const { handler } = setup();
+        const { handler, fetched } = setup();
 
         const response = await handler({ url: "https://images.example.com/dogs/beagle.jpg", topK: 2 }, { awsRequestId: "r-1" });
 
         expect(response.statusCode).to.equal(200);
         expect(response.headers).to.include({ "Content-Type": "application/json", "X-Request-Id": "r-1" });
         expect(bodyOf(response)).to.deep.equal({ predictions, model: { endpoint: "dog-breeds-prod", variant: "variant-b" } });
-        const [call] = sagemaker.commandCalls(InvokeEndpointCommand);
-        const input = call.args[0].input;
-        expect(input).to.include({ EndpointName: "dog-breeds-prod", ContentType: "application/json", Accept: "application/json" });
-        expect(JSON.parse(new TextDecoder().decode(input.Body as Uint8Array))).to.deep.equal({ url: "https://images.example.com/dogs/beagle.jpg", topK: 2 });
+        expect(fetched).to.deep.equal(["https://images.example.com/dogs/beagle.jpg"]);
+        expect(sent()).to.include({ EndpointName: "dog-breeds-prod", ContentType: "image/jpeg", Accept: "application/json; topk=2" });
+        expect(Buffer.from(sent().Body as Uint8Array).equals(JPEG)).to.equal(true);
     });
 
     it("defaults topK to 5 and cuts an over-long, unsorted answer down to the top k", async () => {
@@ -77,7 +79,7 @@ describe("lambda handler: invoking the endpoint", () => {
         const body = bodyOf(response) as { predictions: { index: number }[] };
         expect(body.predictions.map((p) => p.index)).to.deep.equal([9, 8, 7, 6, 5]);
         // The endpoint picks its own default, which it caps at its number of classes.
-        expect(sentBody()).to.deep.equal({ url: "https://example.com/a.jpg" });
+        expect(sent().Accept).to.equal("application/json");
     });
 
     it("turns the course endpoint's raw logits into softmax top-k with breed labels", async () => {
@@ -129,10 +131,12 @@ describe("lambda handler: invoking the endpoint", () => {
         for (const [name, event] of Object.entries(events)) {
             it(`reads the body of ${name}`, async () => {
                 sagemaker.on(InvokeEndpointCommand).resolves(ok({ predictions: [{ label: "Beagle", index: 15, probability: 1 }] }));
-                const response = await setup().handler(event);
+                const { handler, fetched } = setup();
+                const response = await handler(event);
                 expect(response.statusCode).to.equal(200);
                 expect(response.isBase64Encoded).to.equal(false);
-                expect(sentBody()).to.deep.equal({ url: "https://example.com/dog.jpg", topK: 1 });
+                expect(fetched).to.deep.equal(["https://example.com/dog.jpg"]);
+                expect(sent().Accept).to.equal("application/json; topk=1");
             });
         }
     });
@@ -252,6 +256,8 @@ describe("lambda handler: invoking the endpoint", () => {
             ["ALLOW_HTTP_IMAGE_URLS not a boolean", { ...ENV, ALLOW_HTTP_IMAGE_URLS: "yes" }, "ALLOW_HTTP_IMAGE_URLS"],
             ["INVOKE_TIMEOUT_MS not a number", { ...ENV, INVOKE_TIMEOUT_MS: "10s" }, "INVOKE_TIMEOUT_MS"],
             ["INVOKE_TIMEOUT_MS too large", { ...ENV, INVOKE_TIMEOUT_MS: "600000" }, "INVOKE_TIMEOUT_MS"],
+            ["IMAGE_FETCH_TIMEOUT_MS not a whole number", { ...ENV, IMAGE_FETCH_TIMEOUT_MS: "2.5" }, "IMAGE_FETCH_TIMEOUT_MS"],
+            ["MAX_IMAGE_BYTES beyond SageMaker's payload limit", { ...ENV, MAX_IMAGE_BYTES: "10485760" }, "MAX_IMAGE_BYTES"],
         ];
         for (const [name, env, variable] of bad) {
             it(`${name}: 500 ConfigurationError on every request, logged with the variable, no crash at creation`, async () => {
@@ -295,7 +301,7 @@ describe("lambda handler: invoking the endpoint", () => {
 
         it("writes the line to stdout as raw JSON by default", async () => {
             sagemaker.on(InvokeEndpointCommand).resolves(ok({ predictions: [] }));
-            const handler = createHandler({ env: ENV });
+            const handler = createHandler({ env: ENV, fetchImage: servingImage().fetchImage });
             const written: string[] = [];
             const original = process.stdout.write;
             process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;

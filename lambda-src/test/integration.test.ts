@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { ensureLambdaBundle } from "../build";
 import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
 import { LABELS } from "../../infra/contract";
+import { JPEG, servingImage, startImageHost, type ImageHost } from "./support/image-hosts";
 import { replies, startSageMakerRuntimeServer, TEST_CREDENTIALS, TEST_REGION, type SageMakerRuntimeServer } from "./support/sagemaker-runtime-server";
 
 const ENDPOINT = "dog-breeds-it";
@@ -67,10 +68,12 @@ function expectEmbeddedMetrics(line: LogEntry): { namespace: string; dimensions:
 
 describe("lambda handler: real SDK against the loopback SageMaker Runtime server", function () {
     let server: SageMakerRuntimeServer;
+    let images: ImageHost;
     const saved: Partial<Record<(typeof SDK_VARIABLES)[number], string>> = {};
 
     before(async () => {
         server = await startSageMakerRuntimeServer({ endpoints: [ENDPOINT] });
+        images = await startImageHost({ "/dog.jpg": { status: 200, headers: { "Content-Type": "image/jpeg" }, body: JPEG } });
         for (const name of SDK_VARIABLES) {
             saved[name] = process.env[name];
             delete process.env[name];
@@ -93,6 +96,7 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
             else process.env[name] = saved[name];
         }
         await server.close();
+        await images.close();
     });
 
     beforeEach(() => {
@@ -101,10 +105,27 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         server.respondWith(() => replies.ok({ predictions: [{ label: "Beagle", index: 15, probability: 0.93 }] }, "AllTraffic"));
     });
 
+    /** The handler with every image URL answered by one JPEG; the real fetch has its own tests below and in image-fetch.test.ts. */
     function handlerFor(env: NodeJS.ProcessEnv = {}) {
         const logs: LogEntry[] = [];
-        return { handler: createHandler({ env: { ENDPOINT_NAME: ENDPOINT, ...env }, log: (entry) => logs.push(entry) }), logs };
+        return { handler: createHandler({ env: { ENDPOINT_NAME: ENDPOINT, ...env }, log: (entry) => logs.push(entry), fetchImage: servingImage().fetchImage }), logs };
     }
+
+    it("fetches the image from its host and invokes the endpoint with its bytes, end to end", async () => {
+        const logs: LogEntry[] = [];
+        const handler = createHandler({
+            env: { ENDPOINT_NAME: ENDPOINT, IMAGE_FETCH_ALLOW_PRIVATE: "true", ALLOW_HTTP_IMAGE_URLS: "true" },
+            log: (entry) => logs.push(entry),
+        });
+        const response = await handler({ url: `${images.url}/dog.jpg`, topK: 1 });
+        expect(response.statusCode, response.body).to.equal(200);
+        const [invocation] = server.invocations;
+        expect(invocation.headers).to.include({ "content-type": "image/jpeg", accept: "application/json; topk=1" });
+        expect(invocation.body.equals(JPEG)).to.equal(true);
+        expect(invocation.signatureVerified).to.equal(true);
+        expect(logs[0]).to.include({ imageBytes: JPEG.length, imageType: "image/jpeg" });
+        expect(logs[0].fetchMs).to.be.a("number");
+    });
 
     it("invokes the endpoint with a SigV4-signed InvokeEndpoint request and returns its predictions", async () => {
         const { handler, logs } = handlerFor();
@@ -120,8 +141,8 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(server.invocations).to.have.length(1);
         const [invocation] = server.invocations;
         expect(invocation).to.include({ endpointName: ENDPOINT, path: `/endpoints/${ENDPOINT}/invocations`, region: TEST_REGION, service: "sagemaker", signatureVerified: true });
-        expect(invocation.headers).to.include({ "content-type": "application/json", accept: "application/json", "x-amz-security-token": TEST_CREDENTIALS.sessionToken });
-        expect(JSON.parse(invocation.body.toString())).to.deep.equal({ url: "https://images.example.com/beagle.jpg?sig=1", topK: 3 });
+        expect(invocation.headers).to.include({ "content-type": "image/jpeg", accept: "application/json; topk=3", "x-amz-security-token": TEST_CREDENTIALS.sessionToken });
+        expect(invocation.body.equals(JPEG)).to.equal(true);
         expect(logs[0]).to.include({ statusCode: 200, variant: "AllTraffic", imageUrl: "https://images.example.com/beagle.jpg" });
     });
 
@@ -290,7 +311,7 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(response.statusCode, response.body).to.equal(200);
         expect(logs).to.have.length(1);
         const emf = expectEmbeddedMetrics(logs[0]);
-        expect(emf).to.deep.equal({ namespace: "sagemaker-classifier/InferenceApi", dimensions: [["endpoint"]], metrics: ["latencyMs", "topProbability"] });
+        expect(emf).to.deep.equal({ namespace: "sagemaker-classifier/InferenceApi", dimensions: [["endpoint"]], metrics: ["latencyMs", "fetchMs", "topProbability"] });
         expect(logs[0]).to.include({ endpoint: ENDPOINT, topLabel: "Beagle", topProbability: 0.93 });
         // What CloudWatch stores is the line as written: no signature, credential or query string in it.
         const written = JSON.stringify(logs[0]);
@@ -305,14 +326,14 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(response.statusCode).to.equal(503);
         const emf = expectEmbeddedMetrics(logs[0]);
         expect(emf.dimensions).to.deep.equal([["endpoint"], ["endpoint", "errorCode"]]);
-        expect(emf.metrics).to.deep.equal(["latencyMs"]);
+        expect(emf.metrics).to.deep.equal(["latencyMs", "fetchMs"]);
         expect(logs[0]).to.include({ errorCode: "Throttled" });
         expect(JSON.stringify(logs[0])).to.not.include("hunter2");
     });
 
     it("a function without its endpoint configured logs no metrics rather than invalid ones", async () => {
         const logs: LogEntry[] = [];
-        const response = await createHandler({ env: {}, log: (entry) => logs.push(entry) })({ url: "https://example.com/a.jpg" });
+        const response = await createHandler({ env: {}, log: (entry) => logs.push(entry), fetchImage: servingImage().fetchImage })({ url: "https://example.com/a.jpg" });
         expect(response.statusCode).to.equal(500);
         expect(logs[0]).to.not.have.property("_aws");
     });
@@ -322,10 +343,13 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         const dist = ensureLambdaBundle();
         const script = `
             const { handler } = require(${JSON.stringify(path.join(dist, "index.js"))});
-            handler({ url: "https://example.com/dist.jpg", topK: 1 }, { awsRequestId: "dist-1" })
+            handler({ url: ${JSON.stringify(`${images.url}/dog.jpg`)}, topK: 1 }, { awsRequestId: "dist-1" })
                 .then((response) => process.stderr.write("RESPONSE " + JSON.stringify(response) + "\\n"));`;
         const { code, stdout, stderr } = await runProcess(process.execPath, ["--no-warnings", "--enable-source-maps", "-e", script], {
             ENDPOINT_NAME: ENDPOINT,
+            // The image host is on loopback, over http.
+            IMAGE_FETCH_ALLOW_PRIVATE: "true",
+            ALLOW_HTTP_IMAGE_URLS: "true",
             NODE_OPTIONS: "",
         });
 
@@ -334,6 +358,7 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
         expect(response.statusCode).to.equal(200);
         expect(bodyOf(response).model).to.deep.equal({ endpoint: ENDPOINT, variant: "AllTraffic" });
         expect(server.invocations[0].signatureVerified).to.equal(true);
+        expect(server.invocations[0].body.equals(JPEG), "the bundle fetched the image and sent its bytes").to.equal(true);
         const log = JSON.parse(stdout.trim()) as LogEntry;
         expect(log).to.include({ requestId: "dist-1", statusCode: 200, endpoint: ENDPOINT });
         expectEmbeddedMetrics(log);

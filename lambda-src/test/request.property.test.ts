@@ -1,9 +1,13 @@
 /**
- * Property-based tests (fast-check) of the handler's request parsing, URL validation and log redaction, through
- * the real handler with the SDK client mocked (aws-sdk-client-mock) and the resolver injected:
+ * Property-based tests (fast-check) of the handler's request parsing, URL validation, image fetcher and log
+ * redaction, through the real handler with the SDK client mocked (aws-sdk-client-mock) and the resolver injected
+ * (the same properties training-scripts/tests/test_address_policy.py states for the endpoint's fetcher):
  * - any event gets a 2xx or 4xx JSON answer, never a throw, and SageMaker is called only for a valid request;
  * - any URL whose host is a non-global address, in any spelling the URL parser accepts, is refused with 400;
- * - any host name resolving to such an address, in any textual form, is refused with 400;
+ * - any host name with such an address among its DNS answers, in any textual form, is refused with 400 and
+ *   never connected to;
+ * - any URL the fetcher must refuse (scheme, credentials, port, host) gets a 4xx and opens no socket;
+ * - an IPv6 address carrying an IPv4 address is judged by it, in every spelling;
  * - no secret carried in a URL, in any of the forms messages quote URLs in, survives scrubbing.
  * Fixed seed and bounded runs here; `npm run fuzz` runs more with fresh seeds (see support/fuzz.ts).
  */
@@ -12,9 +16,12 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import fc from "fast-check";
 import policy from "../../training-scripts/classifier/address_policy.json";
+import { addressRefusal } from "../src/address-policy";
+import { resolveChecked } from "../src/image-fetch";
 import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
 import { scrubSecrets } from "../src/redact";
 import { fuzzParameters } from "./support/fuzz";
+import { servingImage, socketsOpenedDuring } from "./support/image-hosts";
 
 const sagemaker = mockClient(SageMakerRuntimeClient);
 const ANSWER = new TextEncoder().encode(JSON.stringify({ predictions: [{ label: "Beagle", index: 15, probability: 0.9 }] }));
@@ -175,8 +182,9 @@ function checkAnswer(response: HttpResponse, sdkCalls: number): void {
 describe("lambda handler: properties over generated events (fast-check)", function () {
     this.timeout(120_000);
     const logs: LogEntry[] = [];
-    const lookup = async () => ["93.184.216.34"];
-    const handler = createHandler({ env: { ENDPOINT_NAME: "dog-breeds" }, log: (entry) => logs.push(entry), lookup });
+    // Valid requests would reach real hosts: this property is about parsing, so the image fetch is answered here.
+    const handler = createHandler({ env: { ENDPOINT_NAME: "dog-breeds" }, log: (entry) => logs.push(entry), fetchImage: servingImage().fetchImage });
+    const fetching = createHandler({ env: { ENDPOINT_NAME: "dog-breeds" }, log: () => undefined, lookup: async () => ["10.0.0.1"] });
 
     beforeEach(() => {
         sagemaker.reset();
@@ -198,7 +206,8 @@ describe("lambda handler: properties over generated events (fast-check)", functi
     it("refuses any URL whose host is a non-global address, however it is spelt", async () => {
         await fc.assert(
             fc.asyncProperty(refusedHostSpelling, fc.constantFrom("https", "HTTPS"), async (host, scheme) => {
-                const response = await handler({ url: `${scheme}://${host}/dog.jpg` });
+                const { result: response, sockets } = await socketsOpenedDuring(() => fetching({ url: `${scheme}://${host}/dog.jpg` }));
+                expect(sockets, host).to.equal(0);
                 expect(response.statusCode, `${host}: ${response.body}`).to.equal(400);
                 expect((JSON.parse(response.body) as { error: { code: string } }).error.code).to.equal("InvalidUrl");
             }),
@@ -209,14 +218,87 @@ describe("lambda handler: properties over generated events (fast-check)", functi
 
     it("refuses any host name that resolves to a non-global address, in any textual form", async () => {
         await fc.assert(
-            fc.asyncProperty(refusedAnswer, async (answer) => {
-                const resolving = createHandler({ env: { ENDPOINT_NAME: "dog-breeds" }, log: () => undefined, lookup: async () => ["93.184.216.34", answer] });
-                const response = await resolving({ url: "https://images.example.com/dog.jpg" });
-                expect(response.statusCode, `${answer}: ${response.body}`).to.equal(400);
+            fc.asyncProperty(refusedAnswer, fc.boolean(), async (answer, withZone) => {
+                const spelt = withZone && answer.includes(":") ? `${answer}%eth0` : answer;
+                const resolving = createHandler({ env: { ENDPOINT_NAME: "dog-breeds" }, log: () => undefined, lookup: async () => ["93.184.216.34", spelt] });
+                const { result: response, sockets } = await socketsOpenedDuring(() => resolving({ url: "https://images.example.com/dog.jpg?X-Amz-Signature=0123456789abcdef" }));
+                expect(sockets, `connected although ${spelt} was among the answers`).to.equal(0);
+                expect(response.statusCode, `${spelt}: ${response.body}`).to.equal(400);
+                expect(response.body).to.include("images.example.com").and.not.include("0123456789abcdef");
             }),
             fuzzParameters(300),
         );
         expect(sagemaker.commandCalls(InvokeEndpointCommand)).to.have.length(0);
+    });
+});
+
+describe("image fetcher: properties over generated URLs and addresses (fast-check)", function () {
+    this.timeout(120_000);
+    // No SDK mock here: a SageMaker call would open a socket too, and none may be opened.
+    const handler = createHandler({ env: { ENDPOINT_NAME: "dog-breeds" }, log: () => undefined, lookup: async () => ["10.0.0.1"] });
+
+    const urlHosts = fc.oneof(fc.string({ maxLength: 30 }), fc.stringMatching(/^[a-z0-9.-]{1,30}$/), refusedHostSpelling);
+    const generatedUrls = fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc
+            .tuple(
+                fc.constantFrom("https", "HTTPS", "http", "ftp", "file", ""),
+                fc.constantFrom("", "user@", "user:pw@", "@"),
+                urlHosts,
+                fc.constantFrom("", ":443", ":0", ":99999", ":-1", ":x", ":\u0663"),
+                fc.string({ maxLength: 30 }),
+            )
+            .map(([scheme, user, host, port, path]) => `${scheme}://${user}${host}${port}/${path}`),
+    );
+    /** A URL whose host is a global address literal: the fetcher would rightly connect to it. */
+    const namesGlobalLiteral = (text: string) => {
+        try {
+            const host = new URL(text).hostname;
+            return /^[\d.]+$|^\[/.test(host) && addressRefusal(host) === undefined;
+        } catch {
+            return false;
+        }
+    };
+
+    it("answers any URL it must refuse with a 4xx and opens no socket (every name resolves to 10.0.0.1)", async () => {
+        await fc.assert(
+            fc.asyncProperty(generatedUrls, async (url) => {
+                fc.pre(!namesGlobalLiteral(url));
+                const { result: response, sockets } = await socketsOpenedDuring(() => handler({ url }));
+                expect(response.statusCode, `${url}: ${response.body}`).to.be.within(400, 499);
+                expect(sockets, `connected for ${JSON.stringify(url)}`).to.equal(0);
+            }),
+            fuzzParameters(400),
+        );
+    });
+
+    const allowedIPv4 = fc.bigInt({ min: 0n, max: 0xffffffffn }).filter((value) => addressRefusal([24n, 16n, 8n, 0n].map((shift) => (value >> shift) & 0xffn).join(".")) === undefined);
+    const embeddings = (ipv4: bigint) => [
+        (0xffffn << 32n) | ipv4,
+        (0x64ff9bn << 96n) | ipv4,
+        (0x2002n << 112n) | (ipv4 << 80n) | 1n,
+        (0x20010000n << 96n) | (ipv4 << 64n) | (~GLOBAL_IPV4 & 0xffffffffn),
+        (0x20010000n << 96n) | (GLOBAL_IPV4 << 64n) | (~ipv4 & 0xffffffffn),
+    ];
+    const target = (answer: string) => resolveChecked(new URL("https://images.example/dog.jpg"), { lookup: async () => [answer], allowLocal: false });
+
+    it("lets the socket have an IPv6 answer carrying an allowed IPv4 address, judged by that address", async () => {
+        await fc.assert(
+            fc.asyncProperty(allowedIPv4.chain((ipv4) => fc.constantFrom(...embeddings(ipv4))).chain(ipv6Text), async (answer) => {
+                expect((await target(answer)).addresses.map((a) => a.address), answer).to.deep.equal([answer]);
+            }),
+            fuzzParameters(300),
+        );
+    });
+
+    it("allows nothing outside 2000::/3 unless it carries an allowed IPv4 address", () => {
+        fc.assert(
+            fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (value) => {
+                const text = ipv6Groups(value).join(":");
+                if (addressRefusal(text) === undefined && !inEmbeddingRange(value)) expect(value >> 125n, text).to.equal(1n);
+            }),
+            fuzzParameters(2000),
+        );
     });
 });
 

@@ -62,11 +62,6 @@ export const notEnforcedInProd: Record<string, string> = {
     "Prowler sagemaker_training_jobs_volume_and_output_encryption_enabled":
         "Training output lands in the artifact bucket, encrypted by its default SSE-KMS (s3-server-side-encryption, KMS in prod); the training " +
         "volume is scratch space of a job that ends, encrypted by SageMaker with an AWS managed key.",
-    "SecurityHub SageMaker.5":
-        "The serving container fetches the image URL each request names (training-scripts/classifier/image_fetch.py), so the model cannot run " +
-        "network-isolated; set sagemaker-data-protection.requireNetworkIsolation for models that need no network.",
-    "Prowler sagemaker_models_network_isolation_enabled": "As SecurityHub SageMaker.5: the serving container fetches the image URLs it is sent.",
-    "Checkov CKV_AWS_370": "As SecurityHub SageMaker.5: the serving container fetches the image URLs it is sent.",
     "Prowler sagemaker_training_jobs_network_isolation_enabled":
         "Checked with sagemaker-data-protection.requireNetworkIsolation; the project leaves it off with the models' (one switch for models and jobs).",
     "SecurityHub SageMaker.11/.12/.14/.20/.25":

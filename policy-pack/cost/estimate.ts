@@ -68,6 +68,7 @@ export const TYPES = {
     bucketV2: "aws:s3/bucketV2:BucketV2",
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     dashboard: "aws:cloudwatch/dashboard:Dashboard",
+    apiV2Stage: "aws:apigatewayv2/stage:Stage",
 } as const;
 
 /** A value the estimate cannot do without is unknown until deployment. */
@@ -143,6 +144,19 @@ export function estimateStack(resources: CostResource[], book: PriceBook, option
             const p = price(priceKey.cloudwatchAlarm(resolution));
             const hourly = (metrics * p.usd) / HOURS_PER_MONTH;
             return { hourlyUsdAtMin: hourly, hourlyUsdAtMax: hourly, oneOffUsd: 0, basis: `${plural(metrics, `${resolution} alarm metric`)} at ${usd(p.usd)}/month` };
+        },
+        [TYPES.apiV2Stage]: (stage) => {
+            // Billed per request; the stage's throttle bounds how many an hour can bring.
+            const p = price(priceKey.apigatewayHttpRequest());
+            const rate = num(stage.props, "defaultRouteSettings.throttlingRateLimit", 10_000);
+            const atMin = traffic.requestsPerHour * p.usd;
+            const atMax = rate * 3600 * p.usd;
+            return {
+                hourlyUsdAtMin: atMin,
+                hourlyUsdAtMax: atMax,
+                oneOffUsd: 0,
+                basis: `${usd(p.usd * 1e6)} per million requests; ${traffic.requestsPerHour} requests/h = ${usd(atMin)}/h; throttled at ${rate} requests/s = ${usd(atMax)}/h at max`,
+            };
         },
         [TYPES.dashboard]: () => {
             const p = price(priceKey.cloudwatchDashboard());

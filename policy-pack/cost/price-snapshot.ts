@@ -10,6 +10,13 @@ export const PRICE_SNAPSHOT: PriceSnapshot = {
     "note": "Public on-demand prices for what the project's stacks and the policy pack's instance-type allow lists need. Assembled without AWS access: each price names its source; `npm run prices:update` replaces them with GetProducts answers.",
     "prices": {
         "us-east-1": {
+            "apigateway:http-request": {
+                "usd": 0.000001,
+                "unit": "request",
+                "source": "public API Gateway pricing page (HTTP APIs: $1.00 per million requests, the first 300 million a month)",
+                "asOf": "2026-12-07",
+                "usageType": "USE1-ApiGatewayHttpRequest"
+            },
             "cloudwatch:alarm:high-resolution": {
                 "usd": 0.3,
                 "unit": "month",

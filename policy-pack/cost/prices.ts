@@ -7,7 +7,7 @@
 import { PRICE_SNAPSHOT } from "./price-snapshot";
 
 /** The unit a price is per. */
-export type PriceUnit = "hour" | "second" | "GB-second" | "GB" | "GB-month" | "month";
+export type PriceUnit = "hour" | "second" | "GB-second" | "GB" | "GB-month" | "month" | "request";
 
 export interface Price {
     usd: number;
@@ -49,6 +49,8 @@ export const priceKey = {
     /** Per metric an alarm watches, per month, by resolution. */
     cloudwatchAlarm: (resolution: "standard" | "high-resolution") => `cloudwatch:alarm:${resolution}`,
     cloudwatchDashboard: () => "cloudwatch:dashboard",
+    /** Per request an API Gateway HTTP API serves (the first tier: an account's first 300 million a month). */
+    apigatewayHttpRequest: () => "apigateway:http-request",
 } as const;
 
 export const HOURS_PER_MONTH = 730;

@@ -59,6 +59,9 @@ export const T = {
     notebookLifecycleConfiguration: "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration",
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     compositeAlarm: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+    apiV2: "aws:apigatewayv2/api:Api",
+    apiV2Route: "aws:apigatewayv2/route:Route",
+    apiV2Stage: "aws:apigatewayv2/stage:Stage",
 } as const;
 
 export class StackIndex {

@@ -1,5 +1,6 @@
 /** Every policy of the pack, in the order the engine reports them. One policy per file, in a folder per service. */
 import { PackPolicy } from "../lib/controls";
+import { apigatewayRouteAuthAndThrottling } from "./apigateway/apigateway-route-auth-and-throttling";
 import { allowedInstanceTypes } from "./compute/allowed-instance-types";
 import { stackCostBudget } from "./cost/stack-cost-budget";
 import { ec2EncryptedVolumes } from "./ec2/ec2-encrypted-volumes";
@@ -21,6 +22,7 @@ import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
+import { sagemakerModelNetworkIsolation } from "./sagemaker/sagemaker-model-network-isolation";
 import { sagemakerNotebookNoInternetRootOrAwsKey } from "./sagemaker/sagemaker-notebook-no-internet-root-or-aws-key";
 import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 import { iamServiceTrustNoConfusedDeputy } from "./iam/iam-service-trust-no-confused-deputy";
@@ -69,6 +71,7 @@ export const policies: PackPolicy[] = [
     lambdaEnvironmentEncryptedWithCmk,
     lambdaCodeSigningRequired,
     lambdaExplicitMemoryAndTimeout,
+    apigatewayRouteAuthAndThrottling,
     s3PublicAccessBlocked,
     s3ServerSideEncryption,
     s3NoPublicOrCrossAccountGrants,
@@ -79,6 +82,7 @@ export const policies: PackPolicy[] = [
     sagemakerDataProtection,
     sagemakerModelsAndJobsInVpc,
     sagemakerDistributedJobsEncryptInterContainerTraffic,
+    sagemakerModelNetworkIsolation,
     sagemakerNotebookNoInternetRootOrAwsKey,
     sagemakerNotebookVpcImdsv2AndSupportedPlatform,
     stackCostBudget,

@@ -167,7 +167,7 @@ export function projectStack(stack: StackName, preview = false): Spec[] {
         {
             type: "aws:sagemaker/model:Model",
             name: "model",
-            props: { name: `model-${stack}-5e6f7a8`, executionRoleArn: arnOr(preview, `arn:aws:iam::${account}:role/sagemaker-role-${stack}-11aa22b`) },
+            props: { name: `model-${stack}-5e6f7a8`, executionRoleArn: arnOr(preview, `arn:aws:iam::${account}:role/sagemaker-role-${stack}-11aa22b`), enableNetworkIsolation: stack === "prod" },
             propertyDependencies: { executionRoleArn: ["sagemaker-role"] },
         },
         {

@@ -162,6 +162,9 @@ const faults: [string, string, Fault][] = [
             set(tuning, "trainingJobDefinition", { ...definition, resourceConfig: { ...definition.resourceConfig, instanceCount: 16 } });
         },
     ],
+    ["a prod model with network access", "sagemaker-model-network-isolation", (rs) => set(only(rs, "aws:sagemaker/model:Model"), "enableNetworkIsolation", false)],
+    ["the HTTPS route open to anyone", "apigateway-route-auth-and-throttling", (rs) => set(only(rs, "aws:apigatewayv2/route:Route"), "authorizationType", "NONE")],
+    ["the HTTPS route unthrottled", "apigateway-route-auth-and-throttling", (rs) => set(only(rs, "aws:apigatewayv2/stage:Stage"), "defaultRouteSettings", {})],
 ];
 
 /** One role per escalation path of the catalog, each granted exactly that path's actions on every resource. */
@@ -345,6 +348,12 @@ describe("the project's stacks through the policy pack process", function () {
             expect(violations.filter((v) => ["lambda-role-least-privilege", "iam-service-role-least-privilege", "iam-no-wildcard-permissions"].includes(v.policyName))).to.deep.equal([]);
         });
     }
+
+    it("prod's model passes network isolation; dev's network access is reported, as advisory only", () => {
+        expect((results.get("prod") ?? []).filter((v) => v.policyName === "sagemaker-model-network-isolation")).to.deep.equal([]);
+        const dev = (results.get("dev") ?? []).filter((v) => v.policyName === "sagemaker-model-network-isolation");
+        expect(dev.map((v) => [v.enforcementLevel, v.resourceName])).to.deep.equal([["advisory", "classifier-model"]]);
+    });
 
     it("names the resources that make up a budget excess", () => {
         const [hourly] = mandatory(results.get("the endpoint allowed to scale to 12 instances") ?? []).filter((v) => v.policyName === "stack-cost-budget");

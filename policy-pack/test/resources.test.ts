@@ -198,7 +198,7 @@ describe("sagemaker-data-protection", () => {
     });
 
     it("requires network isolation only when configured", async () => {
-        const model = spec(projectStack("prod"), "model");
+        const model = spec(projectStack("dev"), "model");
         expect((await validateResource(sagemakerDataProtection, model)).violations).to.deep.equal([]);
         expect((await validateResource(sagemakerDataProtection, model, { requireNetworkIsolation: true })).violations[0].message).to.include("enableNetworkIsolation");
         model.props.enableNetworkIsolation = true;

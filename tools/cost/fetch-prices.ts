@@ -97,6 +97,13 @@ export function queryFor(key: string, region: string): PriceQuery {
                     accept: usageTypeIs(new RegExp(`^([A-Z0-9]+-)?CW:${usage}$`)),
                 };
             }
+            case "apigateway:http-request":
+                return {
+                    serviceCode: "AmazonApiGateway",
+                    unit: "request",
+                    filters: [inRegion, { field: "usagetype", value: "ApiGatewayHttpRequest", type: "CONTAINS" }],
+                    accept: usageTypeIs(/^([A-Z0-9]+-)?ApiGatewayHttpRequest$/),
+                };
             case "s3:standard-storage":
                 return {
                     serviceCode: "AmazonS3",
@@ -108,7 +115,7 @@ export function queryFor(key: string, region: string): PriceQuery {
         return undefined;
     })();
     // The dashboard price is per month on the pricing page but its Price List unit is not confirmed here: it stays a snapshot price.
-    if (!query) throw new PriceFetchError(`price key ${key} has no Price List query (known kinds: sagemaker:hosting|training|serverless|serverless-provisioned, ec2:instance|ebs, lambda:provisioned-concurrency, kms:key, logs:ingestion|storage, s3:standard-storage, cloudwatch:alarm)`);
+    if (!query) throw new PriceFetchError(`price key ${key} has no Price List query (known kinds: sagemaker:hosting|training|serverless|serverless-provisioned, ec2:instance|ebs, lambda:provisioned-concurrency, kms:key, logs:ingestion|storage, s3:standard-storage, cloudwatch:alarm, apigateway:http-request)`);
     return query;
 }
 

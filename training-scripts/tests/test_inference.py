@@ -404,6 +404,19 @@ def test_the_deadline_spans_redirect_hops(inference: ModuleType, http_port: int,
     assert time.monotonic() - started < 1.5
 
 
+def test_url_input_can_be_turned_off(inference: ModuleType, model, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMAGE_URL_INPUT", "false")
+    with pytest.raises(inference.UnsupportedContentTypeError, match="does not fetch image URLs") as raised:
+        inference.input_fn(json.dumps({"url": "https://example.com/dog.jpg"}), "application/json")
+    assert raised.value.status_code == 415
+    assert "endpoint.urlInput" in str(raised.value) and "image/jpeg" in str(raised.value)
+    # Image bytes are still served.
+    assert predict(inference, model, image_bytes(colour_image(RED, 7, 40), "JPEG"), "image/jpeg")["predictions"]
+    monkeypatch.setenv("IMAGE_URL_INPUT", "true")
+    with pytest.raises(inference.InvalidRequestError, match='"url"'):
+        inference.input_fn(json.dumps({"image": "x"}), "application/json")
+
+
 def test_unsupported_content_type(inference: ModuleType) -> None:
     with pytest.raises(inference.UnsupportedContentTypeError, match="text/csv") as raised:
         inference.input_fn(b"1,2,3", "text/csv")

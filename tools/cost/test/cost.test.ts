@@ -61,10 +61,12 @@ describe("npm run cost", function () {
             .reduce((n, m) => n + m, 0);
         const monthly = ofType("aws:kms/key:Key").length * usd("kms:key") + alarmMetrics * usd("cloudwatch:alarm:standard") + ofType("aws:cloudwatch/dashboard:Dashboard").length * usd("cloudwatch:dashboard");
         const fixedHourly = lambdaHourly + monthly / 730 + ec2VolumeHourly;
+        // The HTTPS front bills per request: none when idle, at most its throttle's rate every second of the hour.
+        const httpApiAtMax = c("api").http.throttlingRateLimit * 3600 * usd("apigateway:http-request");
 
         const expected = {
             hourlyUsdAtMin: c("autoscaling").minCapacity * endpointPrice + fixedHourly,
-            hourlyUsdAtMax: c("autoscaling").maxCapacity * endpointPrice + fixedHourly,
+            hourlyUsdAtMax: c("autoscaling").maxCapacity * endpointPrice + fixedHourly + httpApiAtMax,
             oneOffUsdMax: tuning + ec2,
         };
         expect(estimate.region).to.equal("us-east-1");
@@ -81,6 +83,7 @@ describe("npm run cost", function () {
         expect(byType("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")[0].basis).to.match(/4 jobs x 1 x ml\.m5\.xlarge x 4 h max runtime.*2 at a time: up to 8 h wall time/);
         expect(byType("aws:sagemaker/endpoint:Endpoint")[0].basis).to.match(/1 x ml\.m5\.large at \$0\.115\/h, up to 4 = \$0\.460\/h/);
         expect(byType("aws:ec2/instance:Instance")[0].basis).to.match(/m5\.xlarge at \$0\.192\/h for 4 h .*stops itself when training ends, then stopped: 100 GB gp3 at \$0\.080\/GB-month until deleted/);
+        expect(byType("aws:apigatewayv2/stage:Stage")[0].basis).to.match(/\$1\.00 per million requests; 0 requests\/h = \$0\/h; throttled at 20 requests\/s = \$0\.072\/h at max/);
         expect(err).to.match(/prices from the snapshot shipped with the policy pack \(2026-12-01/);
     });
 

@@ -36,6 +36,9 @@ export function catalog(): CatalogProduct[] {
         { serviceCode: "AWSLambda", sku: "PCARM", productFamily: "Serverless", attributes: { regionCode: region, group: "AWS-Lambda-Provisioned-Concurrency-ARM", usagetype: "USE1-Lambda-Provisioned-Concurrency-ARM" }, usd: "0.0000033334", unit: "Lambda-GB-Second" },
         { serviceCode: "AWSLambda", sku: "PCX86", productFamily: "Serverless", attributes: { regionCode: region, group: "AWS-Lambda-Provisioned-Concurrency", usagetype: "USE1-Lambda-Provisioned-Concurrency" }, usd: "0.0000041667", unit: "Lambda-GB-Second" },
         { serviceCode: "AWSLambda", sku: "DURARM", productFamily: "Serverless", attributes: { regionCode: region, group: "AWS-Lambda-Duration-Provisioned-ARM", usagetype: "USE1-Lambda-Provisioned-GB-Second-ARM" }, usd: "0.0000077500", unit: "Lambda-GB-Second" },
+        { serviceCode: "AmazonApiGateway", sku: "HTTPREQ", productFamily: "API Calls", attributes: { regionCode: region, usagetype: "USE1-ApiGatewayHttpRequest" }, usd: "0.0000010000", unit: "Requests" },
+        // REST API requests cost more: a query that matched them would overprice the HTTP API.
+        { serviceCode: "AmazonApiGateway", sku: "RESTREQ", productFamily: "API Calls", attributes: { regionCode: region, usagetype: "USE1-ApiGatewayRequest" }, usd: "0.0000035000", unit: "Requests" },
         { serviceCode: "awskms", sku: "KMSKEY", productFamily: "Encryption Key", attributes: { regionCode: region, usagetype: "USE1-KMS-Keys" }, usd: "1.0000000000", unit: "Keys" },
         { serviceCode: "awskms", sku: "KMSREQ", productFamily: "Encryption Key", attributes: { regionCode: region, usagetype: "USE1-KMS-Keys-Requests" }, usd: "0.0000030000", unit: "Requests" },
         { serviceCode: "AmazonCloudWatch", sku: "CWSTORE", productFamily: "Storage Snapshot", attributes: { regionCode: region, usagetype: "USE1-TimedStorage-ByteHrs" }, usd: "0.0300000000", unit: "GB-Mo" },
