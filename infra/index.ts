@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
 import { lookupAwsContext } from "./aws-context";
-import { providerSdkSettings } from "./aws-sdk-settings";
+import { AwsSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
 import { endOfPatchWarning, pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
@@ -27,7 +27,8 @@ const repoRoot = path.resolve(__dirname, "..");
 const trainingScriptsDir = path.join(repoRoot, "training-scripts");
 const tags = { project, stack, environment: config.environment, ...config.tags };
 const context = lookupAwsContext();
-const sdk = context.region.apply(providerSdkSettings);
+// Only the region goes into the dynamic resources' state; who to call AWS as is read from the stack config at run time.
+const sdk = context.region.apply((region): AwsSdkSettings => ({ region }));
 const baseName = stackBaseName(project, stack);
 
 const store = new ArtifactStore("artifacts", {
