@@ -294,6 +294,9 @@ const endpointSection = section({
     variantName: text(SAGEMAKER_NAME_PATTERN, "letters, digits and hyphens, at most 63 characters").default("AllTraffic").meta({ description: "production variant name" }),
     kmsKeyArn: text(KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<uuid>").optional()
         .meta({ description: "KMS key for the endpoint's storage volume" }),
+    updateTimeoutMinutes: integer(10, 1440).default(120).meta({
+        description: "how long `pulumi up` waits for the endpoint to move to a new endpoint configuration (new model, instance type or count) and checks it got there; SageMaker carries on after it",
+    }),
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
     modelServer: section({
         workers: integer(1, 64).optional().meta({

@@ -117,6 +117,7 @@ const endpoint = new InferenceEndpoint("classifier", {
     inferenceImage: inferenceImage.uri,
     executionRoleArn: sagemakerRole.roleArn,
     region: context.region,
+    sdk,
     dataCapture: dataCapturePrefix
         ? {
             destinationS3Uri: pulumi.interpolate`s3://${store.bucketName}/${dataCapturePrefix}`,
