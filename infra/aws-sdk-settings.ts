@@ -1,13 +1,23 @@
 /**
- * The identity and region the stack's AWS provider uses (`aws:region`, `aws:profile`, `aws:assumeRoles`), for
- * the program's own AWS SDK calls (the dynamic providers and pre-flight checks): they must act as the same
- * principal in the same region as the provider, not as whatever the SDK's default chain finds. The settings
- * travel as plain data (no secrets: keys stay in the environment or the profile) and become a credential
- * provider that refreshes itself, so a wait longer than one STS session keeps working.
+ * How the program's own AWS SDK calls (the dynamic providers and pre-flight checks) reach AWS: in the stack's
+ * region, as the same principal the stack's AWS provider uses.
+ *
+ * A dynamic resource's inputs are saved in the stack's state and are what its provider gets back on refresh and
+ * delete, possibly on another machine (CI destroying what a laptop created). So the state holds only where the
+ * resource lives (`AwsSdkSettings`: the region). Who to call AWS as is read where and when the provider runs:
+ * the Pulumi engine hands a dynamic provider the whole stack config in `configure`, and `aws:profile` and
+ * `aws:assumeRoles` from it (as the AWS provider reads them) apply on top of the SDK's default credential chain
+ * (environment variables, SSO, instance roles). A stack config without a profile therefore uses whatever
+ * credentials the machine running `pulumi` has, as the AWS provider does.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
+
+/** What a dynamic resource keeps in its state: the region it lives in. */
+export interface AwsSdkSettings {
+    region: string;
+}
 
 export interface AssumedRole {
     roleArn: string;
@@ -16,12 +26,15 @@ export interface AssumedRole {
     durationSeconds?: number;
 }
 
-export interface AwsSdkSettings {
-    region: string;
+/** Who the SDK calls AWS as, from the stack config of the run in progress; never saved in state. */
+export interface AwsIdentity {
     profile?: string;
     /** Roles to assume in order (role chaining), as the provider's `aws:assumeRoles`. */
     assumeRoles: AssumedRole[];
 }
+
+/** Without stack config (a provider called outside the engine): the SDK's default chain. */
+export const DEFAULT_IDENTITY: AwsIdentity = { assumeRoles: [] };
 
 interface ProviderAssumeRole {
     roleArn?: string;
@@ -37,26 +50,36 @@ export function parseDurationSeconds(text: string): number {
     return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
 }
 
-/** The settings of the stack's default AWS provider; `region` is the one the stack deploys to. */
-export function providerSdkSettings(region: string): AwsSdkSettings {
-    const aws = new pulumi.Config("aws");
-    const roles = aws.getObject<ProviderAssumeRole[]>("assumeRoles") ?? [];
+/** Stack config as the engine hands it to a dynamic provider: every value a string, objects as JSON. */
+export interface StackConfigReader {
+    get(key: string): string | undefined;
+}
+
+/** The identity `aws:profile` and `aws:assumeRoles` of the stack config describe. */
+export function identityFromConfig(config: StackConfigReader): AwsIdentity {
+    const rawRoles = config.get("aws:assumeRoles");
+    let roles: ProviderAssumeRole[] = [];
+    if (rawRoles !== undefined && rawRoles !== "") {
+        const parsed = typeof rawRoles === "string" ? (JSON.parse(rawRoles) as unknown) : (rawRoles as unknown);
+        if (!Array.isArray(parsed)) throw new Error("aws:assumeRoles must be a list of roles ({roleArn, externalId, sessionName, duration})");
+        roles = parsed as ProviderAssumeRole[];
+    }
+    const profile = config.get("aws:profile");
     return {
-        region,
-        profile: aws.get("profile"),
+        ...(profile ? { profile } : {}),
         assumeRoles: roles.filter((r) => r.roleArn).map((r) => ({
             roleArn: r.roleArn as string,
-            externalId: r.externalId,
-            sessionName: r.sessionName,
-            durationSeconds: r.duration ? parseDurationSeconds(r.duration) : undefined,
+            ...(r.externalId ? { externalId: r.externalId } : {}),
+            ...(r.sessionName ? { sessionName: r.sessionName } : {}),
+            ...(r.duration ? { durationSeconds: parseDurationSeconds(r.duration) } : {}),
         })),
     };
 }
 
-/** The credential provider for these settings: the profile (or the default chain), then each role in turn. */
-export function credentialsFor(settings: AwsSdkSettings): AwsCredentialIdentityProvider {
-    let credentials: AwsCredentialIdentityProvider = settings.profile ? fromIni({ profile: settings.profile }) : fromNodeProviderChain();
-    for (const role of settings.assumeRoles) {
+/** The credential provider for an identity: the profile (or the default chain), then each role in turn. */
+export function credentialsFor(identity: AwsIdentity, region: string): AwsCredentialIdentityProvider {
+    let credentials: AwsCredentialIdentityProvider = identity.profile ? fromIni({ profile: identity.profile }) : fromNodeProviderChain();
+    for (const role of identity.assumeRoles) {
         credentials = fromTemporaryCredentials({
             masterCredentials: credentials,
             params: {
@@ -65,13 +88,25 @@ export function credentialsFor(settings: AwsSdkSettings): AwsCredentialIdentityP
                 RoleSessionName: role.sessionName ?? "sagemaker-classifier",
                 DurationSeconds: role.durationSeconds,
             },
-            clientConfig: { region: settings.region },
+            clientConfig: { region },
         });
     }
     return credentials;
 }
 
-/** What an AWS SDK v3 client is constructed with. */
-export function sdkClientConfig(settings: AwsSdkSettings): { region: string; credentials: AwsCredentialIdentityProvider } {
-    return { region: settings.region, credentials: credentialsFor(settings) };
+/** What an AWS SDK v3 client is constructed with: the state's region, the run's identity. */
+export function sdkClientConfig(settings: AwsSdkSettings, identity: AwsIdentity): { region: string; credentials: AwsCredentialIdentityProvider } {
+    return { region: settings.region, credentials: credentialsFor(identity, settings.region) };
+}
+
+/**
+ * Base of the project's dynamic providers that call AWS: the engine calls `configure` with the stack config
+ * before any other method, on the machine doing the work. Calls outside the engine (tests) get the default chain.
+ */
+export abstract class AwsDynamicProvider {
+    protected identity: AwsIdentity = DEFAULT_IDENTITY;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.identity = identityFromConfig(req.config);
+    }
 }

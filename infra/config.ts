@@ -305,6 +305,9 @@ const endpointSection = section({
             "(inference.py's `IMAGE_URL_INPUT`); off, such requests get 415 and only image bytes (`image/jpeg`, `image/png`) are taken. " +
             "Needs `endpoint.networkIsolation` off",
     }),
+    updateTimeoutMinutes: integer(10, 1440).default(120).meta({
+        description: "how long `pulumi up` waits for the endpoint to move to a new endpoint configuration (new model, instance type or count) and checks it got there; SageMaker carries on after it",
+    }),
     // TorchServe in the PyTorch inference container (sagemaker-pytorch-inference-toolkit's SAGEMAKER_TS_* variables).
     modelServer: section({
         workers: integer(1, 64).optional().meta({

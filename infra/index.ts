@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { ensureLambdaBundle } from "../lambda-src/build";
 import { SAGEMAKER_PAYLOAD_LIMIT_BYTES } from "../lambda-src/src/config";
 import { lookupAwsContext } from "./aws-context";
-import { providerSdkSettings } from "./aws-sdk-settings";
+import { AwsSdkSettings } from "./aws-sdk-settings";
 import { loadConfig, parseS3Uri } from "./config";
 import { endOfPatchWarning, pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
@@ -29,7 +29,8 @@ const repoRoot = path.resolve(__dirname, "..");
 const trainingScriptsDir = path.join(repoRoot, "training-scripts");
 const tags = { project, stack, environment: config.environment, ...config.tags };
 const context = lookupAwsContext();
-const sdk = context.region.apply(providerSdkSettings);
+// Only the region goes into the dynamic resources' state; who to call AWS as is read from the stack config at run time.
+const sdk = context.region.apply((region): AwsSdkSettings => ({ region }));
 const baseName = stackBaseName(project, stack);
 
 const store = new ArtifactStore("artifacts", {
@@ -117,6 +118,8 @@ const endpoint = new InferenceEndpoint("classifier", {
     modelDataUrl: modelArtifactUri,
     inferenceImage: inferenceImage.uri,
     executionRoleArn: sagemakerRole.roleArn,
+    region: context.region,
+    sdk,
     dataCapture: dataCapturePrefix
         ? {
             destinationS3Uri: pulumi.interpolate`s3://${store.bucketName}/${dataCapturePrefix}`,

@@ -13,7 +13,12 @@ export function trainingJobPrefix(environment: string): string {
     return `clf-${environment}`;
 }
 
+/** Whether `name` is a job name with this prefix (and not one of a tuning job's training jobs). */
+export function isJobNameWithPrefix(name: string, prefix: string): boolean {
+    return new RegExp(`^${prefix.replace(/[^a-z0-9]/gi, "\\$&")}-[0-9a-f]{10}$`).test(name);
+}
+
 /** Whether `name` is one of this environment's job names (and not one of a tuning job's training jobs). */
 export function isStackJobName(name: string, environment: string): boolean {
-    return new RegExp(`^${trainingJobPrefix(environment).replace(/[^a-z0-9]/gi, "\\$&")}-[0-9a-f]{10}$`).test(name);
+    return isJobNameWithPrefix(name, trainingJobPrefix(environment));
 }

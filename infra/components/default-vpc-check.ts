@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
+import { AwsDynamicProvider, AwsIdentity, AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
 
 export interface DefaultVpcRequest {
     sdk: AwsSdkSettings;
@@ -17,7 +17,7 @@ export interface Ec2Api {
     send: EC2Client["send"];
 }
 
-export type Ec2ClientFactory = (sdk: AwsSdkSettings) => Ec2Api;
+export type Ec2ClientFactory = (sdk: AwsSdkSettings, identity: AwsIdentity) => Ec2Api;
 
 export function noDefaultVpcMessage(region: string): string {
     return `ec2Training.enabled is true and sagemaker-classifier:ec2Training.subnetId is not set, so the training instance would ` +
@@ -26,11 +26,13 @@ export function noDefaultVpcMessage(region: string): string {
         `pulumi config set --path ec2Training.subnetId subnet-...`;
 }
 
-export class DefaultVpcCheckProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly clientFactory: Ec2ClientFactory = (sdk) => new EC2Client(sdkClientConfig(sdk))) {}
+export class DefaultVpcCheckProvider extends AwsDynamicProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly clientFactory: Ec2ClientFactory = (sdk, identity) => new EC2Client(sdkClientConfig(sdk, identity))) {
+        super();
+    }
 
     async check(_olds: DefaultVpcRequest, news: DefaultVpcRequest): Promise<pulumi.dynamic.CheckResult<DefaultVpcRequest>> {
-        const answer = await this.clientFactory(news.sdk).send(new DescribeVpcsCommand({ Filters: [{ Name: "isDefault", Values: ["true"] }] }));
+        const answer = await this.clientFactory(news.sdk, this.identity).send(new DescribeVpcsCommand({ Filters: [{ Name: "isDefault", Values: ["true"] }] }));
         if (!answer.Vpcs?.some((vpc) => vpc.VpcId)) throw new Error(noDefaultVpcMessage(news.sdk.region));
         return { inputs: news };
     }

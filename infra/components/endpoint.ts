@@ -1,12 +1,17 @@
 /**
  * The endpoint: a PyTorch inference container serving the model artifact through inference.py, on instances
  * (real-time, scaled by EndpointAutoscaling) or serverless (SageMaker scales it by concurrency, down to zero).
- * The endpoint configuration is auto-named and immutable, so any change creates a new configuration, rolls
- * the endpoint (which keeps its name and stays in service) to it, and only then deletes the old one.
+ * The endpoint configuration is auto-named and immutable, so any change creates a new configuration; the
+ * endpoint (which keeps its name and stays in service) is moved to it by EndpointRollout, which checks that it
+ * got there, and only then does Pulumi delete the old configuration. The provider's endpoint resource only
+ * creates and deletes the endpoint.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AwsSdkSettings } from "../aws-sdk-settings";
 import { EndpointConfig } from "../config";
+import { EndpointRollout } from "./endpoint-rollout";
+import { FailedEndpointCleanup } from "./failed-endpoint-cleanup";
 import { VariantShape } from "./variant-shape";
 
 /**
@@ -60,6 +65,9 @@ export interface InferenceEndpointArgs {
     modelDataUrl: pulumi.Input<string>;
     inferenceImage: pulumi.Input<string>;
     executionRoleArn: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    /** Where the endpoint's own SDK calls (rollout, failure cleanup) go. */
+    sdk: pulumi.Input<AwsSdkSettings>;
     /** Capture a share of requests and responses (for SageMaker Model Monitor) under this S3 URI. */
     dataCapture?: { destinationS3Uri: pulumi.Input<string>; samplingPercent: number; kmsKeyArn?: string };
     tags: Record<string, string>;
@@ -71,6 +79,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
     readonly modelName: pulumi.Output<string>;
     /** Instance variants: the scalable target's resource id, tied to the variant's instance type (see VariantShape). */
     readonly scalableResourceId?: pulumi.Output<string>;
+    /** The configuration the endpoint serves once this `up` has rolled it out. */
+    readonly servingConfigName: pulumi.Output<string>;
 
     constructor(name: string, args: InferenceEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sagemaker-classifier:serving:InferenceEndpoint", name, {}, opts);
@@ -120,15 +130,38 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
             }, { parent: this })
             : undefined;
 
+        const cleanup = new FailedEndpointCleanup(`${name}-failed-endpoint-cleanup`, { sdk: args.sdk, endpointName: args.endpointName }, { parent: this });
         const endpoint = new aws.sagemaker.Endpoint(`${name}-endpoint`, {
             name: args.endpointName,
             endpointConfigName: config.name,
-            // Orders the endpoint's update after a new instance type has deregistered the scalable target.
-            tags: shape ? pulumi.output(shape.instanceType).apply((type) => ({ ...args.tags, "variant-instance-type": type })) : args.tags,
-        }, { parent: this });
-        // Also an output of the endpoint: the target is registered only once the endpoint exists.
-        this.scalableResourceId = shape && pulumi.all([shape.scalableResourceId, endpoint.name]).apply(([id]) => id);
+            tags: args.tags,
+        }, {
+            parent: this,
+            dependsOn: [cleanup],
+            // EndpointRollout moves the endpoint between configurations; the provider would move it without
+            // checking where it ended up (see endpoint-rollout.ts).
+            ignoreChanges: ["endpointConfigName"],
+            // The name is fixed, so a replacement (pulumi up --replace, a renamed stack) can only delete first.
+            // It creates the endpoint with the configuration it was first created with (ignoreChanges), which
+            // fails if that one is gone; the next up then creates it with the current one, as nothing is in state.
+            deleteBeforeReplace: true,
+        });
+        const rollout = new EndpointRollout(`${name}-rollout`, {
+            sdk: args.sdk,
+            endpointName: endpoint.name,
+            endpointConfigName: config.name,
+            // A new instance type replaces the shape, delete-before-replace, after the scaling policy and target
+            // are gone: the rollout waits for that.
+            variantShape: shape ? shape.instanceType : "serverless",
+            recreateAfter: cleanup.failedEndpointCreatedAt,
+            tags: args.tags,
+            timeoutSeconds: args.endpoint.updateTimeoutMinutes * 60,
+        }, { parent: this, dependsOn: [endpoint] });
+        // An output of the rollout: the target is registered only once the endpoint serves the new configuration
+        // (and, taken from an input of it, the id is known at preview, so policies can link target and endpoint).
+        this.scalableResourceId = shape && pulumi.all([shape.scalableResourceId, rollout.endpointConfigName]).apply(([id]) => id);
 
+        this.servingConfigName = rollout.servingConfigName;
         this.endpointName = endpoint.name;
         this.variantName = args.endpoint.variantName;
         this.modelName = model.name;

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
+import { AwsDynamicProvider, AwsIdentity, AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
 
 /** AWS keeps this many concurrent executions of every account unreserved. */
 export const MINIMUM_UNRESERVED = 100;
@@ -24,7 +24,7 @@ export interface LambdaApi {
     send: LambdaClient["send"];
 }
 
-export type LambdaClientFactory = (sdk: AwsSdkSettings) => LambdaApi;
+export type LambdaClientFactory = (sdk: AwsSdkSettings, identity: AwsIdentity) => LambdaApi;
 
 /** The problem with a request, or undefined when the account can hold it. */
 export function concurrencyProblem(
@@ -45,11 +45,13 @@ export function concurrencyProblem(
         `lower ${what.key}, or ask AWS for a higher "Concurrent executions" quota (Service Quotas, Lambda, L-B99A9384)`;
 }
 
-export class LambdaConcurrencyCheckProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly clientFactory: LambdaClientFactory = (sdk) => new LambdaClient(sdkClientConfig(sdk))) {}
+export class LambdaConcurrencyCheckProvider extends AwsDynamicProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly clientFactory: LambdaClientFactory = (sdk, identity) => new LambdaClient(sdkClientConfig(sdk, identity))) {
+        super();
+    }
 
     private async verify(request: ConcurrencyRequest, alreadyReserved: number): Promise<void> {
-        const settings = await this.clientFactory(request.sdk).send(new GetAccountSettingsCommand({}));
+        const settings = await this.clientFactory(request.sdk, this.identity).send(new GetAccountSettingsCommand({}));
         const limit = settings.AccountLimit?.ConcurrentExecutions;
         const unreserved = settings.AccountLimit?.UnreservedConcurrentExecutions;
         if (limit === undefined || unreserved === undefined) throw new Error("Lambda GetAccountSettings returned no account limit");

@@ -5,12 +5,18 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "node:crypto";
 import { AwsContext } from "../aws-context";
 import { listPrefixStatement, policyDocument, PolicyStatement, s3ObjectArn, s3ObjectsArn, serviceTrustPolicy } from "../iam";
 
 export interface S3Location {
     bucket: string;
     key: string;
+}
+
+/** Names a model's read grant: a new model is a new grant. */
+export function modelGrantId(model: S3Location): string {
+    return crypto.createHash("sha256").update(`s3://${model.bucket}/${model.key}`).digest("hex").slice(0, 8);
 }
 
 export interface SageMakerExecutionRoleArgs {
@@ -101,14 +107,6 @@ export class SageMakerExecutionRole extends pulumi.ComponentResource {
                 listPrefixStatement("ListDataset", partition, args.dataset.bucket, args.dataset.key),
             );
         }
-        if (args.existingModel) {
-            statements.push({
-                Sid: "ReadDeployedModel",
-                Effect: "Allow",
-                Action: ["s3:GetObject"],
-                Resource: s3ObjectArn(partition, args.existingModel.bucket, args.existingModel.key),
-            });
-        }
 
         if (args.dataCapturePrefix) {
             // The endpoint writes captured requests and responses with the model's execution role; nothing else.
@@ -133,8 +131,22 @@ export class SageMakerExecutionRole extends pulumi.ComponentResource {
             policy: policyDocument(statements),
         }, { parent: this });
 
-        // Consumers must not start a job before the role can act, so they depend on the policy, not just the role.
-        this.roleArn = pulumi.all([role.arn, inlinePolicy.id]).apply(([arn]) => arn);
+        // The read grant of an existing model is its own policy, named by the model: a new model adds a grant and
+        // the old one is deleted with the replaced endpoint configurations, only once every step of the `up`
+        // succeeded (see endpoint-rollout.ts). Updating one shared policy in place would revoke the old model's
+        // read before the endpoint has moved off it, while it still serves and while a rollback would need it.
+        const modelGrant = args.existingModel && new aws.iam.RolePolicy(`${name}-read-model-${modelGrantId(args.existingModel)}`, {
+            role: role.name,
+            policy: policyDocument([{
+                Sid: "ReadDeployedModel",
+                Effect: "Allow",
+                Action: ["s3:GetObject"],
+                Resource: s3ObjectArn(partition, args.existingModel.bucket, args.existingModel.key),
+            }]),
+        }, { parent: this });
+
+        // Consumers must not start a job before the role can act, so they depend on the policies, not just the role.
+        this.roleArn = pulumi.all([role.arn, inlinePolicy.id, modelGrant?.id]).apply(([arn]) => arn);
         this.roleName = role.name;
         this.registerOutputs({ roleArn: this.roleArn });
     }

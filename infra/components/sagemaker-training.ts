@@ -158,6 +158,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
                 tuningJobName: tuningJob.name,
                 sdk: args.sdk,
                 attempt: training.attempt,
+                stackJobs: { jobPrefix: args.jobPrefix, project: args.project, stack: args.stack },
                 timeoutSeconds: tuning.waitTimeoutMinutes * 60,
             }, { parent: this });
             this.trainingJobName = best.bestTrainingJobName;

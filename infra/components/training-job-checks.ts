@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DescribeTrainingJobCommand, DescribeTrainingJobCommandOutput } from "@aws-sdk/client-sagemaker";
-import { AwsSdkSettings } from "../aws-sdk-settings";
+import { AwsDynamicProvider, AwsSdkSettings } from "../aws-sdk-settings";
 import { defaultSageMakerClient, retryAdvice, SageMakerApi, SageMakerClientFactory } from "./tuning-waiter";
 
 export interface TrainingJobRef {
@@ -36,12 +36,14 @@ function why(job: DescribeTrainingJobCommandOutput): string {
     return `${job.TrainingJobStatus}${secondary}${job.FailureReason ? `: ${job.FailureReason}` : ""}`;
 }
 
-export class TrainingJobNameCheckProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly clientFactory: SageMakerClientFactory = defaultSageMakerClient) {}
+export class TrainingJobNameCheckProvider extends AwsDynamicProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly clientFactory: SageMakerClientFactory = defaultSageMakerClient) {
+        super();
+    }
 
     async check(_olds: TrainingJobRef, news: TrainingJobRef): Promise<pulumi.dynamic.CheckResult<TrainingJobRef>> {
         // A completed job of this name is this stack's own (the provider saved it); any other state is a leftover.
-        const job = await describeTrainingJob(this.clientFactory(news.sdk), news.trainingJobName);
+        const job = await describeTrainingJob(this.clientFactory(news.sdk, this.identity), news.trainingJobName);
         if (job && job.TrainingJobStatus === "InProgress") {
             throw new Error(
                 `training job ${news.trainingJobName} is still running from an earlier pulumi up whose wait ended. Wait for it to finish ` +
@@ -74,11 +76,13 @@ export interface TrainingJobResultOutputs extends TrainingJobRef {
     modelArtifactUri: string;
 }
 
-export class TrainingJobResultProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly clientFactory: SageMakerClientFactory = defaultSageMakerClient) {}
+export class TrainingJobResultProvider extends AwsDynamicProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly clientFactory: SageMakerClientFactory = defaultSageMakerClient) {
+        super();
+    }
 
     async create(inputs: TrainingJobRef): Promise<pulumi.dynamic.CreateResult<TrainingJobResultOutputs>> {
-        const job = await describeTrainingJob(this.clientFactory(inputs.sdk), inputs.trainingJobName);
+        const job = await describeTrainingJob(this.clientFactory(inputs.sdk, this.identity), inputs.trainingJobName);
         if (!job) throw new Error(`training job ${inputs.trainingJobName} does not exist in ${inputs.sdk.region}`);
         if (job.TrainingJobStatus !== "Completed") {
             const runtime = job.SecondaryStatus === "MaxRuntimeExceeded" ? " Raise training.maxRuntimeSeconds, then:" : "";

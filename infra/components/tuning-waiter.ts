@@ -2,27 +2,40 @@
  * `aws.sagemaker.HyperParameterTuningJob` returns as soon as the job is created and exposes no best training
  * job. This dynamic resource closes that gap: it waits for the tuning job (bounded by a timeout), fails with
  * SageMaker's own failure reason, and outputs the best training job, its objective value and its model
- * artifact, so the endpoint can deploy the best model in the same `pulumi up`. Deleting it stops a tuning job
- * that is still running, so an abandoned deployment does not keep paying for training.
+ * artifact, so the endpoint can deploy the best model in the same `pulumi up`.
+ *
+ * Before it waits, it stops this stack's other tuning jobs that are still running. Such a job is one the stack
+ * no longer wants: its wait timed out in an earlier `pulumi up` (so no waiter of it is in the state) and the
+ * config has changed since, which named a new job. Pulumi deletes the replaced tuning job only when the whole
+ * `up` ends, hours later, and the provider's delete is the only other thing that would stop it; until then it
+ * would keep training, and billing, for nothing. A job is this stack's when its name has the stack's job prefix
+ * and its `project` and `stack` tags are this stack's (two stacks may share an environment name).
+ *
+ * The waiter's state exists only once its job completed, so deleting it has nothing to stop.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
     DescribeHyperParameterTuningJobCommand,
     DescribeTrainingJobCommand,
+    ListHyperParameterTuningJobsCommand,
+    ListTagsCommand,
     SageMakerClient,
     StopHyperParameterTuningJobCommand,
 } from "@aws-sdk/client-sagemaker";
-import { AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
+import { AwsDynamicProvider, AwsIdentity, AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
+import { isJobNameWithPrefix } from "../names";
 import { formatTuningProgress, tuningProgress } from "../progress";
 
 export interface TuningWaiterInputs {
     tuningJobName: string;
-    /** The provider's region and identity: the waiter calls SageMaker as the stack's AWS provider does. */
+    /** Where the job runs; who to call SageMaker as comes from the stack config of each run (see aws-sdk-settings). */
     sdk: AwsSdkSettings;
     timeoutSeconds: number;
     pollSeconds: number;
     /** `training.attempt`, for the advice when the job failed. */
     attempt: number;
+    /** Which other tuning jobs are this stack's: their name prefix and the stack's `project` and `stack` tags. */
+    stackJobs: { jobPrefix: string; project: string; stack: string };
 }
 
 export interface TuningWaiterOutputs extends TuningWaiterInputs {
@@ -43,9 +56,9 @@ export interface Clock {
     sleep(ms: number): Promise<void>;
 }
 
-export type SageMakerClientFactory = (sdk: AwsSdkSettings) => SageMakerApi;
+export type SageMakerClientFactory = (sdk: AwsSdkSettings, identity: AwsIdentity) => SageMakerApi;
 
-export const defaultSageMakerClient: SageMakerClientFactory = (sdk) => new SageMakerClient(sdkClientConfig(sdk));
+export const defaultSageMakerClient: SageMakerClientFactory = (sdk, identity) => new SageMakerClient(sdkClientConfig(sdk, identity));
 
 /** What to do when a job name cannot be used again: SageMaker never reuses one. */
 export function retryAdvice(attempt: number): string {
@@ -63,7 +76,7 @@ export type ProgressReporter = (line: string) => void;
 /** A line whenever the counts or the best objective change, and at least this often while nothing does. */
 export const PROGRESS_HEARTBEAT_MS = 10 * 60 * 1000;
 
-export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider {
+export class TuningJobWaiterProvider extends AwsDynamicProvider implements pulumi.dynamic.ResourceProvider {
     constructor(
         private readonly clientFactory: SageMakerClientFactory = defaultSageMakerClient,
         private readonly clock: Clock = {
@@ -71,11 +84,26 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
             sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         },
         private readonly report: ProgressReporter = (line) => console.log(line),
-    ) {}
+    ) {
+        super();
+    }
 
     async create(inputs: TuningWaiterInputs): Promise<pulumi.dynamic.CreateResult<TuningWaiterOutputs>> {
-        const outs = await this.waitForBestJob(inputs);
+        const client = this.clientFactory(inputs.sdk, this.identity);
+        await this.stopSupersededJobs(client, inputs);
+        const outs = await this.waitForBestJob(client, inputs);
         return { id: inputs.tuningJobName, outs };
+    }
+
+    /** Refresh: the job's status as SageMaker reports it now; a job SageMaker no longer knows keeps its result. */
+    async read(id: string, props: TuningWaiterOutputs): Promise<pulumi.dynamic.ReadResult<TuningWaiterOutputs>> {
+        try {
+            const job = await this.clientFactory(props.sdk, this.identity).send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: props.tuningJobName }));
+            return { id, props: { ...props, status: job.HyperParameterTuningJobStatus ?? props.status } };
+        } catch (error) {
+            if (isNotFound(error)) return { id, props };
+            throw error;
+        }
     }
 
     async diff(_id: string, olds: TuningWaiterOutputs, news: TuningWaiterInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -85,7 +113,7 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
             ...(olds.tuningJobName !== news.tuningJobName ? ["tuningJobName"] : []),
             ...(oldRegion !== news.sdk.region ? ["sdk"] : []),
         ];
-        const changes = replaces.length > 0 || (["timeoutSeconds", "pollSeconds", "attempt", "sdk"] as const)
+        const changes = replaces.length > 0 || (["timeoutSeconds", "pollSeconds", "attempt", "sdk", "stackJobs"] as const)
             .some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
         return { changes, replaces, deleteBeforeReplace: false };
     }
@@ -95,23 +123,28 @@ export class TuningJobWaiterProvider implements pulumi.dynamic.ResourceProvider 
         return { outs: { ...olds, ...news } };
     }
 
-    async delete(_id: string, props: TuningWaiterOutputs): Promise<void> {
-        const client = this.clientFactory(props.sdk);
-        let status: string | undefined;
-        try {
-            const job = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: props.tuningJobName }));
-            status = job.HyperParameterTuningJobStatus;
-        } catch (error) {
-            if (isNotFound(error)) return;
-            throw error;
-        }
-        if (status === "InProgress") {
-            await client.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: props.tuningJobName }));
-        }
+    /** This stack's tuning jobs still running under another name than the one it waits for: stop them. */
+    private async stopSupersededJobs(client: SageMakerApi, inputs: TuningWaiterInputs): Promise<void> {
+        const { jobPrefix, project, stack } = inputs.stackJobs;
+        let nextToken: string | undefined;
+        do {
+            const page = await client.send(new ListHyperParameterTuningJobsCommand({
+                NameContains: jobPrefix, StatusEquals: "InProgress", MaxResults: 100, NextToken: nextToken,
+            }));
+            for (const summary of page.HyperParameterTuningJobSummaries ?? []) {
+                const name = summary.HyperParameterTuningJobName;
+                if (!name || name === inputs.tuningJobName || !isJobNameWithPrefix(name, jobPrefix) || !summary.HyperParameterTuningJobArn) continue;
+                const tags = await client.send(new ListTagsCommand({ ResourceArn: summary.HyperParameterTuningJobArn, MaxResults: 100 }));
+                const tag = (key: string) => tags.Tags?.find((t) => t.Key === key)?.Value;
+                if (tag("project") !== project || tag("stack") !== stack) continue;
+                await client.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: name }));
+                this.report(`tuning job ${name}: stopped; this stack's config no longer names it (it now trains ${inputs.tuningJobName})`);
+            }
+            nextToken = page.NextToken;
+        } while (nextToken);
     }
 
-    private async waitForBestJob(inputs: TuningWaiterInputs): Promise<TuningWaiterOutputs> {
-        const client = this.clientFactory(inputs.sdk);
+    private async waitForBestJob(client: SageMakerApi, inputs: TuningWaiterInputs): Promise<TuningWaiterOutputs> {
         const deadline = this.clock.now() + inputs.timeoutSeconds * 1000;
         const name = inputs.tuningJobName;
         let lastReported = { state: "", at: -Infinity };
@@ -173,6 +206,7 @@ export interface BestTuningResultArgs {
     tuningJobName: pulumi.Input<string>;
     sdk: pulumi.Input<AwsSdkSettings>;
     attempt: number;
+    stackJobs: TuningWaiterInputs["stackJobs"];
     timeoutSeconds: pulumi.Input<number>;
     pollSeconds?: pulumi.Input<number>;
 }

@@ -3,7 +3,7 @@ import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { DefaultVpcCheckProvider } from "../components/default-vpc-check";
 
-const sdk = { region: "eu-west-1", assumeRoles: [] };
+const sdk = { region: "eu-west-1" };
 
 describe("default VPC check for EC2 training (dynamic provider)", () => {
     const provider = new DefaultVpcCheckProvider(() => new EC2Client({ region: "eu-west-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } }));

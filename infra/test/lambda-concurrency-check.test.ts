@@ -3,7 +3,7 @@ import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { concurrencyProblem, ConcurrencyRequest, LambdaConcurrencyCheckProvider } from "../components/lambda-concurrency-check";
 
-const sdk = { region: "us-east-1", assumeRoles: [] };
+const sdk = { region: "us-east-1" };
 const account = (limit: number, unreserved: number) => ({ AccountLimit: { ConcurrentExecutions: limit, UnreservedConcurrentExecutions: unreserved } });
 
 describe("Lambda account concurrency check (dynamic provider)", () => {

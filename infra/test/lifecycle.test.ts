@@ -124,12 +124,26 @@ const REPLACE_ON_CHANGE: Record<string, string[] | "*"> = {
     "pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobNameCheck": ["trainingJobName"],
     "pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobResult": ["trainingJobName"],
     "pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape": ["scalableResourceId", "instanceType"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout": ["endpointName", "sdk"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:FailedEndpointCleanup": ["endpointName", "sdk"],
+};
+
+/**
+ * Outputs a provider sets anew when it updates these inputs of a resource, so whatever takes them changes too.
+ * A Lambda function with `publish: true` publishes a new version when its code or configuration changes, not its
+ * tags (terraform-provider-aws's aws_lambda_function update), and its alias follows `version`.
+ */
+const NEW_ON_UPDATE: Record<string, (r: CapturedResource, changedKeys: string[]) => string[]> = {
+    "aws:lambda/function:Function": (r, keys) =>
+        (r.inputs.publish === true && keys.some((k) => !IN_PLACE_ALWAYS.has(k)) ? ["version", "qualifiedArn", "qualifiedInvokeArn"] : []),
 };
 const IN_PLACE_ALWAYS = new Set(["tags", "tagsAll", "timeouts", "__provider"]);
 
 interface Plan {
     replaced: string[];
     updated: string[];
+    /** Resources the change adds or removes (a new logical name), e.g. a model's own read grant. */
+    addedOrRemoved: string[];
     newJob: boolean;
 }
 
@@ -137,25 +151,42 @@ interface Plan {
 function plan(before: CapturedResource[], after: CapturedResource[]): Plan {
     const old = new Map(before.filter((r) => r.custom).map((r) => [r.urn, r]));
     const replaced = new Set<string>();
-    const updated = new Set<string>();
-    for (const r of after.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
+    const updated = new Map<string, string[]>();
+    const isResource = (r: CapturedResource) => r.custom && !r.type.startsWith("pulumi:providers:");
+    for (const r of after.filter(isResource)) {
         const o = old.get(r.urn);
         if (!o) continue;
         const rule = REPLACE_ON_CHANGE[r.type] ?? [];
+        // ignoreChanges keeps the state's value of those inputs: the provider never sees them change.
+        const ignored = new Set(r.options.ignoreChanges ?? []);
         const forces = (key: string) => !IN_PLACE_ALWAYS.has(key) && (rule === "*" || rule.includes(key));
         const changed = Object.keys({ ...o.inputs, ...r.inputs }).filter((k) => JSON.stringify(o.inputs[k]) !== JSON.stringify(r.inputs[k]) && k !== "__provider");
-        // An input taken from a replaced resource changes too (its outputs become new), as the engine assumes.
-        const cascaded = Object.entries(r.propertyDependencies).filter(([, deps]) => deps.some((d) => replaced.has(d))).map(([k]) => k);
-        const keys = [...new Set([...changed, ...cascaded])];
+        // An input taken from a replaced resource changes too (its outputs become new), as the engine assumes; so
+        // does one taken from an output its provider sets anew on every update of the resource it comes from.
+        const cascaded = Object.entries(r.propertyDependencies).filter(([key, deps]) => deps.some((d) => {
+            if (replaced.has(d)) return true;
+            if (!updated.has(d)) return false;
+            const source = after.find((x) => x.urn === d) as CapturedResource;
+            const renewed = NEW_ON_UPDATE[source.type]?.(source, updated.get(d) ?? []) ?? [];
+            return renewed.some((out) => JSON.stringify(source.outputs[out]) === JSON.stringify(r.inputs[key]));
+        })).map(([k]) => k);
+        const keys = [...new Set([...changed, ...cascaded])].filter((k) => !ignored.has(k));
         if (keys.some(forces)) replaced.add(r.urn);
-        else if (keys.length > 0) updated.add(r.urn);
+        else if (keys.length > 0) updated.set(r.urn, keys);
     }
-    const label = (urn: string) => (after.find((r) => r.urn === urn) as CapturedResource).type.split(":").pop() as string;
+    const typeOf = (urn: string, resources: CapturedResource[]) => (resources.find((r) => r.urn === urn) as CapturedResource).type.split(":").pop() as string;
+    const label = (urn: string) => typeOf(urn, after);
+    const newUrns = new Set(after.filter(isResource).map((r) => r.urn));
+    const addedOrRemoved = [
+        ...after.filter((r) => isResource(r) && !old.has(r.urn)).map((r) => typeOf(r.urn, after)),
+        ...before.filter((r) => isResource(r) && !newUrns.has(r.urn)).map((r) => typeOf(r.urn, before)),
+    ];
     // A new or replaced EC2 training instance is a new training run too.
     const jobs = after.filter((r) => r.type === TRAINING_JOB || r.type === TUNING_JOB || r.type === EC2_INSTANCE);
     return {
         replaced: [...replaced].map(label).sort(),
-        updated: [...updated].map(label).sort(),
+        updated: [...updated.keys()].map(label).sort(),
+        addedOrRemoved: [...new Set(addedOrRemoved)].sort(),
         newJob: jobs.some((j) => replaced.has(j.urn) || !old.has(j.urn)),
     };
 }
@@ -163,38 +194,49 @@ function plan(before: CapturedResource[], after: CapturedResource[]): Plan {
 /** docs/lifecycle.md's row for a change: exactly what `plan` finds. */
 function row(change: string, p: Plan): string {
     const list = (names: string[]) => (names.length ? [...new Set(names)].join(", ") : "—");
-    return `| ${change} | ${list(p.replaced)} | ${list(p.updated)} | ${p.newJob ? "yes" : "no"} |`;
+    return `| ${change} | ${list(p.replaced)} | ${list(p.updated)} | ${list(p.addedOrRemoved)} | ${p.newJob ? "yes" : "no"} |`;
 }
 
 describe("lifecycle matrix: what each config change does on the next pulumi up", function () {
     this.timeout(600_000);
     const lifecyclePage = fs.readFileSync(path.join(repoRoot, "docs", "lifecycle.md"), "utf8");
     type Change = [string, string, Overrides, (p: Plan) => void, { refreshFirst?: boolean }?];
+    const ROLLOUT = "EndpointRollout";
     const changes: Change[] = [
         ["a hyperparameter (`training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:training": { hyperparameters: { epochs: 3 } } },
-            (p) => expect(p).to.include({ newJob: true }) && expect(p.replaced).to.include.members(["HyperParameterTuningJob", "Model", "EndpointConfiguration"])],
+            (p) => expect(p).to.include({ newJob: true }) && expect(p.replaced).to.include.members(["HyperParameterTuningJob", "Model", "EndpointConfiguration"]) &&
+                expect(p.updated).to.include(ROLLOUT)],
         ["the wait timeout (`training.tuning.waitTimeoutMinutes`)", "prod", { "sagemaker-classifier:training": { tuning: { waitTimeoutMinutes: 600 } } },
-            (p) => expect(p).to.deep.equal({ replaced: [], updated: ["BestTuningResult"], newJob: false })],
+            (p) => expect(p).to.deep.equal({ replaced: [], updated: ["BestTuningResult"], addedOrRemoved: [], newJob: false })],
         ["the training instance type", "prod", { "sagemaker-classifier:training": { instanceType: "ml.m5.2xlarge" } },
             (p) => expect(p).to.include({ newJob: true })],
         ["`endpoint.instanceType`", "prod", { "sagemaker-classifier:endpoint": { instanceType: "ml.c5.xlarge" } },
-            (p) => expect(p.replaced).to.include.members(["EndpointConfiguration", "VariantShape", "Target", "Policy"]) && expect(p.updated).to.include("Endpoint")],
+            (p) => expect(p.replaced).to.include.members(["EndpointConfiguration", "VariantShape", "Target", "Policy"]) && expect(p.updated).to.include(ROLLOUT) &&
+                expect(p.updated, "the provider never moves the endpoint").to.not.include("Endpoint")],
         ["`endpoint.initialInstanceCount`", "prod", { "sagemaker-classifier:endpoint": { initialInstanceCount: 2 } },
-            (p) => expect(p.replaced).to.deep.equal(["EndpointConfiguration"]) && expect(p.newJob).to.equal(false)],
-        ["`autoscaling.minCapacity` / `maxCapacity`", "prod", { "sagemaker-classifier:autoscaling": { maxCapacity: 6 } },
+            (p) => expect(p.replaced).to.deep.equal(["EndpointConfiguration"]) && expect(p.updated).to.deep.equal([ROLLOUT])],
+        ["`endpoint.mode` from `instances` to `serverless`", "prod", { "sagemaker-classifier:endpoint": { mode: "serverless" } },
+            (p) => expect(p.replaced).to.include("EndpointConfiguration") && expect(p.updated).to.include(ROLLOUT) &&
+                expect(p.addedOrRemoved).to.include.members(["Policy", "Target", "VariantShape"])],
+        ["`autoscaling.maxCapacity`", "prod", { "sagemaker-classifier:autoscaling": { maxCapacity: 6 } },
             (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include("Target")],
+        // The schema keeps initialInstanceCount within minCapacity..maxCapacity, so raising one raises the other.
+        ["`autoscaling.minCapacity` (with `endpoint.initialInstanceCount`, which must lie within the range)", "prod",
+            { "sagemaker-classifier:autoscaling": { minCapacity: 2 }, "sagemaker-classifier:endpoint": { initialInstanceCount: 2 } },
+            (p) => expect(p.replaced).to.deep.equal(["EndpointConfiguration"]) && expect(p.updated).to.include.members(["Target", ROLLOUT])],
         ["`api.memoryMb`", "prod", { "sagemaker-classifier:api": { memoryMb: 2048 } },
-            (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include("Function")],
+            (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated, "publish: true publishes a version, and the alias follows it").to.include.members(["Function", "Alias"])],
         ["`api.provisionedConcurrency`", "prod", { "sagemaker-classifier:api": { provisionedConcurrency: 4 } },
             (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include.members(["ProvisionedConcurrencyConfig", "LambdaConcurrencyCheck"])],
         ["`tags`", "prod", { "sagemaker-classifier:tags": { "cost-center": "ml-research" } },
             (p) => expect(p.replaced).to.deep.equal([]) && expect(p.newJob).to.equal(false)],
         ["the model URL (`training.modelDataUrl`, existing mode)", "dev", { "sagemaker-classifier:training": { modelDataUrl: "s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model-v2/model.tar.gz" } },
-            (p) => expect(p.replaced).to.include.members(["Model", "EndpointConfiguration"]) && expect(p.updated).to.include("Endpoint")],
+            (p) => expect(p.replaced).to.include.members(["Model", "EndpointConfiguration"]) && expect(p.updated).to.include(ROLLOUT) &&
+                expect(p.addedOrRemoved, "a grant for the new model, the old one's deleted at the end").to.deep.equal(["RolePolicy"])],
         ["an EC2 hyperparameter (`ec2Training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:ec2Training": { hyperparameters: { epochs: 3 } } },
             (p) => expect(p).to.deep.include({ replaced: ["Instance"], newJob: true })],
         ["nothing, after `pulumi refresh` saw the EC2 run finished", "prod", {},
-            (p) => expect(p, "the stopped instance stays in the state: no new EC2 run").to.deep.equal({ replaced: [], updated: [], newJob: false }),
+            (p) => expect(p, "the stopped instance stays in the state: no new EC2 run").to.deep.equal({ replaced: [], updated: [], addedOrRemoved: [], newJob: false }),
             { refreshFirst: true }],
     ];
     const bases: Record<string, CapturedResource[]> = {};
@@ -217,6 +259,13 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
         const terminating = bases.prod.map((r) =>
             r.type === EC2_INSTANCE ? { ...r, inputs: { ...r.inputs, instanceInitiatedShutdownBehavior: "terminate" } } : r);
         expect(plan(refreshedAfterEc2Run(terminating), terminating).newJob).to.equal(true);
+    });
+
+    it("docs/lifecycle.md's table has a row for each of these changes and no other", () => {
+        const table = lifecyclePage.slice(lifecyclePage.indexOf("| change | replaced | updated in place |"));
+        const lines = table.split("\n").slice(2);
+        const rows = lines.slice(0, lines.findIndex((line) => !line.startsWith("| "))).map((line) => line.split(" | ")[0].slice(2));
+        expect(rows).to.deep.equal(changes.map(([change]) => change));
     });
 
     changes.forEach(([change, , , check], i) => {

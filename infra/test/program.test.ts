@@ -146,7 +146,30 @@ describe("the Pulumi program under mocks", function () {
         expect(variant).to.include({ variantName: "AllTraffic", instanceType: "ml.m5.large", initialInstanceCount: 1 });
         const endpoint = prod.one("aws:sagemaker/endpoint:Endpoint");
         expect(endpoint.inputs).to.include({ name: "sagemaker-classifier-prod", endpointConfigName: config.outputs.name });
-        expect(endpoint.options.deleteBeforeReplace ?? false).to.equal(false);
+        // The fixed name leaves a replacement only one way: delete first.
+        expect(endpoint.options.deleteBeforeReplace).to.equal(true);
+    });
+
+    it("the provider only creates the endpoint; EndpointRollout moves it to each new configuration and checks it got there", () => {
+        for (const s of [prod, dev]) {
+            const config = s.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+            const endpoint = s.one("aws:sagemaker/endpoint:Endpoint");
+            expect(endpoint.options.ignoreChanges, "the provider would update without checking where the endpoint ended up").to.deep.equal(["endpointConfigName"]);
+            const rollout = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+            expect(rollout.inputs).to.include({ endpointName: endpoint.inputs.name, endpointConfigName: config.outputs.name, timeoutSeconds: 7200 });
+            expect(rollout.propertyDependencies.endpointConfigName).to.include(config.urn);
+            expect(rollout.dependencies, "it rolls an endpoint that exists").to.include(endpoint.urn);
+            expect(rollout.inputs.sdk).to.deep.equal({ region: "us-east-1" });
+            // A Failed endpoint is deleted before the provider would collide with its name, and created again by the rollout.
+            const cleanup = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:FailedEndpointCleanup");
+            expect(endpoint.dependencies).to.include(cleanup.urn);
+            expect(rollout.propertyDependencies.recreateAfter).to.include(cleanup.urn);
+        }
+        const rollout = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+        const shape = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape");
+        expect(rollout.propertyDependencies.variantShape, "a new instance type rolls out after auto-scaling is deregistered").to.include(shape.urn);
+        expect(prod.one("aws:appautoscaling/target:Target").propertyDependencies.resourceId, "registered again after the rollout").to.include(rollout.urn);
+        expect(dev.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout").inputs.variantShape).to.equal("serverless");
     });
 
     it("dev serves from a serverless variant: no instances, no Application Auto Scaling", () => {
@@ -175,7 +198,9 @@ describe("the Pulumi program under mocks", function () {
             minCapacity: 1,
             maxCapacity: 4,
         });
-        expect(target.dependencies).to.include(endpoint.urn);
+        const rollout = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+        expect(target.dependencies, "registered once the endpoint serves its configuration").to.include(rollout.urn);
+        expect(rollout.dependencies).to.include(endpoint.urn);
         const policy = s.one("aws:appautoscaling/policy:Policy");
         expect(policy.inputs).to.include({ policyType: "TargetTrackingScaling", resourceId: target.inputs.resourceId });
         expect(policy.inputs.targetTrackingScalingPolicyConfiguration).to.deep.equal({
@@ -186,17 +211,16 @@ describe("the Pulumi program under mocks", function () {
         });
     });
 
-    it("a new endpoint instance type re-registers the scalable target around the endpoint update, in one pulumi up", () => {
+    it("a new endpoint instance type re-registers the scalable target around the rollout, in one pulumi up", () => {
         const shape = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape");
         expect(shape.inputs).to.include({ instanceType: "ml.m5.large", scalableResourceId: "endpoint/sagemaker-classifier-prod/variant/AllTraffic" });
         expect(shape.options.deleteBeforeReplace).to.equal(true);
         // The target's replace-on-change resource id comes from the shape: replacing the shape deletes target and policy first.
         expect(prod.one("aws:appautoscaling/target:Target").propertyDependencies.resourceId).to.include(shape.urn);
-        // The endpoint's in-place tags come from the shape: its update waits until the target is gone.
-        const endpoint = prod.one("aws:sagemaker/endpoint:Endpoint");
-        expect(endpoint.propertyDependencies.tags).to.include(shape.urn);
-        expect(endpoint.propertyDependencies.endpointConfigName ?? []).to.not.include(shape.urn);
-        expect(endpoint.inputs.tags).to.include({ "variant-instance-type": "ml.m5.large", stack: "prod" });
+        // The rollout's in-place input comes from the shape: it waits until the target is gone.
+        const rollout = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+        expect(rollout.inputs.variantShape).to.equal("ml.m5.large");
+        expect(prod.one("aws:sagemaker/endpoint:Endpoint").inputs.tags).to.deep.equal({ project: "sagemaker-classifier", stack: "prod", environment: "prod", "cost-center": "ml-prod" });
     });
 
     it("the scalable target's resource id is known at preview, so policies can link it to the endpoint", async () => {
@@ -324,6 +348,19 @@ describe("the Pulumi program under mocks", function () {
         expect(devStatements.ReadDataset).to.equal(undefined);
     });
 
+    it("an existing model's read grant is its own policy, named by the model, which the model waits for", async () => {
+        const grantsOf = (s: Stack) => s.all("aws:iam/rolePolicy:RolePolicy").filter((p) => /^sagemaker-read-model-[0-9a-f]{8}$/.test(p.name));
+        const [grant] = grantsOf(dev);
+        expect(grantsOf(dev)).to.have.length(1);
+        expect(JSON.parse(grant.inputs.policy as string).Statement.map((st: Statement) => st.Sid)).to.deep.equal(["ReadDeployedModel"]);
+        expect(dev.one("aws:sagemaker/model:Model").propertyDependencies.executionRoleArn).to.include(grant.urn);
+        expect(grantsOf(prod), "a training stack reads its models from its output prefix").to.deep.equal([]);
+        // A new model is a new grant (a new resource), not an edit of the old one: the old is deleted only once the
+        // whole up has succeeded, so the serving model stays readable through the rollout and a rollback.
+        const v2 = await capture("dev", { "sagemaker-classifier:training": { mode: "existing", modelDataUrl: "s3://sagemaker-us-east-1-123456789012/dog-breed-classifier/model-v2/model.tar.gz" } });
+        expect(grantsOf(v2).map((g) => g.name)).to.have.length(1).and.not.include(grant.name);
+    });
+
     it("tuning runs script mode over the course's search space and minimizes the test loss train.py prints", () => {
         const tuning = prod.one("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob");
         expect(tuning.inputs.name).to.match(/^clf-prod-[0-9a-f]{10}$/);
@@ -358,19 +395,23 @@ describe("the Pulumi program under mocks", function () {
         expect(definition.outputDataConfig).to.deep.equal({ s3OutputPath: `s3://${bucket}/output/sagemaker` });
         const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
         expect(best.inputs).to.include({ tuningJobName: tuning.inputs.name, timeoutSeconds: 480 * 60, attempt: 1 });
-        expect(best.inputs.sdk, "the waiter calls SageMaker as the stack's provider does").to.deep.equal({ region: "us-east-1", assumeRoles: [] });
+        expect(best.inputs.sdk, "only where the job runs: who to call it as is read at run time").to.deep.equal({ region: "us-east-1" });
     });
 
-    it("the waiter and the job checks use the provider's profile, assumed roles and region", async () => {
+    it("keeps the machine's AWS profile and assumed roles out of every dynamic resource's state", async () => {
         const stack = await capture("prod", {
             "aws:profile": "ml-deployer",
             "aws:assumeRoles": [{ roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: "x-1", duration: "1h30m" }],
         });
-        expect(stack.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult").inputs.sdk).to.deep.equal({
-            region: "us-east-1",
-            profile: "ml-deployer",
-            assumeRoles: [{ roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: "x-1", durationSeconds: 5400 }],
-        });
+        const dynamic = stack.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+        expect(dynamic.length).to.be.at.least(4);
+        for (const r of dynamic) {
+            // The serialized provider (__provider) included: it reads the config when it runs and captures none of it.
+            const saved = JSON.stringify(r.inputs);
+            expect(saved, r.name).to.not.include("ml-deployer");
+            expect(saved, r.name).to.not.include("role/deploy");
+        }
+        expect(stack.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult").inputs.sdk).to.deep.equal({ region: "us-east-1" });
     });
 
     it("single mode runs one training job, checked before and read after, and deploys the model the job reports", async () => {

@@ -3,7 +3,7 @@ import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { TrainingJobNameCheckProvider, TrainingJobRef, TrainingJobResultProvider } from "../components/training-job-checks";
 
-const ref: TrainingJobRef = { trainingJobName: "clf-prod-0123456789", sdk: { region: "us-east-1", assumeRoles: [] }, attempt: 1 };
+const ref: TrainingJobRef = { trainingJobName: "clf-prod-0123456789", sdk: { region: "us-east-1" }, attempt: 1 };
 const factory = () => new SageMakerClient({ region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } });
 const job = (status: string, extra: Partial<DescribeTrainingJobCommandOutput> = {}) =>
     ({ TrainingJobName: ref.trainingJobName, TrainingJobStatus: status, ...extra }) as DescribeTrainingJobCommandOutput;

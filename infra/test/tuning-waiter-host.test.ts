@@ -17,12 +17,16 @@ const repoRoot = path.resolve(__dirname, "..", "..");
 /** Loads the serialized provider as the host does, from the project directory, and runs one call. */
 const HOST = `
 const fs = require("fs");
-const [providerFile, method, argsJson] = process.argv.slice(2);
-// The host's own loader: @pulumi/pulumi/cmd/dynamic-provider does requireFromString(props.__provider).handler().
-const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi", { paths: [process.cwd()] })] }));
+const [providerFile, method, argsJson, configJson] = process.argv.slice(2);
+// The host's own loader: @pulumi/pulumi/cmd/dynamic-provider does requireFromString(props.__provider).handler(),
+// then hands configure() the stack config the engine sent, wrapped in its own Config class.
+const pulumiDir = require.resolve("@pulumi/pulumi", { paths: [process.cwd()] });
+const requireFromString = require(require.resolve("require-from-string", { paths: [pulumiDir] }));
+const { Config } = require(require.resolve("@pulumi/pulumi/cmd/dynamic-provider/config", { paths: [process.cwd()] }));
 const provider = requireFromString(fs.readFileSync(providerFile, "utf8")).handler();
+const configured = provider.configure ? provider.configure({ config: new Config(JSON.parse(configJson), "sagemaker-classifier") }) : Promise.resolve();
 // The result goes to fd 3 so that stdout holds only what the engine would show the user.
-provider[method](...JSON.parse(argsJson)).then(
+configured.then(() => provider[method](...JSON.parse(argsJson))).then(
     (result) => fs.writeSync(3, JSON.stringify(result ?? null)),
     (error) => { fs.writeSync(3, JSON.stringify({ error: error.message })); },
 );
@@ -46,15 +50,21 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
     after(() => fs.rmSync(workdir, { recursive: true, force: true }));
 
     /** The call's result, and the lines it printed (which the CLI shows as info diagnostics). */
-    async function run(method: string, args: unknown[], url: string): Promise<{ result: Record<string, unknown>; stdout: string[] }> {
+    /** One call as the host makes it, with `stackConfig` as the engine's Configure hands it over (all of it). */
+    async function run(method: string, args: unknown[], url: string, stackConfig: Record<string, string> = {}, extraEnv: Record<string, string> = {}):
+        Promise<{ result: Record<string, unknown>; stdout: string[] }> {
         const env = {
             PATH: process.env.PATH,
             AWS_ENDPOINT_URL_SAGEMAKER: url,
             AWS_ACCESS_KEY_ID: "AKIDLOOPBACK",
             AWS_SECRET_ACCESS_KEY: "loopback-secret",
             AWS_REGION: "us-east-1",
+            // Nothing from this machine's own AWS files.
+            AWS_CONFIG_FILE: path.join(workdir, "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE: path.join(workdir, "no-credentials"),
+            ...extraEnv,
         };
-        const child = spawn(process.execPath, [path.join(workdir, "host.js"), providerFile, method, JSON.stringify(args)], {
+        const child = spawn(process.execPath, [path.join(workdir, "host.js"), providerFile, method, JSON.stringify(args), JSON.stringify(stackConfig)], {
             env, cwd: repoRoot, stdio: ["ignore", "pipe", "pipe", "pipe"],
         });
         const collect = (stream: NodeJS.ReadableStream) => {
@@ -77,11 +87,16 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
         }
     }
 
-    const inputs = { tuningJobName: "clf-prod-0123456789", sdk: { region: "us-east-1", assumeRoles: [] }, timeoutSeconds: 60, pollSeconds: 1, attempt: 3 };
+    const inputs = {
+        tuningJobName: "clf-prod-0123456789", sdk: { region: "us-east-1" }, timeoutSeconds: 60, pollSeconds: 1, attempt: 3,
+        stackJobs: { jobPrefix: "clf-prod", project: "sagemaker-classifier", stack: "prod" },
+    };
+    const noOtherJobs: Record<string, SageMakerAnswer> = { "SageMaker.ListHyperParameterTuningJobs": () => [200, { HyperParameterTuningJobSummaries: [] }] };
 
     it("create: waits for the tuning job and returns the best job's model, through the real SDK", async () => {
         let describes = 0;
         await withServer({
+            ...noOtherJobs,
             "SageMaker.DescribeHyperParameterTuningJob": () => {
                 describes++;
                 return [200, describes === 1
@@ -118,15 +133,17 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
                 modelArtifactUri: "s3://bucket/output/sagemaker/clf-prod-0123456789-002-1a2b3c4d/output/model.tar.gz",
             });
             expect(calls.map((c) => c.target)).to.deep.equal([
+                "SageMaker.ListHyperParameterTuningJobs",
                 "SageMaker.DescribeHyperParameterTuningJob", "SageMaker.DescribeHyperParameterTuningJob", "SageMaker.DescribeTrainingJob",
             ]);
-            expect(calls[0].body).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
-            expect(calls[0].authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDLOOPBACK\/\d{8}\/us-east-1\/sagemaker\/aws4_request/);
+            expect(calls[1].body).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
+            expect(calls[1].authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDLOOPBACK\/\d{8}\/us-east-1\/sagemaker\/aws4_request/);
         });
     });
 
     it("create: surfaces SageMaker's failure reason", async () => {
         await withServer({
+            ...noOtherJobs,
             "SageMaker.DescribeHyperParameterTuningJob": () => [200, {
                 HyperParameterTuningJobStatus: "Failed",
                 FailureReason: "ClientError: No S3 objects found under S3 URL",
@@ -141,21 +158,28 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
         });
     });
 
-    it("delete: stops a tuning job that is still running, and tolerates one that is gone", async () => {
-        await withServer({
-            "SageMaker.DescribeHyperParameterTuningJob": () => [200, { HyperParameterTuningJobStatus: "InProgress" }],
-            "SageMaker.StopHyperParameterTuningJob": () => [200, {}],
-        }, async (url, calls) => {
-            await run("delete", [inputs.tuningJobName, inputs], url);
-            expect(calls.map((c) => c.target)).to.deep.equal(["SageMaker.DescribeHyperParameterTuningJob", "SageMaker.StopHyperParameterTuningJob"]);
-            expect(calls[1].body).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
+    const completed = { HyperParameterTuningJobName: inputs.tuningJobName, HyperParameterTuningJobStatus: "Completed" };
+    const state = { ...inputs, status: "InProgress", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 0.6, modelArtifactUri: "s3://b/m.tar.gz" };
+
+    it("refresh on another machine: state written with a laptop's profile is read with this machine's credentials", async () => {
+        // What the waiter saved before credentials moved out of the state: a profile that exists only on the laptop.
+        const laptopState = { ...state, sdk: { region: "us-east-1", profile: "laptop-only", assumeRoles: [] } };
+        await withServer({ "SageMaker.DescribeHyperParameterTuningJob": () => [200, completed] }, async (url, calls) => {
+            const { result } = await run("read", [inputs.tuningJobName, laptopState], url);
+            expect(result.error, "no profile lookup on this machine").to.equal(undefined);
+            expect(result.props).to.include({ status: "Completed" });
+            expect(calls[0].authorization).to.match(/Credential=AKIDLOOPBACK\//);
         });
-        await withServer({
-            "SageMaker.DescribeHyperParameterTuningJob": () => [400, { __type: "ResourceNotFound", message: "Amazon SageMaker can't find a tuning job" }],
-        }, async (url, calls) => {
-            const { result } = await run("delete", [inputs.tuningJobName, inputs], url);
-            expect(result).to.equal(null);
-            expect(calls.map((c) => c.target)).to.deep.equal(["SageMaker.DescribeHyperParameterTuningJob"]);
+    });
+
+    it("the stack config of the run decides who calls AWS: its aws:profile, read when the provider is configured", async () => {
+        const credentials = path.join(workdir, "credentials");
+        fs.writeFileSync(credentials, "[ci-deployer]\naws_access_key_id = AKIDCIPROFILE\naws_secret_access_key = ci-secret\n");
+        await withServer({ "SageMaker.DescribeHyperParameterTuningJob": () => [200, completed] }, async (url, calls) => {
+            const { result } = await run("read", [inputs.tuningJobName, state], url, { "aws:profile": "ci-deployer", "aws:region": "us-east-1" },
+                { AWS_SHARED_CREDENTIALS_FILE: credentials });
+            expect(result.error).to.equal(undefined);
+            expect(calls[0].authorization).to.match(/Credential=AKIDCIPROFILE\//);
         });
     });
 });

@@ -2,6 +2,8 @@ import {
     DescribeHyperParameterTuningJobCommand,
     DescribeHyperParameterTuningJobCommandOutput,
     DescribeTrainingJobCommand,
+    ListHyperParameterTuningJobsCommand,
+    ListTagsCommand,
     SageMakerClient,
     StopHyperParameterTuningJobCommand,
 } from "@aws-sdk/client-sagemaker";
@@ -9,8 +11,9 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { Clock, TuningJobWaiterProvider, TuningWaiterInputs, TuningWaiterOutputs } from "../components/tuning-waiter";
 
-const sdk = { region: "us-east-1", assumeRoles: [] };
-const inputs: TuningWaiterInputs = { tuningJobName: "clf-prod-0123456789", sdk, timeoutSeconds: 600, pollSeconds: 60, attempt: 1 };
+const sdk = { region: "us-east-1" };
+const stackJobs = { jobPrefix: "clf-prod", project: "sagemaker-classifier", stack: "prod" };
+const inputs: TuningWaiterInputs = { tuningJobName: "clf-prod-0123456789", sdk, timeoutSeconds: 600, pollSeconds: 60, attempt: 1, stackJobs };
 
 /** A clock whose sleeps advance time instantly, recording each wait. */
 function fakeClock(): Clock & { sleeps: number[] } {
@@ -50,6 +53,8 @@ describe("tuning job waiter (dynamic provider)", () => {
 
     beforeEach(() => {
         sagemaker.reset();
+        // No other tuning job of the stack is running unless a test says so.
+        sagemaker.on(ListHyperParameterTuningJobsCommand).resolves({ HyperParameterTuningJobSummaries: [] });
         regions = [];
         clock = fakeClock();
         progressLines = [];
@@ -138,31 +143,61 @@ describe("tuning job waiter (dynamic provider)", () => {
         expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand)).to.have.length(0);
     });
 
-    it("stops a tuning job that is still running when the resource is deleted", async () => {
-        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolves(tuningJob("InProgress"));
+    it("first stops this stack's tuning job that timed out in an earlier up and that the config no longer names", async () => {
+        const summary = (name: string) => ({
+            HyperParameterTuningJobName: name,
+            HyperParameterTuningJobArn: `arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/${name}`,
+            HyperParameterTuningJobStatus: "InProgress" as const,
+            Strategy: "Bayesian" as const,
+            CreationTime: new Date(0),
+            TrainingJobStatusCounters: {},
+            ObjectiveStatusCounters: {},
+        });
+        sagemaker.on(ListHyperParameterTuningJobsCommand).resolves({
+            HyperParameterTuningJobSummaries: [
+                summary(inputs.tuningJobName), // the job this waiter waits for
+                summary("clf-prod-aaaaaaaaaa"), // this stack's superseded job
+                summary("clf-prod-bbbbbbbbbb"), // another stack's (same environment name, other stack tag)
+                summary("clf-prod-ffffffffff-001-12345678"), // a training job name, not a tuning job of the prefix
+            ],
+        });
+        const tagsOf: Record<string, Array<{ Key: string; Value: string }>> = {
+            "clf-prod-aaaaaaaaaa": [{ Key: "project", Value: "sagemaker-classifier" }, { Key: "stack", Value: "prod" }],
+            "clf-prod-bbbbbbbbbb": [{ Key: "project", Value: "sagemaker-classifier" }, { Key: "stack", Value: "prod-eu" }],
+        };
+        sagemaker.on(ListTagsCommand).callsFake((input: { ResourceArn: string }) => ({ Tags: tagsOf[input.ResourceArn.split("/").pop() as string] ?? [] }));
         sagemaker.on(StopHyperParameterTuningJobCommand).resolves({});
-        await provider.delete(inputs.tuningJobName, { ...inputs } as TuningWaiterOutputs);
-        const stops = sagemaker.commandCalls(StopHyperParameterTuningJobCommand);
-        expect(stops).to.have.length(1);
-        expect(stops[0].args[0].input).to.deep.equal({ HyperParameterTuningJobName: inputs.tuningJobName });
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolves(tuningJob("Completed", bestJob));
+        sagemaker.on(DescribeTrainingJobCommand).resolves({ ModelArtifacts: { S3ModelArtifacts: "s3://b/m.tar.gz" } });
+
+        await provider.create(inputs);
+
+        expect(sagemaker.commandCalls(ListHyperParameterTuningJobsCommand)[0].args[0].input).to.include({ NameContains: "clf-prod", StatusEquals: "InProgress" });
+        expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand).map((c) => c.args[0].input)).to.deep.equal([{ HyperParameterTuningJobName: "clf-prod-aaaaaaaaaa" }]);
+        expect(progressLines[0]).to.equal("tuning job clf-prod-aaaaaaaaaa: stopped; this stack's config no longer names it (it now trains clf-prod-0123456789)");
+        // Stopped before the wait began.
+        const order = sagemaker.calls().map((c) => (c.args[0] as object).constructor.name);
+        expect(order.indexOf("StopHyperParameterTuningJobCommand")).to.be.below(order.indexOf("DescribeHyperParameterTuningJobCommand"));
     });
 
-    it("leaves a finished tuning job alone on delete, and tolerates one that is gone", async () => {
-        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolvesOnce(tuningJob("Completed", bestJob));
-        await provider.delete(inputs.tuningJobName, { ...inputs } as TuningWaiterOutputs);
-        sagemaker.on(DescribeHyperParameterTuningJobCommand).rejects(Object.assign(new Error("Amazon SageMaker can't find a tuning job"), { name: "ResourceNotFound" }));
-        await provider.delete(inputs.tuningJobName, { ...inputs } as TuningWaiterOutputs);
-        expect(sagemaker.commandCalls(StopHyperParameterTuningJobCommand)).to.have.length(0);
+    it("refresh reads the job's status, and keeps the result of a job SageMaker no longer knows", async () => {
+        const outs = { ...inputs, status: "InProgress", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz" };
+        sagemaker.on(DescribeHyperParameterTuningJobCommand).resolvesOnce(tuningJob("Completed", bestJob))
+            .rejects(Object.assign(new Error("Amazon SageMaker can't find a tuning job"), { name: "ResourceNotFound" }));
+        expect((await provider.read(inputs.tuningJobName, outs)).props).to.include({ status: "Completed", modelArtifactUri: "s3://b/m.tar.gz" });
+        expect(await provider.read(inputs.tuningJobName, outs)).to.deep.equal({ id: inputs.tuningJobName, props: outs });
     });
 
-    it("replaces on a new tuning job or region, and updates in place for new wait or credential settings", async () => {
+    it("replaces on a new tuning job or region, and updates in place for new wait settings or state that held credentials", async () => {
         const olds = { ...inputs, status: "Completed", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz" };
         expect(await provider.diff("id", olds, inputs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         expect(await provider.diff("id", olds, { ...inputs, tuningJobName: "clf-prod-ffffffffff" })).to.include({ changes: true }).and.to.have.deep.property("replaces", ["tuningJobName"]);
         expect(await provider.diff("id", olds, { ...inputs, sdk: { ...sdk, region: "eu-west-1" } })).to.have.deep.property("replaces", ["sdk"]);
         const legacy = { ...olds, sdk: undefined, region: "us-east-1" } as unknown as TuningWaiterOutputs;
         expect(await provider.diff("id", legacy, inputs), "state from before the sdk input: same region, no replacement").to.have.deep.property("replaces", []);
-        expect(await provider.diff("id", olds, { ...inputs, sdk: { ...sdk, profile: "ml" } })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+        const withProfile = { ...olds, sdk: { ...sdk, profile: "laptop-only", assumeRoles: [] } } as unknown as TuningWaiterOutputs;
+        expect(await provider.diff("id", withProfile, inputs), "state that held a profile is rewritten without it, in place")
+            .to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
         const timeoutOnly = await provider.diff("id", olds, { ...inputs, timeoutSeconds: 1200 });
         expect(timeoutOnly).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
         const updated = await provider.update("id", olds, { ...inputs, timeoutSeconds: 1200 });

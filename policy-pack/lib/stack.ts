@@ -125,14 +125,18 @@ export function link(
 ): Link {
     const value = str(resource.props, prop);
     if (value === undefined) return { kind: "absent" };
+    const viaProperty = (resource.propertyDependencies?.[prop] ?? []).filter((d) => d.type === type);
     if (value !== UNKNOWN) {
         for (const key of toKey(value)) {
             const found = index.find(type, key);
             if (found.length > 0) return { kind: "linked", targets: found };
         }
+        // Under ignoreChanges the engine hands policies the state's value of the property, which may name a
+        // resource the program has since replaced (an endpoint whose configuration another resource rolls out);
+        // the program's own value still shows in the property's dependencies.
+        if (resource.opts?.ignoreChanges?.includes(prop) && viaProperty.length > 0) return { kind: "linked", targets: viaProperty };
         return { kind: "external", value };
     }
-    const viaProperty = (resource.propertyDependencies?.[prop] ?? []).filter((d) => d.type === type);
     if (viaProperty.length > 0) return { kind: "linked", targets: viaProperty };
     const viaDependencies = (resource.dependencies ?? []).filter((d) => d.type === type);
     if (viaDependencies.length > 0) return { kind: "linked", targets: viaDependencies };

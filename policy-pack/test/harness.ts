@@ -31,6 +31,8 @@ export interface Spec {
     dependsOn?: string[];
     /** Property -> names of the resources its value came from. */
     propertyDependencies?: Record<string, string[]>;
+    /** The resource's ignoreChanges option (the engine then shows the state's values of those properties). */
+    ignoreChanges?: string[];
 }
 
 export interface Outcome {
@@ -114,7 +116,7 @@ export function toStackResources(specs: Spec[]): PolicyResource[] {
             props,
             urn: spec.urn ?? urnOf(spec.type, spec.name),
             name: spec.name,
-            opts: noOptions,
+            opts: spec.ignoreChanges ? { ...noOptions, ignoreChanges: spec.ignoreChanges } : noOptions,
             dependencies: [] as PolicyResource[],
             propertyDependencies: {} as Record<string, PolicyResource[]>,
             isType: isTypeOf(spec.type),

@@ -77,12 +77,16 @@ def test_model_learned(trained_model: TrainedModel, metric_regexes) -> None:
 
 
 def test_runs_from_an_unpacked_sourcedir_tarball(dataset_dir: Path, tmp_path: Path, metric_regexes) -> None:
-    """What the Pulumi program uploads: training-scripts/ minus tests, unpacked by SageMaker elsewhere."""
+    """What the Pulumi program uploads: the files sourcedir.manifest declares, unpacked by SageMaker elsewhere."""
     scripts = Path(__file__).resolve().parent.parent
+    manifest = (scripts / "sourcedir.manifest").read_text().splitlines()
+    patterns = [line.split("#", 1)[0].strip() for line in manifest if line.split("#", 1)[0].strip()]
+    # Path.glob's `*` stays within one path segment, as the manifest's does.
+    shipped = sorted({path for pattern in patterns for path in scripts.glob(pattern) if path.is_file()})
     tarball = tmp_path / "sourcedir.tar.gz"
     with tarfile.open(tarball, "w:gz") as tar:
-        tar.add(scripts, arcname=".", filter=lambda info: None if any(
-            part in ("tests", "__pycache__", ".pytest_cache") for part in Path(info.name).parts) else info)
+        for path in shipped:
+            tar.add(path, arcname=str(path.relative_to(scripts)))
     code = tmp_path / "code"
     with tarfile.open(tarball) as tar:
         tar.extractall(code)

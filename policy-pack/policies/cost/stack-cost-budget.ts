@@ -4,6 +4,7 @@ import { type CostResource, estimateStack, type ResourceCost } from "../../cost/
 import { PriceBook } from "../../cost/prices";
 import { PRICE_SNAPSHOT } from "../../cost/price-snapshot";
 import { label } from "../../lib/label";
+import { link, StackIndex, T } from "../../lib/stack";
 import { raw, Unchecked } from "../../lib/unknown";
 
 const name = "stack-cost-budget";
@@ -23,6 +24,18 @@ interface Config {
 const usd = (value: number) => `$${value < 1 ? value.toFixed(3) : value.toFixed(2)}`;
 
 /** The stack's region as its AWS provider is configured (the default provider carries `aws:region`). */
+/**
+ * A resource's properties as the program sets them: an endpoint that ignores changes to its configuration name
+ * (another resource rolls it out) shows the state's name, so the configuration it links to stands in for it.
+ */
+function programProps(index: StackIndex, r: PolicyResource): Record<string, unknown> {
+    const props = raw(r.props) as Record<string, unknown>;
+    if (r.type !== T.endpoint || !r.opts?.ignoreChanges?.includes("endpointConfigName")) return props;
+    const configuration = link(index, r, "endpointConfigName", T.endpointConfiguration);
+    const linkedName = configuration.kind === "linked" && configuration.targets.length === 1 ? raw(configuration.targets[0].props) as Record<string, unknown> : undefined;
+    return linkedName ? { ...props, endpointConfigName: linkedName.name } : props;
+}
+
 function stackRegion(resources: PolicyResource[]): string | undefined {
     for (const resource of resources) {
         const region = (raw(resource.provider?.props) as Record<string, unknown> | undefined)?.region;
@@ -57,7 +70,8 @@ export const stackCostBudget: StackValidationPolicy & Implements = {
             unchecked.undecidable("the stack's region (no AWS provider with a known region), so its cost cannot be priced");
             return unchecked.finish();
         }
-        const resources: CostResource[] = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: raw(r.props) as Record<string, unknown> }));
+        const index = new StackIndex(args.resources);
+        const resources: CostResource[] = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: programProps(index, r) }));
         const estimate = estimateStack(resources, PriceBook.fromSnapshot(region));
         const source = `prices of the pack's snapshot, ${PRICE_SNAPSHOT.date}, ${region}`;
 
