@@ -19,7 +19,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
-    BATCH_SIZE, DEFAULT_HYPERPARAMETERS, EPOCHS, LEARNING_RATE, MODEL_NAMES, PARAMETER_SCALINGS, SAGEMAKER_NAME_PATTERN, TUNING_DEFAULTS, wireName,
+    BATCH_SIZE, DEFAULT_HYPERPARAMETERS, DEFAULT_QUANTIZATION, EPOCHS, LEARNING_RATE, MODEL_NAMES, PARAMETER_SCALINGS, QUANTIZATION_MAX_ACCURACY_DROP,
+    QUANTIZATION_MIN_AGREEMENT, quantizationWireName, SAGEMAKER_NAME_PATTERN, TUNING_DEFAULTS, wireName,
 } from "./contract";
 
 /** What docs/configuration.md says about a key, beyond what the schema itself knows. */
@@ -201,6 +202,19 @@ const tuningSection = section({
         : undefined,
 }]);
 
+// train.py's int8 step (training-scripts/classifier/quantize.py); defaults and ranges from contract.json.
+const quantizationSection = section({
+    enabled: boolean().default(DEFAULT_QUANTIZATION.enabled).meta({
+        description: `calibrate an int8 model on the validation split at the end of training and ship it when the test split allows (\`--${quantizationWireName("enabled")}\`); false ships fp32`,
+    }),
+    minAgreement: number(QUANTIZATION_MIN_AGREEMENT.min, QUANTIZATION_MIN_AGREEMENT.max).default(DEFAULT_QUANTIZATION.minAgreement).meta({
+        description: `least top-1 agreement of int8 with fp32 on the test split, as a fraction, for int8 to ship (\`--${quantizationWireName("minAgreement")}\`)`,
+    }),
+    maxAccuracyDrop: number(QUANTIZATION_MAX_ACCURACY_DROP.min, QUANTIZATION_MAX_ACCURACY_DROP.max).default(DEFAULT_QUANTIZATION.maxAccuracyDrop).meta({
+        description: `most test accuracy int8 may lose against fp32, as a fraction (0.005 = half a point), for int8 to ship (\`--${quantizationWireName("maxAccuracyDrop")}\`)`,
+    }),
+});
+
 const trainingSection = section({
     mode: oneOf(TRAINING_MODES).default("tuning").meta({
         description: "`tuning` searches hyperparameters and deploys the best job, `single` trains once, `existing` deploys `training.modelDataUrl`",
@@ -234,6 +248,7 @@ const trainingSection = section({
         pretrained: hyperparameter.pretrained().default(DEFAULT_HYPERPARAMETERS.pretrained).meta({ description: hyperparameterDocs.pretrained }),
     }),
     tuning: tuningSection,
+    quantization: quantizationSection,
 }, [
     {
         keys: ["mode", "modelDataUrl"],

@@ -1,7 +1,7 @@
 /**
  * The TypeScript reading of training-scripts/contract.json, the one declaration of the facts this side shares
  * with the Python side: breed labels, hyperparameter wire names with their defaults, ranges and tuning search
- * space, model names, request limits, the SageMaker name pattern and the training metrics.
+ * space, the int8 quantization switch and thresholds, model names, request limits, the SageMaker name pattern and the training metrics.
  *
  * A static JSON import, so esbuild inlines the file into the Lambda bundle and the program needs no file at
  * run time. This module imports nothing else: the Lambda and the local tools import it as well as the program.
@@ -106,6 +106,41 @@ export function hyperparameterWireValues(values: Hyperparameters): Record<string
 
 export function wireName(key: HyperparameterKey): string {
     return contract.hyperparameters[key].wireName;
+}
+
+/** The int8 quantization train.py runs at the end of training (`training.quantization`): the switch and thresholds. */
+export interface Quantization {
+    enabled: boolean;
+    minAgreement: number;
+    maxAccuracyDrop: number;
+}
+export type QuantizationKey = keyof typeof contract.quantization;
+
+function fraction(key: "minAgreement" | "maxAccuracyDrop"): NumericHyperparameter {
+    const spec = contract.quantization[key];
+    if (!(spec.min <= spec.default && spec.default <= spec.max)) fail(`quantization.${key}`, `default ${spec.default} is outside ${spec.min}..${spec.max}`);
+    return { wireName: spec.wireName, type: "number", default: spec.default, min: spec.min, max: spec.max };
+}
+
+export const QUANTIZATION_MIN_AGREEMENT = fraction("minAgreement");
+export const QUANTIZATION_MAX_ACCURACY_DROP = fraction("maxAccuracyDrop");
+export const DEFAULT_QUANTIZATION: Readonly<Quantization> = {
+    enabled: contract.quantization.enabled.default,
+    minAgreement: QUANTIZATION_MIN_AGREEMENT.default,
+    maxAccuracyDrop: QUANTIZATION_MAX_ACCURACY_DROP.default,
+};
+
+/** The quantization settings by their wire names, as train.py and ec2_train.py take them (`--quantize true ...`). */
+export function quantizationWireValues(values: Quantization): Record<string, number | boolean> {
+    const wire: Record<string, number | boolean> = {};
+    for (const key of Object.keys(contract.quantization) as QuantizationKey[]) {
+        wire[contract.quantization[key].wireName] = values[key];
+    }
+    return wire;
+}
+
+export function quantizationWireName(key: QuantizationKey): string {
+    return contract.quantization[key].wireName;
 }
 
 /** What the inference API accepts: the longest image URL, and topK's default and maximum (one per class). */

@@ -103,6 +103,7 @@ const ec2Training = config.ec2Training.enabled && dataset
         context,
         sdk,
         ec2: config.ec2Training,
+        quantization: training.quantization,
         artifactBucket: store.bucketName,
         sourceKey: store.sourceKey,
         sourceSha256: store.sourceSha256,

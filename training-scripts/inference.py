@@ -43,8 +43,9 @@ from classifier.request_errors import (  # noqa: E402,F401  (the error classes a
     UnsupportedAcceptError, UnsupportedContentTypeError,
 )
 from classifier.prepare import (  # noqa: E402
-    ServingModel, max_batch_size, optimiser_from_env, prepare_model, serving_threads,
+    ServingModel, max_batch_size, optimiser_from_env, prepare_model, serving_threads, set_threads,
 )
+from classifier.quantize import serving_precision  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -161,13 +162,20 @@ def _parse_top_k(value: Any, source: str) -> int:
 
 
 def model_fn(model_dir: str) -> ServingModel:
-    """Loads the model directory and prepares it for serving (classifier/prepare.py): TorchScript, torch threads
-    for this worker's share of the vCPUs, and a warm-up at every batch size up to INFERENCE_MAX_BATCH_SIZE
-    (1 unless set), or the eager model if preparing it fails (or if INFERENCE_MODEL_PREPARATION=eager)."""
+    """Loads the model directory and prepares it for serving (classifier/prepare.py): the int8 model where the
+    directory's quantization report allows it (classifier/quantize.py), else fp32; TorchScript, torch threads for
+    this worker's share of the vCPUs, and a warm-up at every batch size up to INFERENCE_MAX_BATCH_SIZE (1 unless
+    set), or the eager model if preparing it fails (or if INFERENCE_MODEL_PREPARATION=eager)."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load_model_dir(model_dir, device)
     log.info("loaded %s with %d classes from %s", loaded.config.model_name, loaded.config.num_classes, model_dir)
-    return prepare_model(loaded, threads=serving_threads(), optimise=optimiser_from_env(),
+    threads = serving_threads()
+    # Quantized kernels run on the CPU only; the rebuild runs on this worker's threads, as serving will.
+    precision = None
+    if device.type == "cpu":
+        set_threads(threads)
+        precision = serving_precision(model_dir, loaded.model, loaded.config.image_size)
+    return prepare_model(loaded, threads=threads, optimise=optimiser_from_env(), precision=precision,
                          warmup_batch_sizes=range(1, max_batch_size() + 1))
 
 

@@ -15,7 +15,7 @@ import * as crypto from "node:crypto";
 import { AwsContext } from "../aws-context";
 import { AwsSdkSettings } from "../aws-sdk-settings";
 import { Ec2TrainingConfig } from "../config";
-import { hyperparameterWireValues } from "../contract";
+import { hyperparameterWireValues, Quantization, quantizationWireValues } from "../contract";
 import { listPrefixStatement, policyDocument, s3ObjectArn, s3ObjectsArn, serviceTrustPolicy } from "../iam";
 import { DefaultVpcCheck } from "./default-vpc-check";
 import { S3Location } from "./sagemaker-role";
@@ -25,6 +25,8 @@ export interface Ec2TrainingArgs {
     /** The provider's identity, for the default-VPC check. */
     sdk: pulumi.Input<AwsSdkSettings>;
     ec2: Ec2TrainingConfig;
+    /** The stack's `training.quantization`: the EC2 run ships int8 by the same rule as the SageMaker jobs. */
+    quantization: Quantization;
     artifactBucket: pulumi.Input<string>;
     sourceKey: string;
     sourceSha256: string;
@@ -87,6 +89,7 @@ export class Ec2Training extends pulumi.ComponentResource {
             "model-dir": "/opt/ml-train/model",
             "output-data-dir": "/opt/ml-train/output",
             ...hyperparameterWireValues(ec2.hyperparameters),
+            ...quantizationWireValues(args.quantization),
         };
         // What the run trains on; a pinned AMI counts (changing it is a new run), the AMI read from SSM does not.
         const runId = crypto

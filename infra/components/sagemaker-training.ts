@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { AwsSdkSettings } from "../aws-sdk-settings";
 import { TrainingConfig } from "../config";
-import { Hyperparameters, hyperparameterWireValues, TrainingMetrics, wireName } from "../contract";
+import { Hyperparameters, hyperparameterWireValues, Quantization, quantizationWireValues, TrainingMetrics, wireName } from "../contract";
 import { TrainingJobNameCheck, TrainingJobResult } from "./training-job-checks";
 import { BestTuningResult } from "./tuning-waiter";
 
@@ -45,9 +45,13 @@ export function jobNameDigest(parts: { project: string; stack: string; attempt: 
     return crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 10);
 }
 
-/** Hyperparameters as SageMaker passes them to train.py, every value a string: `--epochs 2 --lr 0.001 ...`. */
-export function scriptHyperparameters(hp: Hyperparameters): Record<string, string> {
-    return Object.fromEntries(Object.entries(hyperparameterWireValues(hp)).map(([name, value]) => [name, String(value)]));
+/**
+ * Hyperparameters as SageMaker passes them to train.py, every value a string: `--epochs 2 --lr 0.001 ... --quantize true
+ * --quantization-min-agreement 0.99 ...`.
+ */
+export function scriptHyperparameters(hp: Hyperparameters, quantization: Quantization): Record<string, string> {
+    const wire = { ...hyperparameterWireValues(hp), ...quantizationWireValues(quantization) };
+    return Object.fromEntries(Object.entries(wire).map(([name, value]) => [name, String(value)]));
 }
 
 export class SageMakerTraining extends pulumi.ComponentResource {
@@ -93,7 +97,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
         const digestOf = (job: unknown) => jobNameDigest({ project: args.project, stack: args.stack, attempt: training.attempt, job });
 
         if (training.mode === "single") {
-            const hyperParameters = scriptHyperparameters(training.hyperparameters);
+            const hyperParameters = scriptHyperparameters(training.hyperparameters, training.quantization);
             const timeSeries = { enableSagemakerMetricsTimeSeries: true };
             this.jobName = `${args.jobPrefix}-${digestOf({ ...received, timeSeries, hyperParameters })}`;
             const jobRef = { trainingJobName: this.jobName, sdk: args.sdk, attempt: training.attempt };
@@ -118,7 +122,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
         } else {
             const { tuning } = training;
             // The tuned hyperparameters come from the search space, so the fixed ones leave them out.
-            const fixed = scriptHyperparameters(training.hyperparameters);
+            const fixed = scriptHyperparameters(training.hyperparameters, training.quantization);
             const learningRate = wireName("learningRate");
             const batchSize = wireName("batchSize");
             delete fixed[learningRate];

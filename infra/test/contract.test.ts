@@ -11,8 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError, parseConfig, type RawConfig } from "../config";
 import {
-    BATCH_SIZE, CONTRACT_FILE, DEFAULT_HYPERPARAMETERS, EPOCHS, LABELS, LEARNING_RATE, MODEL_NAMES, REQUEST_LIMITS,
-    SAGEMAKER_NAME_PATTERN, TRAINING_METRICS, TUNING_DEFAULTS, type HyperparameterKey, wireName,
+    BATCH_SIZE, CONTRACT_FILE, DEFAULT_HYPERPARAMETERS, DEFAULT_QUANTIZATION, EPOCHS, LABELS, LEARNING_RATE, MODEL_NAMES, QUANTIZATION_MAX_ACCURACY_DROP,
+    QUANTIZATION_MIN_AGREEMENT, quantizationWireName, REQUEST_LIMITS, SAGEMAKER_NAME_PATTERN, TRAINING_METRICS, TUNING_DEFAULTS, type HyperparameterKey,
+    type QuantizationKey, wireName,
 } from "../contract";
 import { buildSourceArchive } from "../source-archive";
 import { PYTHON } from "../../tools/python-env/python";
@@ -144,27 +145,36 @@ describe("the contract between TypeScript and Python (training-scripts/contract.
         for (const [key, value] of Object.entries(stackDefaults)) {
             expect(pythonDefaults[wireName(key as HyperparameterKey).replaceAll("-", "_")], key).to.equal(value);
         }
+        const quantizationDefaults = parseConfig({ training: { mode: "existing", modelDataUrl: "s3://models/dog/model.tar.gz" } }, "dev").training.quantization;
+        expect(quantizationDefaults).to.deep.equal({ enabled: true, minAgreement: 0.99, maxAccuracyDrop: 0.005 });
+        expect(quantizationDefaults).to.deep.equal(DEFAULT_QUANTIZATION);
+        for (const [key, value] of Object.entries(quantizationDefaults)) {
+            expect(pythonDefaults[quantizationWireName(key as QuantizationKey).replaceAll("-", "_")], key).to.equal(value);
+        }
         // The course's estimator trains with the tuner's best learning rate from 0.001..0.1; 0.001 is Adam's default.
         expect(DEFAULT_HYPERPARAMETERS.learningRate).to.equal(0.001);
     });
 
     it("the stack config and train.py accept and refuse the same hyperparameter values", () => {
-        const probes: Array<{ key: HyperparameterKey; value: number | string }> = [];
+        const probes: Array<{ key: HyperparameterKey | QuantizationKey; value: number | string; section?: "quantization" }> = [];
         for (const [key, spec] of [["epochs", EPOCHS], ["learningRate", LEARNING_RATE], ["batchSize", BATCH_SIZE]] as const) {
             const step = spec.type === "integer" ? 1 : spec.min / 2;
             probes.push(...[spec.min, spec.max, spec.min - step, spec.max + step, spec.default].map((value) => ({ key, value })));
         }
         probes.push(...[...MODEL_NAMES, "vgg16"].map((value) => ({ key: "modelName" as const, value })));
+        for (const [key, spec] of [["minAgreement", QUANTIZATION_MIN_AGREEMENT], ["maxAccuracyDrop", QUANTIZATION_MAX_ACCURACY_DROP]] as const) {
+            probes.push(...[spec.min, spec.max, spec.min - 0.01, spec.max + 0.01, spec.default].map((value) => ({ key, value, section: "quantization" as const })));
+        }
         const pythonAccepts = python(
             "import argparse, json, sys\nfrom classifier.config import add_hyperparameters\n" +
                 "parser = argparse.ArgumentParser(exit_on_error=False); add_hyperparameters(parser)\n" +
                 "def accepts(option, value):\n    try:\n        parser.parse_args([option, str(value)]); return True\n" +
                 "    except (argparse.ArgumentError, SystemExit):\n        return False\n" +
                 "print(json.dumps([accepts(p['option'], p['value']) for p in json.load(sys.stdin)]))",
-            probes.map(({ key, value }) => ({ option: `--${wireName(key)}`, value })),
+            probes.map(({ key, value, section }) => ({ option: `--${section ? quantizationWireName(key as QuantizationKey) : wireName(key as HyperparameterKey)}`, value })),
         ) as boolean[];
-        const stackAccepts = probes.map(({ key, value }) => {
-            const raw: RawConfig = { training: { mode: "existing", modelDataUrl: "s3://models/dog/model.tar.gz", hyperparameters: { [key]: value } } };
+        const stackAccepts = probes.map(({ key, value, section }) => {
+            const raw: RawConfig = { training: { mode: "existing", modelDataUrl: "s3://models/dog/model.tar.gz", [section ?? "hyperparameters"]: { [key]: value } } };
             try {
                 parseConfig(raw, "dev");
                 return true;

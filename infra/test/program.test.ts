@@ -388,6 +388,10 @@ describe("the Pulumi program under mocks", function () {
             epochs: "2",
             "model-name": "resnet50",
             pretrained: "true",
+            // training.quantization's defaults: train.py ships int8 only at >= 99% agreement and <= 0.5 points lost.
+            quantize: "true",
+            "quantization-min-agreement": "0.99",
+            "quantization-max-accuracy-drop": "0.005",
         });
         expect(definition.resourceConfig).to.deep.equal({ instanceType: "ml.m5.xlarge", instanceCount: 1, volumeSizeInGb: 30 });
         const [channel] = definition.inputDataConfigs as unknown as Array<Record<string, unknown>>;
@@ -428,6 +432,17 @@ describe("the Pulumi program under mocks", function () {
         expect(result.propertyDependencies.trainingJobName).to.include(job.urn);
         // The model is what DescribeTrainingJob reports for a Completed job, not a path guessed from the job name.
         expect(single.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(result.urn);
+    });
+
+    it("training.quantization reaches train.py on SageMaker and ec2_train.py on EC2 as the same hyperparameters", async () => {
+        const stack = await capture("prod", {
+            "sagemaker-classifier:training": { mode: "single", quantization: { enabled: false, minAgreement: 0.995, maxAccuracyDrop: 0.01 } },
+        });
+        const expected = { quantize: "false", "quantization-min-agreement": "0.995", "quantization-max-accuracy-drop": "0.01" };
+        expect(stack.one("aws:sagemaker/trainingJob:TrainingJob").inputs.hyperParameters).to.include(expected);
+        const userData = stack.one("aws:ec2/instance:Instance").inputs.userData as string;
+        const ec2Config = JSON.parse(/<<'TRAINING_CONFIG'\n([\s\S]*?)\nTRAINING_CONFIG/.exec(userData)?.[1] ?? "{}");
+        expect(ec2Config).to.include({ quantize: false, "quantization-min-agreement": 0.995, "quantization-max-accuracy-drop": 0.01 });
     });
 
     it("the EC2 instance: DLAMI from SSM, IMDSv2, encrypted root, no SSH, stops itself after training", () => {

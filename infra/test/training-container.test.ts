@@ -121,6 +121,11 @@ describe("training through the SageMaker training toolkit, with the program's hy
             const body = (await response.json()) as { predictions: { label: string }[] };
             expect(response.status, JSON.stringify(body)).to.equal(200);
             expect(body.predictions[0].label).to.equal("red");
+            // train.py measured int8 on the test split and shipped it; the worker serves what the report allows.
+            const report = JSON.parse(fs.readFileSync(path.join(modelDir, "quantization.json"), "utf8")) as { serve: string; policy: unknown };
+            expect(report.serve).to.equal("int8");
+            expect(report.policy, "the stack's training.quantization, as hyperparameters").to.deep.equal({ enabled: true, minAgreement: 0.99, maxAccuracyDrop: 0.005 });
+            expect(server.logLines().some((line) => line.includes("serving tiny-cnn in int8 as torchscript"))).to.equal(true);
         } finally {
             await server.stop();
         }

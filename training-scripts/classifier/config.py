@@ -11,10 +11,19 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .contract import HYPERPARAMETERS
+from .contract import HYPERPARAMETERS, QUANTIZATION
 
 DEFAULT_NUM_WORKERS = 2
 DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class QuantizationPolicy:
+    """When an int8 model may ship (classifier/quantize.py): thresholds as fractions, 0.005 being half a point."""
+
+    enabled: bool = QUANTIZATION["enabled"]["default"]
+    min_agreement: float = QUANTIZATION["minAgreement"]["default"]
+    max_accuracy_drop: float = QUANTIZATION["maxAccuracyDrop"]["default"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class TrainConfig:
     image_size: Optional[int]
     num_workers: int
     seed: int
+    quantization: QuantizationPolicy = QuantizationPolicy()
 
 
 def parse_bool(value: str) -> bool:
@@ -95,8 +105,9 @@ ALIASES: Dict[str, Tuple[str, ...]] = {
 
 
 def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
-    """The contract's hyperparameters as `--<wireName>` options, with its defaults and ranges; then ours only."""
-    for key, spec in HYPERPARAMETERS.items():
+    """The contract's hyperparameters and quantization settings as `--<wireName>` options, with its defaults and
+    ranges; then ours only."""
+    for key, spec in {**HYPERPARAMETERS, **QUANTIZATION}.items():
         wire = spec["wireName"]
         options: Dict[str, Any] = {"dest": wire.replace("-", "_"), "default": spec["default"]}
         if spec["type"] == "boolean":
@@ -138,4 +149,9 @@ def to_config(namespace: argparse.Namespace) -> TrainConfig:
         image_size=namespace.image_size,
         num_workers=namespace.num_workers,
         seed=namespace.seed,
+        quantization=QuantizationPolicy(
+            enabled=getattr(namespace, QUANTIZATION["enabled"]["wireName"].replace("-", "_")),
+            min_agreement=getattr(namespace, QUANTIZATION["minAgreement"]["wireName"].replace("-", "_")),
+            max_accuracy_drop=getattr(namespace, QUANTIZATION["maxAccuracyDrop"]["wireName"].replace("-", "_")),
+        ),
     )

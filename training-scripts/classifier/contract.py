@@ -1,5 +1,5 @@
 """The Python reading of contract.json, the one declaration of the facts this side shares with TypeScript:
-breed labels, hyperparameter wire names with their defaults and ranges, model names, request limits, the
+breed labels, hyperparameter wire names with their defaults and ranges (the quantization thresholds' too), model names, request limits, the
 SageMaker name pattern and the training metrics.
 
 The file sits next to the `classifier` package wherever the code runs: training-scripts/ in the repository,
@@ -43,6 +43,8 @@ CONTRACT: Dict[str, Any] = _load(CONTRACT_PATH)
 LABELS: List[str] = list(CONTRACT["labels"])
 #: Hyperparameter specs by config key: wireName, type, default, min/max or choices, tuning.
 HYPERPARAMETERS: Dict[str, Dict[str, Any]] = CONTRACT["hyperparameters"]
+#: The int8 quantization switch and thresholds by config key (`training.quantization`), in the same spec shape.
+QUANTIZATION: Dict[str, Dict[str, Any]] = CONTRACT["quantization"]
 MODEL_NAMES: List[str] = list(HYPERPARAMETERS["modelName"]["choices"])
 DEFAULT_MODEL: str = HYPERPARAMETERS["modelName"]["default"]
 MAX_URL_LENGTH: int = CONTRACT["request"]["maxUrlLength"]

@@ -33,6 +33,7 @@ from .distributed import (
     is_initialized, process_group, sum_over_ranks,
 )
 from .model import IMAGENET_MEAN, IMAGENET_STD, build_model, model_spec
+from .quantize import QuantizationReport, quantize_for_serving
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +202,36 @@ def run_training(
     )
     save_model_dir(model, model_config, class_names, config.model_dir)
     log.info("saved model to %s", config.model_dir)
+    report = quantize_after_training(model, image_size, data, config)
+    result["quantization"] = report.to_json()
     if config.output_data_dir:
         os.makedirs(config.output_data_dir, exist_ok=True)
         with open(os.path.join(config.output_data_dir, "metrics.json"), "w", encoding="utf-8") as handle:
             json.dump(result, handle, indent=2)
     return result
+
+
+def quantize_after_training(model: nn.Module, image_size: int, data: Any, config: TrainConfig) -> QuantizationReport:
+    """Calibrates int8 on the whole validation split, measures it on the whole test split and writes the report (and
+    the int8 calibration, if it may ship) into the model directory. Runs on the leader alone, on the CPU, over
+    every image: the evaluation loaders hold only this host's shard."""
+    def whole(loader: DataLoader) -> DataLoader:
+        return DataLoader(loader.dataset, batch_size=loader.batch_size, shuffle=False, num_workers=config.num_workers)
+
+    started = time.perf_counter()
+    report = quantize_for_serving(
+        model, image_size,
+        calibration=(inputs for inputs, _ in whole(data.valid)),
+        test=whole(data.test),
+        policy=config.quantization,
+        model_dir=config.model_dir,
+    )
+    test = report.test or {}
+    figures = (f" (top-1 agreement {test['agreement']:.4f}, accuracy fp32 {test['fp32Accuracy']:.4f}, "
+               f"int8 {test['int8Accuracy']:.4f}, on {test['images']} test images)" if test else "")
+    print(f"Quantization: shipping {report.serve}{figures}: {report.reason}", flush=True)
+    log.info("quantization report written to %s in %.1f s", config.model_dir, time.perf_counter() - started)
+    return report
 
 
 def main_run(

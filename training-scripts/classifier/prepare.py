@@ -1,13 +1,14 @@
-"""Turns a loaded model into the one an endpoint worker serves: traced, frozen and optimised for inference,
-torch threads sized for the worker's share of the instance's vCPUs, and warmed up so the first request is
-not the slow one.
+"""Turns a loaded model into the one an endpoint worker serves: int8 where the model directory's quantization report
+allows it (classifier/quantize.py), traced, frozen and optimised for inference, torch threads sized for the worker's
+share of the instance's vCPUs, and warmed up so the first request is not the slow one.
 
 TorchScript (`torch.jit.trace` -> `freeze` -> `optimize_for_inference`) is used because it exists and does
 the same thing on the PyTorch of the SageMaker inference container (2.x) and on older ones, and costs
 about a second at load; `torch.compile` would need a C++ toolchain at serving time and tens of seconds of
 compilation per worker. The prepared model is checked against eager on an input it was not traced on; if
 tracing, optimising or that check fails, the worker serves the eager model and logs why, so a model that
-cannot be prepared still serves.
+cannot be prepared still serves. An int8 model is checked against the logits training recorded for it instead
+(it is not meant to match fp32 to 1e-3); if that fails, the worker serves the fp32 model and logs why.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 
 from .artifacts import LoadedModel, ModelConfig
+from .quantize import Precision
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,8 @@ class Preparation:
 
     method: str  # "torchscript" or "eager"
     fallback_reason: Optional[str]
+    precision: str  # "int8" or "fp32"
+    precision_reason: str
     threads: int
     channels_last: bool
     prepare_seconds: float
@@ -156,6 +160,11 @@ def _max_difference(prepared: Forward, eager: nn.Module, batch: torch.Tensor) ->
         return float((prepared(batch).float() - eager(batch).float()).abs().max())
 
 
+def _first_line(error: BaseException) -> str:
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+
+
 def prepare_model(
     loaded: LoadedModel,
     *,
@@ -163,8 +172,10 @@ def prepare_model(
     channels_last: bool = False,
     warmup_batch_sizes: Sequence[int] = (1,),
     optimise: Optional[Optimiser] = torchscript_optimise,
+    precision: Optional[Precision] = None,
 ) -> ServingModel:
-    """Prepares `loaded` for serving; `optimise=None` keeps the eager model (still threaded and warmed up)."""
+    """Prepares `loaded` for serving; `optimise=None` keeps the eager model (still threaded and warmed up). With a
+    `precision` holding an int8 model, that model is served (optimised the same way) unless it fails its check."""
     set_threads(threads)
     model = loaded.model.eval()
     device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
@@ -172,24 +183,36 @@ def prepare_model(
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     started = time.perf_counter()
-    forward: Forward = model
+    forward: Optional[Forward] = None
     method, reason = "eager", None
-    if optimise is not None:
+    precision_name, precision_reason = "fp32", precision.reason if precision is not None else "no int8 model offered"
+    if precision is not None and precision.int8 is not None:
+        int8 = precision.int8
         try:
-            candidate = optimise(model, _example(loaded.config, 1, device, memory_format, seed=0))
-            # Checked on inputs it was not traced on (one of them of the opposite sign), at batch sizes it was not
-            # traced at: a trace records one path through the code, so a model whose path depends on its input
-            # or its shape is caught here rather than answering wrongly.
-            check = _example(loaded.config, 2, device, memory_format, seed=1)
-            difference = max(_max_difference(candidate, model, check),
-                             _max_difference(candidate, model, -torch.cat([check, check[:1]])))
-            if not difference <= LOGIT_TOLERANCE:
-                raise ValueError(f"its logits differ from eager by {difference:.3g} (tolerance {LOGIT_TOLERANCE:g})")
-            forward, method = candidate, "torchscript"
-        except Exception as error:  # noqa: BLE001 - any failure to prepare means serving eager, not failing
-            first_line = (str(error).strip().splitlines() or [""])[0]
-            reason = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
-            log.warning("serving the eager model: preparing it for inference failed (%s)", reason)
+            candidate = int8.model if optimise is None else optimise(int8.model, int8.fingerprint_input[:1])
+            int8.check(candidate)
+            forward, precision_name = candidate, "int8"
+            method = "eager" if optimise is None else "torchscript"
+        except Exception as error:  # noqa: BLE001 - an int8 model that fails its check means serving fp32
+            precision_reason = f"the int8 model failed its check once prepared ({_first_line(error)})"
+            log.warning("serving fp32: %s", precision_reason)
+    if forward is None:
+        forward = model
+        if optimise is not None:
+            try:
+                candidate = optimise(model, _example(loaded.config, 1, device, memory_format, seed=0))
+                # Checked on inputs it was not traced on (one of them of the opposite sign), at batch sizes it was
+                # not traced at: a trace records one path through the code, so a model whose path depends on its
+                # input or its shape is caught here rather than answering wrongly.
+                check = _example(loaded.config, 2, device, memory_format, seed=1)
+                difference = max(_max_difference(candidate, model, check),
+                                 _max_difference(candidate, model, -torch.cat([check, check[:1]])))
+                if not difference <= LOGIT_TOLERANCE:
+                    raise ValueError(f"its logits differ from eager by {difference:.3g} (tolerance {LOGIT_TOLERANCE:g})")
+                forward, method = candidate, "torchscript"
+            except Exception as error:  # noqa: BLE001 - any failure to prepare means serving eager, not failing
+                reason = _first_line(error)
+                log.warning("serving the eager model: preparing it for inference failed (%s)", reason)
     prepare_seconds = time.perf_counter() - started
 
     sizes = list(dict.fromkeys(warmup_batch_sizes))
@@ -201,11 +224,13 @@ def prepare_model(
                 forward(example)
     warmup_seconds = time.perf_counter() - started
 
-    preparation = Preparation(method=method, fallback_reason=reason, threads=threads, channels_last=channels_last,
+    preparation = Preparation(method=method, fallback_reason=reason, precision=precision_name,
+                              precision_reason=precision_reason, threads=threads, channels_last=channels_last,
                               prepare_seconds=prepare_seconds, warmup_seconds=warmup_seconds,
                               warmup_batch_sizes=sizes)
-    log.info("serving %s as %s with %d torch threads%s (prepared in %.2f s, warmed up at batch sizes %s in %.2f s)",
-             loaded.config.model_name, method, threads, ", channels-last" if channels_last else "",
-             prepare_seconds, ", ".join(map(str, sizes)) or "none", warmup_seconds)
+    log.info("serving %s in %s as %s with %d torch threads%s (prepared in %.2f s, warmed up at batch sizes %s in "
+             "%.2f s); %s: %s", loaded.config.model_name, precision_name, method, threads,
+             ", channels-last" if channels_last else "", prepare_seconds, ", ".join(map(str, sizes)) or "none",
+             warmup_seconds, precision_name, precision_reason)
     return ServingModel(forward=forward, config=loaded.config, class_names=loaded.class_names, device=device,
                         memory_format=memory_format, preparation=preparation)
