@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
+import signal
 import socket
 import sys
 import tempfile
 import time
 from typing import List, Optional
 
+PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 TORCHSERVE_LOOKUP_SECONDS = 10.0
 LOOPBACK = "127.0.0.1"
@@ -39,9 +41,14 @@ def free_port() -> int:
 
 
 def become_subreaper() -> None:
+    """Keeps TorchServe a descendant of this process, and stops this process (and so TorchServe, through the
+    toolkit's SIGTERM handler) when whatever started it dies without stopping it: no model server outlives a
+    killed test run or benchmark."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
 
 
 def prepare_environment(model_dir: str, port: int, work_dir: str) -> None:
