@@ -37,9 +37,9 @@ describe("stack-cost-budget", () => {
         const out = await validateStack(policy, inRegion(scaled(12)), prodBudget);
         expect(out.violations).to.have.length(1);
         const [violation] = out.violations;
-        // 12 x ml.m5.large at $0.115/h = $1.38/h, plus the (still running) EC2 instance and the Lambda's warm environments.
+        // 12 x ml.m5.large at $0.115/h = $1.38/h, plus the (still running) EC2 instance and the Lambda's three warm 512 MB environments.
         expect(violation.message).to.match(/^The stack costs \$1\.\d\d\/h at maximum scale, \$0\.\d{3}\/h over the budget of \$1\.00\/h \(stack-cost-budget\.maxHourlyUsd; prices of the pack's snapshot, 2026-12-01, us-east-1\)/);
-        expect(violation.message).to.match(/made up of: Endpoint 'endpoint' \$1\.38\/h \(AllTraffic: 1 x ml\.m5\.large at \$0\.115\/h, up to 12 = \$1\.38\/h at max scale\); Instance 'ec2-trainer' \$0\.203\/h \(m5\.xlarge at \$0\.192\/h \+ 100 GB gp3 .*, running\); ProvisionedConcurrencyConfig 'inference-warm' \$0\.006\/h/);
+        expect(violation.message).to.match(/made up of: Endpoint 'endpoint' \$1\.38\/h \(AllTraffic: 1 x ml\.m5\.large at \$0\.115\/h, up to 12 = \$1\.38\/h at max scale\); Instance 'ec2-trainer' \$0\.203\/h \(m5\.xlarge at \$0\.192\/h \+ 100 GB gp3 .*, running\); ProvisionedConcurrencyConfig 'inference-warm' \$0\.023\/h \(3 warm environments x 0\.5 GB/);
         expect(violation.message).to.match(/Lower the maximum scale \(autoscaling\.maxCapacity/);
         expect(violation.urn).to.match(/::endpoint$/);
     });
