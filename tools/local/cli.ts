@@ -19,7 +19,7 @@ const USAGE = `usage: npm run local -- [--model-dir <dir> | --model-data <model.
   --port <n>                 model server (TorchServe) port on 127.0.0.1 (default 8080, as in the container; 0 = any free port)
   --runtime-port <n>         SageMaker Runtime API front on 127.0.0.1 (default 8081; 0 = any free port)
   --workers <n>              TorchServe workers (endpoint.modelServer.workers; default: one per vCPU)
-  --batch-size <n>           requests batched into one forward pass (endpoint.modelServer.batchSize; default 1)
+  --model-server-batch-size <n>  requests batched into one forward pass (endpoint.modelServer.batchSize; default 1)
   --lambda-port <n>          Lambda front port (default 9000; 0 = any free port)
   --page-port <n>            the try-it page (default 9001; 0 = any free port)
   --endpoint-name <name>     the endpoint name the handler invokes (default local-endpoint)
@@ -65,7 +65,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
                 port: { type: "string" },
                 "runtime-port": { type: "string" },
                 workers: { type: "string" },
-                "batch-size": { type: "string" },
+                "model-server-batch-size": { type: "string" },
                 "lambda-port": { type: "string" },
                 "page-port": { type: "string" },
                 "endpoint-name": { type: "string" },
@@ -96,7 +96,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         runtimePort: port(values["runtime-port"], "--runtime-port", 8081),
         modelServer: {
             workers: count(values.workers, "--workers", 64),
-            batchSize: count(values["batch-size"], "--batch-size", 64),
+            batchSize: count(values["model-server-batch-size"], "--model-server-batch-size", 64),
         },
         lambdaPort: port(values["lambda-port"], "--lambda-port", 9000),
         pagePort: port(values["page-port"], "--page-port", 9001),
