@@ -162,6 +162,7 @@ const httpApi = config.api.http.enabled
         aliasArn: api.aliasArn,
         functionTimeoutSeconds: config.api.timeoutSeconds,
         logRetentionDays: config.api.logRetentionDays,
+        context,
         tags,
     })
     : undefined;

@@ -14,6 +14,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiConfig } from "../config";
+import { AwsContext } from "../aws-context";
+import { logGroupKey } from "./log-group-key";
 
 export interface HttpApiArgs {
     /** The API's name, and the base of its log group's. */
@@ -26,6 +28,8 @@ export interface HttpApiArgs {
     /** The function's timeout: the integration waits as long (at most 30 s, API Gateway's limit; the config checks it). */
     functionTimeoutSeconds: number;
     logRetentionDays: number;
+    /** Where the access log group's own key is created when `api.http.accessLogKmsKeyArn` names none. */
+    context: AwsContext;
     tags: Record<string, string>;
 }
 
@@ -80,10 +84,13 @@ export class HttpApi extends pulumi.ComponentResource {
             tags: args.tags,
         }, child);
 
+        const logGroupName = `/aws/apigateway/${args.name}`;
+        // Access logs name their callers: encrypted with a key of the account's, the configured one or one of their own.
+        const kmsKeyId = http.accessLogKmsKeyArn ?? logGroupKey(`${name}-access-logs-key`, logGroupName, args.context, args.tags, child).arn;
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
-            name: `/aws/apigateway/${args.name}`,
+            name: logGroupName,
             retentionInDays: args.logRetentionDays,
-            kmsKeyId: http.accessLogKmsKeyArn,
+            kmsKeyId,
             tags: args.tags,
         }, child);
 

@@ -10,6 +10,7 @@ import { AwsSdkSettings } from "../aws-sdk-settings";
 import { ApiConfig } from "../config";
 import { policyDocument, serviceTrustPolicy } from "../iam";
 import { LambdaConcurrencyCheck } from "./lambda-concurrency-check";
+import { logGroupKey } from "./log-group-key";
 
 export interface InferenceApiArgs {
     context: AwsContext;
@@ -42,30 +43,7 @@ export class InferenceApi extends pulumi.ComponentResource {
         const child = { parent: this };
 
         // The function's logs carry request details: only principals the key policy admits may read them.
-        const { partition, region, accountId } = args.context;
-        const logsKey = new aws.kms.Key(`${name}-logs-key`, {
-            description: `Encrypts the ${args.logGroupName} log group`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-            policy: policyDocument([
-                {
-                    Sid: "AccountAdministersTheKey",
-                    Effect: "Allow",
-                    Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
-                    Action: ["kms:*"],
-                    Resource: "*",
-                },
-                {
-                    Sid: "CloudWatchLogsUsesTheKeyForThisLogGroup",
-                    Effect: "Allow",
-                    Principal: { Service: pulumi.all([partition, region]).apply(([p, r]) => `logs.${r}.${p === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"}`) },
-                    Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                    Resource: "*",
-                    Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${args.logGroupName}` } },
-                },
-            ]),
-            tags: args.tags,
-        }, child);
+        const logsKey = logGroupKey(`${name}-logs-key`, args.logGroupName, args.context, args.tags, child);
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
             name: args.logGroupName,
             retentionInDays: api.logRetentionDays,
