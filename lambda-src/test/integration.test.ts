@@ -10,6 +10,7 @@ import { createHandler, type HttpResponse, type LogEntry } from "../src/index";
 import { LABELS } from "../../infra/contract";
 import { JPEG, servingImage, startImageHost, type ImageHost } from "./support/image-hosts";
 import { replies, startSageMakerRuntimeServer, TEST_CREDENTIALS, TEST_REGION, type SageMakerRuntimeServer } from "./support/sagemaker-runtime-server";
+import { PYTHON } from "../../tools/python-env/python";
 
 const ENDPOINT = "dog-breeds-it";
 const SDK_VARIABLES = [
@@ -296,7 +297,7 @@ describe("lambda handler: real SDK against the loopback SageMaker Runtime server
             "except c.exceptions.ModelError as e:",
             "    print(e.response['Error']['Code'], e.response['OriginalStatusCode'], e.response['ResponseMetadata']['HTTPStatusCode'])",
         ].join("\n");
-        const { code, stdout, stderr } = await runProcess("/usr/bin/python3", ["-c", script], { AWS_DEFAULT_REGION: TEST_REGION, HOME: __dirname });
+        const { code, stdout, stderr } = await runProcess(PYTHON, ["-c", script], { AWS_DEFAULT_REGION: TEST_REGION, HOME: __dirname });
 
         expect(code, stderr).to.equal(0);
         expect(stdout.trim().split("\n")).to.deep.equal(['{"predictions":[]}', "ModelError 400 424"]);
