@@ -18,6 +18,8 @@ export const PROJECT_HANDLER = "serving_handler:handle";
 const STOP_GRACE_MS = 15_000;
 // TorchServe gives each worker 120 s to load; the JVM's own start comes on top.
 const DEFAULT_READY_TIMEOUT_MS = 180_000;
+// TorchServe logs a worker's death (stdout) before the worker's own traceback (stderr) may have been read.
+const WORKER_ERROR_GRACE_MS = 10_000;
 const PING_INTERVAL_MS = 250;
 // TorchServe's frontend reports a worker that could not load the model with one of these.
 const LOAD_FAILURE = /Backend worker error|Backend worker process died|Load model failed/;
@@ -143,6 +145,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const lines: string[] = [];
     let passThrough = false;
     let loadFailure: string | undefined;
+    let loadFailureSeen = 0;
     // The first Python error a worker printed is the cause; later ones are TorchServe's fallbacks and retries.
     const workerErrors: string[] = [];
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -152,7 +155,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
             if (passThrough) process.stderr.write(`${line}\n`);
             const workerLine = WORKER_OUTPUT.exec(line);
             if (workerLine && workerLine[1].trim()) workerErrors.push(workerLine[1].trim());
-            if (LOAD_FAILURE.test(line)) loadFailure ??= line;
+            if (LOAD_FAILURE.test(line) && loadFailure === undefined) {
+                loadFailure = line;
+                loadFailureSeen = Date.now();
+            }
         });
     }
     let stopping: Promise<number | string> | undefined;
@@ -183,7 +189,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
             ? `cannot run ${PYTHON}: ${spawnError.message}`
             : exitCode !== undefined
               ? `the model server exited with ${exitCode} before it was ready: ${lines.slice(-3).join(" | ")}`
-              : loadFailure
+              : loadFailure && (workerErrors.length > 0 || Date.now() > loadFailureSeen + WORKER_ERROR_GRACE_MS)
                 ? `the model in ${options.modelDir} failed to load: ${workerErrors[0] ?? loadFailure}`
                 : Date.now() > deadline
                   ? `the model server was not ready within ${Math.round((options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) / 1000)} s`

@@ -142,7 +142,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
             fs.cpSync(model.modelDir, broken, { recursive: true });
             fs.writeFileSync(path.join(broken, "model.pth"), "not a state dict");
             const stderr = await failure(["--model-dir", broken, "--port", "0", "--runtime-port", "0", "--page-port", "0", "--lambda-port", "0"]);
-            expect(stderr).to.match(new RegExp(`local: the model server did not start: the model in ${broken} failed to load: ModelDirError: .*model\\.pth`));
+            expect(stderr).to.match(new RegExp(`local: the model server did not start: the model in ${broken} failed to load: ModelDirError: .*model\\.pth`), stderr);
         });
     });
 });
