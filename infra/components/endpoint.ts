@@ -10,7 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSdkSettings } from "../aws-sdk-settings";
 import { EndpointConfig } from "../config";
-import { EndpointRollout } from "./endpoint-rollout";
+import { EndpointRollout, Guardrail } from "./endpoint-rollout";
 import { FailedEndpointCleanup } from "./failed-endpoint-cleanup";
 import { VariantShape } from "./variant-shape";
 
@@ -56,16 +56,30 @@ export function productionVariantCapacity(endpoint: EndpointConfig): Pick<aws.ty
     return { instanceType: endpoint.instanceType, initialInstanceCount: endpoint.initialInstanceCount };
 }
 
+/** What the PyTorch inference container needs to serve inference.py from a model archive. */
+export function inferenceEnvironment(region: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+    return {
+        // The inference toolkit loads code/inference.py from the model archive.
+        SAGEMAKER_PROGRAM: "inference.py",
+        SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
+        SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+        SAGEMAKER_REGION: region,
+    };
+}
+
 export interface InferenceEndpointArgs {
     /** The endpoint's name: fixed, so clients, the Lambda and the scaling target can name it before it exists. */
     endpointName: string;
     endpoint: EndpointConfig;
-    modelDataUrl: pulumi.Input<string>;
+    /** What the endpoint serves: an approved model package version, or a model archive with the inference image. */
+    model: { modelPackageArn: pulumi.Input<string> } | { modelDataUrl: pulumi.Input<string> };
     inferenceImage: pulumi.Input<string>;
     executionRoleArn: pulumi.Input<string>;
     region: pulumi.Input<string>;
     /** Where the endpoint's own SDK calls (rollout, failure cleanup) go. */
     sdk: pulumi.Input<AwsSdkSettings>;
+    /** Deployment guardrails for rollouts between instance configurations, and the alarms they watch (which must exist first). */
+    guardrail?: { settings: Guardrail; alarms: pulumi.Resource[] };
     /** Capture a share of requests and responses (for SageMaker Model Monitor) under this S3 URI. */
     dataCapture?: { destinationS3Uri: pulumi.Input<string>; samplingPercent: number; kmsKeyArn?: string };
     tags: Record<string, string>;
@@ -83,20 +97,13 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
     constructor(name: string, args: InferenceEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sagemaker-classifier:serving:InferenceEndpoint", name, {}, opts);
 
+        const environment = { ...inferenceEnvironment(args.region), ...modelServerEnvironment(args.endpoint) };
         const model = new aws.sagemaker.Model(`${name}-model`, {
             executionRoleArn: args.executionRoleArn,
-            primaryContainer: {
-                image: args.inferenceImage,
-                modelDataUrl: args.modelDataUrl,
-                environment: {
-                    // The inference toolkit loads code/inference.py from the model archive.
-                    SAGEMAKER_PROGRAM: "inference.py",
-                    SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
-                    SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
-                    SAGEMAKER_REGION: args.region,
-                    ...modelServerEnvironment(args.endpoint),
-                },
-            },
+            // From an approved model package version (image, artifact and entry point as registered), or a model artifact.
+            primaryContainer: "modelPackageArn" in args.model
+                ? { modelPackageName: args.model.modelPackageArn, environment }
+                : { image: args.inferenceImage, modelDataUrl: args.model.modelDataUrl, environment },
             tags: args.tags,
         }, { parent: this });
 
@@ -152,7 +159,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
             recreateAfter: cleanup.failedEndpointCreatedAt,
             tags: args.tags,
             timeoutSeconds: args.endpoint.updateTimeoutMinutes * 60,
-        }, { parent: this, dependsOn: [endpoint] });
+            guardrail: args.guardrail?.settings,
+        }, { parent: this, dependsOn: [endpoint, ...(args.guardrail?.alarms ?? [])] });
         // An output of the rollout: the target is registered only once the endpoint serves the new configuration
         // (and, taken from an input of it, the id is known at preview, so policies can link target and endpoint).
         this.scalableResourceId = shape && pulumi.all([shape.scalableResourceId, rollout.endpointConfigName]).apply(([id]) => id);

@@ -21,6 +21,8 @@ import { s3PublicAccessBlocked } from "./s3/s3-public-access-blocked";
 import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
+import { sagemakerEndpointGuardedUpdates } from "./sagemaker/sagemaker-endpoint-guarded-updates";
+import { sagemakerModelFromApprovedPackage } from "./sagemaker/sagemaker-model-from-approved-package";
 import { sagemakerNotebookNoInternetRootOrAwsKey } from "./sagemaker/sagemaker-notebook-no-internet-root-or-aws-key";
 import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 
@@ -48,4 +50,6 @@ export const policies: Policies = [
     sagemakerNotebookNoInternetRootOrAwsKey,
     stackCostBudget,
     observabilityAlarmsRequired,
+    sagemakerEndpointGuardedUpdates,
+    sagemakerModelFromApprovedPackage,
 ];

@@ -155,6 +155,36 @@ const faults: [string, string, Fault][] = [
             set(tuning, "trainingJobDefinition", { ...definition, resourceConfig: { ...definition.resourceConfig, instanceCount: 16 } });
         },
     ],
+    [
+        "the prod endpoint rolled out without deployment guardrails",
+        "sagemaker-endpoint-guarded-updates",
+        (rs) => {
+            const rollout = only(rs, "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+            delete rollout.inputs.guardrail;
+            delete rollout.outputs.guardrail;
+        },
+    ],
+    [
+        "a guardrail rolling back on an alarm the stack does not have",
+        "sagemaker-endpoint-guarded-updates",
+        (rs) => {
+            const rollout = only(rs, "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+            set(rollout, "guardrail", { ...(rollout.inputs.guardrail as object), alarmNames: ["someone-elses-alarm"] });
+        },
+    ],
+    [
+        "the prod model served straight from the training artifact",
+        "sagemaker-model-from-approved-package",
+        (rs) => {
+            const model = only(rs, "aws:sagemaker/model:Model");
+            set(model, "primaryContainer", { image: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker", modelDataUrl: "s3://bucket/output/sagemaker/job/output/model.tar.gz" });
+        },
+    ],
+    [
+        "the prod model from a package version nothing checks for approval",
+        "sagemaker-model-from-approved-package",
+        (rs) => rs.splice(rs.indexOf(only(rs, "pulumi-nodejs:dynamic/sagemaker-classifier:ApprovedModelVersion")), 1),
+    ],
 ];
 
 function mandatory(violations: Violation[]): Violation[] {
@@ -162,7 +192,8 @@ function mandatory(violations: Violation[]): Violation[] {
 }
 
 describe("the project's stacks through the policy pack process", function () {
-    this.timeout(240_000);
+    // Two captures and a pack process per fault, two at a time, on a machine other work shares.
+    this.timeout(600_000);
     const captured: Partial<Record<"dev" | "prod", Captured>> = {};
     const results = new Map<string, Violation[]>();
 
