@@ -5,28 +5,14 @@
  * that does not survive serialization fails here, not in a user's deployment.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { captureProgram, readStackConfig } from "../../tools/preview/capture";
 import { SageMakerAnswer, startSageMakerApiServer } from "../../tools/status/test/support/sagemaker-api-server";
+import { runInProviderHost } from "./support/provider-host";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-
-const HOST = `
-const fs = require("fs");
-const [providerFile, method, argsJson] = process.argv.slice(2);
-const pulumiDir = require.resolve("@pulumi/pulumi", { paths: [process.cwd()] });
-const requireFromString = require(require.resolve("require-from-string", { paths: [pulumiDir] }));
-const { Config } = require(require.resolve("@pulumi/pulumi/cmd/dynamic-provider/config", { paths: [process.cwd()] }));
-const provider = requireFromString(fs.readFileSync(providerFile, "utf8")).handler();
-const configured = provider.configure ? provider.configure({ config: new Config({ "aws:region": "us-east-1" }, "sagemaker-classifier") }) : Promise.resolve();
-configured.then(() => provider[method](...JSON.parse(argsJson))).then(
-    (result) => fs.writeSync(3, JSON.stringify(result ?? null)),
-    (error) => { fs.writeSync(3, JSON.stringify({ error: error.message })); },
-);
-`;
 
 describe("the endpoint's and the registry's dynamic providers, serialized and run as the provider host runs them", function () {
     this.timeout(180_000);
@@ -37,7 +23,6 @@ describe("the endpoint's and the registry's dynamic providers, serialized and ru
         const config = await readStackConfig(path.join(repoRoot, "Pulumi.prod.yaml"));
         const { resources } = await captureProgram({ program: path.join(repoRoot, "infra", "index.ts"), stack: "prod", config });
         workdir = fs.mkdtempSync(path.join(os.tmpdir(), "providers-host-"));
-        fs.writeFileSync(path.join(workdir, "host.js"), HOST);
         for (const type of ["EndpointRollout", "FailedEndpointCleanup", "ApprovedModelVersion", "ModelPackageVersion"]) {
             const resource = resources.find((r) => r.type === `pulumi-nodejs:dynamic/sagemaker-classifier:${type}`);
             expect(resource?.inputs.__provider, `${type} registers a serialized provider`).to.be.a("string");
@@ -55,16 +40,10 @@ describe("the endpoint's and the registry's dynamic providers, serialized and ru
                 PATH: process.env.PATH, AWS_ENDPOINT_URL_SAGEMAKER: server.url, AWS_ACCESS_KEY_ID: "AKIDLOOPBACK", AWS_SECRET_ACCESS_KEY: "s",
                 AWS_CONFIG_FILE: path.join(workdir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(workdir, "none"),
             };
-            const child = spawn(process.execPath, [path.join(workdir, "host.js"), providers.get(type) as string, method, JSON.stringify(args)], {
-                env, cwd: repoRoot, stdio: ["ignore", "pipe", "pipe", "pipe"],
+            const { result } = await runInProviderHost({
+                providerFile: providers.get(type) as string, method, args, stackConfig: { "aws:region": "us-east-1" }, env, workdir, cwd: repoRoot,
             });
-            let result = "";
-            let stderr = "";
-            (child.stdio[3] as NodeJS.ReadableStream).on("data", (c) => (result += c));
-            child.stderr?.on("data", (c) => (stderr += c));
-            const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-            if (code !== 0) throw new Error(`host exited ${code}: ${stderr}`);
-            return JSON.parse(result) as Record<string, unknown>;
+            return result;
         } finally {
             await server.close();
         }
