@@ -287,6 +287,14 @@ const ec2TrainingSection = section({
     }),
 });
 
+/** Deployment guardrails apply: asked for, or by default in prod; never to a serverless variant. */
+export function guardrailsEnabled(environment: string, endpoint: { mode: string; deployment: { guardrails?: boolean } }): boolean {
+    return endpoint.mode === "instances" && (endpoint.deployment.guardrails ?? environment === "prod");
+}
+
+/** How long the endpoint latency alarm takes to fire: 3 of 3 five-minute periods (components/monitoring.ts). */
+export const LATENCY_ALARM_WINDOW_SECONDS = 3 * 300;
+
 /** The memory sizes SageMaker Serverless Inference offers: 1 to 6 GB in 1 GB steps. */
 export const SERVERLESS_MEMORY_SIZES_MB = [1024, 2048, 3072, 4096, 5120, 6144] as const;
 
@@ -319,6 +327,22 @@ const endpointSection = section({
         description: "let callers who invoke the endpoint directly send `application/json` `{\"url\": ...}` and have the model container fetch the image " +
             "(inference.py's `IMAGE_URL_INPUT`); off, such requests get 415 and only image bytes (`image/jpeg`, `image/png`) are taken. " +
             "Needs `endpoint.networkIsolation` off",
+    }),
+    // SageMaker's deployment guardrails (UpdateEndpoint's DeploymentConfig), applied by EndpointRollout.
+    deployment: section({
+        guardrails: boolean().optional().meta({
+            description: "blue/green rollouts with traffic shifting, a baking period and automatic rollback when the stack's endpoint 5xx or latency alarm fires (`instances` mode only: Serverless Inference has no deployment guardrails)",
+            defaultText: "true in prod with `instances`, false elsewhere",
+        }),
+        trafficShifting: oneOf(["canary", "linear", "allAtOnce"]).default("canary").meta({
+            description: "how traffic moves to the new fleet where its size allows: `canary` sends `canaryPercent` of the instances traffic first, `linear` adds `linearStepPercent` at a time; a one-instance fleet always moves all at once (SageMaker's canary is at most 50 %, a linear step 10 to 50 % of the fleet)",
+        }),
+        canaryPercent: integer(1, 50).default(25).meta({ description: "share of the new fleet's instances that takes traffic first (at least one instance)" }),
+        linearStepPercent: integer(10, 50).default(25).meta({ description: "share of the new fleet's instances each linear step adds (at least one instance)" }),
+        waitIntervalSeconds: integer(0, 3600).default(300).meta({ description: "time between traffic-shifting steps, while the alarms watch" }),
+        bakingPeriodSeconds: integer(0, 3600).default(900).meta({
+            description: "once all traffic has moved, how long the old fleet is kept while the alarms watch (at least the latency alarm's 15 minutes, or it cannot fire in time); an alarm rolls back",
+        }),
     }),
     updateTimeoutMinutes: integer(10, 1440).default(120).meta({
         description: "how long `pulumi up` waits for the endpoint to move to a new endpoint configuration (new model, instance type or count) and checks it got there; SageMaker carries on after it",
@@ -471,6 +495,18 @@ const monitoringSection = section({
         .meta({ description: "share of endpoint requests and responses captured to the artifacts bucket for model monitoring; 0 turns capture off", ...byEnvironment(10, 0, " %") }),
 });
 
+// The approval gate (components/model-registry.ts).
+const modelRegistrySection = section({
+    approval: oneOf(["manual", "auto"]).optional().meta({
+        description: "how a model the stack trains is registered in its model package group: `manual` as PendingManualApproval (a person approves it), `auto` as Approved",
+        defaultText: "manual in prod, auto elsewhere",
+    }),
+    servedVersion: integer(1, 1000000).optional().meta({
+        description: "the version of the stack's model package group the endpoint serves, which must be Approved; without it, a stack that approves by hand deploys no endpoint yet (train, approve, then pin), and one that approves automatically serves the model it trained",
+        defaultText: "none",
+    }),
+});
+
 const tagsAllowed = "a map of tag names to string values";
 const tagsSchema = z.record(z.string(errorOf(tagsAllowed)), z.string(errorOf(tagsAllowed)), errorOf(tagsAllowed))
     .meta({ allowed: tagsAllowed }).default({}).meta({ description: "extra tags on every resource", defaultText: "none" });
@@ -487,6 +523,7 @@ export const stackSchema = withRules(z.strictObject({
     autoscaling: autoscalingSection,
     api: apiSection,
     monitoring: monitoringSection,
+    modelRegistry: modelRegistrySection,
     images: imagesSection,
     tags: tagsSchema,
 }), [
@@ -512,6 +549,26 @@ export const stackSchema = withRules(z.strictObject({
         check: ({ endpoint }) => endpoint.networkIsolation && endpoint.urlInput
             ? "endpoint.urlInput cannot be true while endpoint.networkIsolation is true: a network-isolated model cannot fetch image URLs. " +
                 "Turn endpoint.urlInput off (the API's Lambda fetches images itself) or endpoint.networkIsolation off"
+            : undefined,
+    },
+    {
+        keys: ["modelRegistry.servedVersion", "training.mode"],
+        check: ({ modelRegistry, training }) => modelRegistry.servedVersion !== undefined && training.mode === "existing"
+            ? `modelRegistry.servedVersion serves a version this stack trained and registered, but training.mode is existing (it serves training.modelDataUrl): remove one of them`
+            : undefined,
+    },
+    {
+        keys: ["endpoint.deployment.guardrails", "endpoint.mode"],
+        check: ({ endpoint: { deployment, mode } }) => deployment.guardrails === true && mode === "serverless"
+            ? "endpoint.deployment.guardrails needs endpoint.mode instances: Serverless Inference has no deployment guardrails (its updates move all traffic at once, with no baking period or alarm rollback)"
+            : undefined,
+    },
+    {
+        // The latency alarm (components/monitoring.ts) fires after 3 breaching 5-minute periods: a shorter baking
+        // period deletes the old fleet before it could, and a rollback then has nothing to go back to.
+        keys: ["endpoint.deployment.bakingPeriodSeconds", "endpoint.deployment.guardrails", "endpoint.mode", "environment"],
+        check: ({ endpoint, environment }) => guardrailsEnabled(environment ?? "", endpoint) && endpoint.deployment.bakingPeriodSeconds < LATENCY_ALARM_WINDOW_SECONDS
+            ? `endpoint.deployment.bakingPeriodSeconds (${endpoint.deployment.bakingPeriodSeconds}) must be at least ${LATENCY_ALARM_WINDOW_SECONDS} with deployment guardrails: the latency alarm needs 15 minutes to fire and roll back`
             : undefined,
     },
     {
@@ -545,6 +602,12 @@ export type EndpointConfig = StackConfig["endpoint"];
 export type AutoscalingConfig = StackConfig["autoscaling"];
 export type ApiConfig = StackConfig["api"];
 export type MonitoringConfig = StackConfig["monitoring"];
+export type ModelRegistryConfig = StackConfig["modelRegistry"];
+
+/** How the stack registers what it trains: by hand in prod unless set. */
+export function approvalMode(environment: string, registry: ModelRegistryConfig): "manual" | "auto" {
+    return registry.approval ?? (environment === "prod" ? "manual" : "auto");
+}
 
 /** The project's top-level config keys (`sagemaker-classifier:<key>`). */
 export const CONFIG_KEYS = Object.keys(stackSchema.in.shape) as Array<keyof typeof stackSchema.in.shape>;

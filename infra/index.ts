@@ -8,16 +8,17 @@ import { ensureLambdaBundle } from "../lambda-src/build";
 import { SAGEMAKER_PAYLOAD_LIMIT_BYTES } from "../lambda-src/src/config";
 import { lookupAwsContext } from "./aws-context";
 import { AwsSdkSettings } from "./aws-sdk-settings";
-import { loadConfig, parseS3Uri } from "./config";
+import { approvalMode, guardrailsEnabled, loadConfig, parseS3Uri } from "./config";
 import { endOfPatchWarning, pytorchImage, trainingImageTag } from "./images";
 import { TRAINING_METRICS } from "./contract";
 import { stackBaseName, trainingJobPrefix } from "./names";
 import { EndpointAutoscaling } from "./components/autoscaling";
 import { HttpApi } from "./components/http-api";
 import { Ec2Training } from "./components/ec2-training";
-import { InferenceEndpoint } from "./components/endpoint";
+import { InferenceEndpoint, inferenceEnvironment } from "./components/endpoint";
 import { InferenceApi } from "./components/inference-api";
-import { Monitoring, monitoringThresholds } from "./components/monitoring";
+import { alarmsNamed, Monitoring, monitoringThresholds, rollbackAlarmNames } from "./components/monitoring";
+import { ModelRegistry } from "./components/model-registry";
 import { SageMakerExecutionRole } from "./components/sagemaker-role";
 import { SageMakerTraining } from "./components/sagemaker-training";
 import { ArtifactStore } from "./components/storage";
@@ -113,88 +114,136 @@ const ec2Training = config.ec2Training.enabled && dataset
     })
     : undefined;
 
-const endpoint = new InferenceEndpoint("classifier", {
-    endpointName: baseName,
-    endpoint: config.endpoint,
-    modelDataUrl: modelArtifactUri,
-    inferenceImage: inferenceImage.uri,
-    executionRoleArn: sagemakerRole.roleArn,
-    region: context.region,
+// The approval gate: what the stack trains is registered as a version of its model package group; the endpoint
+// serves the approved version the config pins (or, where registration approves, what it trained).
+const registry = new ModelRegistry("registry", {
+    groupName: baseName,
+    context,
     sdk,
-    dataCapture: dataCapturePrefix
-        ? {
-            destinationS3Uri: pulumi.interpolate`s3://${store.bucketName}/${dataCapturePrefix}`,
-            samplingPercent: thresholds.dataCapturePercent,
-            kmsKeyArn: config.endpoint.kmsKeyArn,
-        }
-        : undefined,
+    onDestroy: config.environment === "prod" ? "retain" : "delete",
+    trained: sagemakerTraining && {
+        image: inferenceImage.uri,
+        modelDataUrl: sagemakerTraining.modelArtifactUri,
+        environment: inferenceEnvironment(),
+        trainingJobName: sagemakerTraining.trainingJobName,
+        metrics: sagemakerTraining.finalMetrics,
+    },
+    approval: approvalMode(config.environment, config.modelRegistry),
+    servedVersion: config.modelRegistry.servedVersion,
     tags,
 });
-
-// A serverless endpoint scales itself by concurrency; Application Auto Scaling only scales instance variants.
-if (endpoint.scalableResourceId) {
-    new EndpointAutoscaling("classifier", {
-        scalableResourceId: endpoint.scalableResourceId,
-        scaling: config.autoscaling,
-    }, { dependsOn: [endpoint] });
+const servedModel = training.mode === "existing"
+    ? { modelDataUrl: modelArtifactUri }
+    : registry.servedModelPackageArn && { modelPackageArn: registry.servedModelPackageArn };
+if (!servedModel) {
+    pulumi.log.warn(
+        "No endpoint yet: this stack registers what it trains for approval (modelRegistry.approval manual) and serves only an approved " +
+            "version it pins. Once training has registered a version, review and approve it (npm run status shows it and its metrics), then: " +
+            "pulumi config set --path modelRegistry.servedVersion <version> and pulumi up",
+    );
 }
 
-const api = new InferenceApi("inference-api", {
-    context,
-    bundleDir: ensureLambdaBundle(),
-    endpointName: endpoint.endpointName,
-    // Known before the endpoint exists, so the role is least-privilege already at preview.
-    endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
-    api: config.api,
-    // The image is the whole invocation payload.
-    maxImageBytes: SAGEMAKER_PAYLOAD_LIMIT_BYTES[config.endpoint.mode],
-    sdk,
-    logGroupName: `/aws/lambda/${baseName}-inference-api`,
-    tags,
-});
+/** The endpoint, its scaling, the API in front of it and their monitoring. */
+function serve(model: NonNullable<typeof servedModel>) {
+    const api = new InferenceApi("inference-api", {
+        context,
+        bundleDir: ensureLambdaBundle(),
+        // The endpoint's fixed name: the function and its alarms exist before the endpoint's first rollout needs them.
+        endpointName: baseName,
+        // Known before the endpoint exists, so the role is least-privilege already at preview.
+        endpointArn: pulumi.interpolate`arn:${context.partition}:sagemaker:${context.region}:${context.accountId}:endpoint/${baseName}`,
+        api: config.api,
+        // The image is the whole invocation payload.
+        maxImageBytes: SAGEMAKER_PAYLOAD_LIMIT_BYTES[config.endpoint.mode],
+        sdk,
+        logGroupName: `/aws/lambda/${baseName}-inference-api`,
+        tags,
+    });
 
-const httpApi = config.api.http.enabled
-    ? new HttpApi("http-api", {
-        name: baseName,
-        http: config.api.http,
+    const httpApi = config.api.http.enabled
+        ? new HttpApi("http-api", {
+            name: baseName,
+            http: config.api.http,
+            functionName: api.functionName,
+            aliasName: api.aliasName,
+            aliasArn: api.aliasArn,
+            functionTimeoutSeconds: config.api.timeoutSeconds,
+            logRetentionDays: config.api.logRetentionDays,
+            context,
+            tags,
+        })
+        : undefined;
+
+    const monitoring = new Monitoring("monitoring", {
+        context,
+        baseName,
+        endpointName: baseName,
+        variants: [{
+            variantName: config.endpoint.variantName,
+            capacity: config.endpoint.mode === "instances" ? { min: config.autoscaling.minCapacity, max: config.autoscaling.maxCapacity } : undefined,
+        }],
         functionName: api.functionName,
         aliasName: api.aliasName,
-        aliasArn: api.aliasArn,
         functionTimeoutSeconds: config.api.timeoutSeconds,
-        logRetentionDays: config.api.logRetentionDays,
-        context,
+        provisionedConcurrency: config.api.provisionedConcurrency,
+        thresholds,
+        email: config.monitoring.email,
+        httpsUrl: config.monitoring.httpsUrl,
         tags,
-    })
-    : undefined;
+    });
 
-const monitoring = new Monitoring("monitoring", {
-    context,
-    baseName,
-    endpointName: endpoint.endpointName,
-    variants: [{
-        variantName: endpoint.variantName,
-        capacity: config.endpoint.mode === "instances" ? { min: config.autoscaling.minCapacity, max: config.autoscaling.maxCapacity } : undefined,
-    }],
-    functionName: api.functionName,
-    aliasName: api.aliasName,
-    functionTimeoutSeconds: config.api.timeoutSeconds,
-    provisionedConcurrency: config.api.provisionedConcurrency,
-    thresholds,
-    email: config.monitoring.email,
-    httpsUrl: config.monitoring.httpsUrl,
-    tags,
-});
+    const endpoint = new InferenceEndpoint("classifier", {
+        endpointName: baseName,
+        endpoint: config.endpoint,
+        model,
+        inferenceImage: inferenceImage.uri,
+        executionRoleArn: sagemakerRole.roleArn,
+        sdk,
+        // Guarded rollouts roll back on the variant's own 5xx and latency alarms, which must exist before one starts.
+        guardrail: guardrailsEnabled(config.environment, config.endpoint)
+            ? {
+                settings: { ...config.endpoint.deployment, alarmNames: rollbackAlarmNames(baseName, config.endpoint.variantName) },
+                alarms: alarmsNamed(monitoring, rollbackAlarmNames(baseName, config.endpoint.variantName)),
+            }
+            : undefined,
+        dataCapture: dataCapturePrefix
+            ? {
+                destinationS3Uri: pulumi.interpolate`s3://${store.bucketName}/${dataCapturePrefix}`,
+                samplingPercent: thresholds.dataCapturePercent,
+                kmsKeyArn: config.endpoint.kmsKeyArn,
+            }
+            : undefined,
+        tags,
+    });
+
+    // A serverless endpoint scales itself by concurrency; Application Auto Scaling only scales instance variants.
+    if (endpoint.scalableResourceId) {
+        new EndpointAutoscaling("classifier", {
+            scalableResourceId: endpoint.scalableResourceId,
+            scaling: config.autoscaling,
+        }, { dependsOn: [endpoint] });
+    }
+    return { endpoint, api, httpApi, monitoring };
+}
+const serving = servedModel && serve(servedModel);
 
 // Only what this stack has: an existing-model stack has no training job, a stack without EC2 no instance.
 export = {
-    endpointName: endpoint.endpointName,
-    lambdaFunctionName: api.functionName,
-    lambdaAliasArn: api.aliasArn,
-    invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`,
-    ...(httpApi ? { httpApiUrl: httpApi.url, httpApiRouteArn: httpApi.routeArn } : {}),
+    ...(serving
+        ? {
+            endpointName: serving.endpoint.endpointName,
+            lambdaFunctionName: serving.api.functionName,
+            lambdaAliasArn: serving.api.aliasArn,
+            invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${serving.api.aliasArn} --cli-binary-format raw-in-base64-out --payload '{"url": "https://example.com/dog.jpg"}' response.json && cat response.json`,
+            alarmTopicArn: serving.monitoring.topicArn,
+            dashboardUrl: serving.monitoring.dashboardUrl,
+            ...(serving.httpApi ? { httpApiUrl: serving.httpApi.url, httpApiRouteArn: serving.httpApi.routeArn } : {}),
+        }
+        : {}),
     bucketName: store.bucketName,
-    alarmTopicArn: monitoring.topicArn,
-    dashboardUrl: monitoring.dashboardUrl,
+    modelPackageGroup: registry.groupName,
+    ...(registry.registeredVersion ? { registeredModelVersion: registry.registeredVersion } : {}),
+    ...(servedModel && "modelPackageArn" in servedModel ? { servedModelPackage: servedModel.modelPackageArn } : {}),
     trainingMode: training.mode,
     modelArtifact: modelArtifactUri,
     ...(sagemakerTraining ? { trainingJobName: sagemakerTraining.trainingJobName } : {}),

@@ -22,3 +22,13 @@ export function isJobNameWithPrefix(name: string, prefix: string): boolean {
 export function isStackJobName(name: string, environment: string): boolean {
     return isJobNameWithPrefix(name, trainingJobPrefix(environment));
 }
+
+/** The ARN of version `version` of a model package group (SageMaker lower-cases the group's name in it). */
+export function modelPackageVersionArn(partition: string, region: string, accountId: string, groupName: string, version: number): string {
+    return `arn:${partition}:sagemaker:${region}:${accountId}:model-package/${groupName.toLowerCase()}/${version}`;
+}
+
+/** The command that approves a model package version, as messages and `npm run status` show it. */
+export function approveCommand(arn: string, region: string): string {
+    return `aws sagemaker update-model-package --region ${region} --model-package-arn ${arn} --model-approval-status Approved`;
+}

@@ -16,8 +16,19 @@
  *    deletes a target the program no longer declares only when the whole `up` ends, after this update;
  * 3. keeps the live instance count (`RetainAllVariantProperties`, instance count only) when both configurations
  *    use instances, so a model roll at peak does not drop to `initialInstanceCount`;
- * 4. waits as long as the rollout needs (`timeoutSeconds`), then requires the endpoint to be `InService` on the
- *    configuration it asked for, and otherwise fails the `up` with SageMaker's reason, or "rolled back".
+ * 4. with deployment guardrails (`guardrail`), asks for a blue/green update whose traffic shifting fits the live
+ *    fleet (SageMaker allows a canary of at most 50 % of it and linear steps of 10 to 50 %, so one instance can
+ *    only move all at once), a baking period, and automatic rollback on the stack's own alarms;
+ * 5. waits as long as the rollout needs (`timeoutSeconds`, or longer when the guardrail's own timeout is longer:
+ *    the provider would give up after 60 minutes), then requires the endpoint to be `InService` on the
+ *    configuration it asked for, and otherwise fails the `up` with SageMaker's reason, or "rolled back", naming
+ *    the alarm that made the guardrail roll back.
+ *
+ * The guardrail is never given to the provider's endpoint resource: terraform-provider-aws marks
+ * `deployment_config.auto_rollback_configuration` ForceNew (internal/service/sagemaker/endpoint.go, v6), so
+ * adding, removing or renaming a rollback alarm would replace the endpoint, whose fixed name the new one would
+ * collide with. Here a change to the guardrail or its alarms is an in-place update of this resource that only
+ * the next rollout uses.
  *
  * Why a failed rollout keeps the configuration that serves: the configurations are replaced create-before-delete
  * (Pulumi's default), and the Pulumi engine deletes replaced resources only after every other step of the
@@ -39,6 +50,8 @@ import {
     SageMakerClient,
     UpdateEndpointCommand,
 } from "@aws-sdk/client-sagemaker";
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import type { DeploymentConfig, TrafficRoutingConfig } from "@aws-sdk/client-sagemaker";
 import {
     ApplicationAutoScalingClient,
     DeleteScalingPolicyCommand,
@@ -47,6 +60,71 @@ import {
     DescribeScalingPoliciesCommand,
 } from "@aws-sdk/client-application-auto-scaling";
 import { AwsDynamicProvider, AwsIdentity, AwsSdkSettings, sdkClientConfig } from "../aws-sdk-settings";
+
+/** SageMaker's deployment guardrails for an instance variant, as the stack config sets them. */
+export interface Guardrail {
+    trafficShifting: "canary" | "linear" | "allAtOnce";
+    canaryPercent: number;
+    linearStepPercent: number;
+    waitIntervalSeconds: number;
+    bakingPeriodSeconds: number;
+    /** CloudWatch alarms whose ALARM state rolls the update back: the stack's own endpoint alarms. */
+    alarmNames: string[];
+}
+
+/** SageMaker's bounds on MaximumExecutionTimeoutInSeconds, and the allowance for a new fleet to come up. */
+const MAX_EXECUTION = { min: 600, max: 14400 };
+const PROVISIONING_ALLOWANCE_SECONDS = 1800;
+/** What a rollback itself may take after the deployment's own timeout. */
+const ROLLBACK_ALLOWANCE_SECONDS = 1800;
+
+/**
+ * The traffic shifting SageMaker accepts for a fleet of `instances`: a canary of at most half the fleet, linear
+ * steps of 10 to 50 % of it, each at least one instance. Where the wanted mode does not fit, all at once (the
+ * baking period and the alarm rollback still apply).
+ */
+export function trafficRouting(g: Guardrail, instances: number): { routing: TrafficRoutingConfig; waits: number; summary: string } {
+    const half = Math.floor(instances / 2);
+    if (g.trafficShifting === "canary" && half >= 1) {
+        const size = Math.min(Math.max(1, Math.floor((instances * g.canaryPercent) / 100)), half);
+        return {
+            routing: { Type: "CANARY", CanarySize: { Type: "INSTANCE_COUNT", Value: size }, WaitIntervalInSeconds: g.waitIntervalSeconds },
+            waits: 1,
+            summary: `canary of ${size} of ${instances} instances, then the rest after ${g.waitIntervalSeconds} s`,
+        };
+    }
+    const smallest = Math.max(1, Math.ceil(instances / 10));
+    if (g.trafficShifting === "linear" && smallest <= half) {
+        const step = Math.min(Math.max(smallest, Math.round((instances * g.linearStepPercent) / 100)), half);
+        const steps = Math.ceil(instances / step);
+        return {
+            routing: { Type: "LINEAR", LinearStepSize: { Type: "INSTANCE_COUNT", Value: step }, WaitIntervalInSeconds: g.waitIntervalSeconds },
+            waits: steps - 1,
+            summary: `linear, ${step} of ${instances} instances at a time, ${g.waitIntervalSeconds} s apart`,
+        };
+    }
+    const why = g.trafficShifting === "allAtOnce" ? "" : ` (a fleet of ${instances} cannot take a ${g.trafficShifting} step: SageMaker's canary is at most half the fleet, a linear step 10 to 50 % of it)`;
+    return { routing: { Type: "ALL_AT_ONCE", WaitIntervalInSeconds: 0 }, waits: 0, summary: `all at once${why}` };
+}
+
+/** The DeploymentConfig of a guarded update of a fleet of `instances`, and how long it may take in all. */
+export function guardedDeployment(g: Guardrail, instances: number): { config: DeploymentConfig; maxExecutionSeconds: number; summary: string } {
+    const { routing, waits, summary } = trafficRouting(g, instances);
+    const waiting = g.bakingPeriodSeconds + waits * g.waitIntervalSeconds;
+    const maxExecutionSeconds = Math.min(MAX_EXECUTION.max, Math.max(MAX_EXECUTION.min, waiting + PROVISIONING_ALLOWANCE_SECONDS));
+    return {
+        config: {
+            BlueGreenUpdatePolicy: {
+                TrafficRoutingConfiguration: routing,
+                TerminationWaitInSeconds: g.bakingPeriodSeconds,
+                MaximumExecutionTimeoutInSeconds: maxExecutionSeconds,
+            },
+            AutoRollbackConfiguration: { Alarms: g.alarmNames.map((AlarmName) => ({ AlarmName })) },
+        },
+        maxExecutionSeconds,
+        summary: `${summary}; ${g.bakingPeriodSeconds} s baking; rolls back when ${g.alarmNames.join(" or ")} goes into ALARM`,
+    };
+}
 
 export interface EndpointRolloutInputs {
     sdk: AwsSdkSettings;
@@ -65,6 +143,8 @@ export interface EndpointRolloutInputs {
     /** How long one rollout may take before `pulumi up` stops waiting (SageMaker carries on). */
     timeoutSeconds: number;
     pollSeconds: number;
+    /** Deployment guardrails for updates between instance configurations; none for serverless variants. */
+    guardrail?: Guardrail;
 }
 
 export interface EndpointRolloutOutputs extends EndpointRolloutInputs {
@@ -80,9 +160,14 @@ export interface AutoScalingApi {
     send: ApplicationAutoScalingClient["send"];
 }
 
+export interface CloudWatchApi {
+    send: CloudWatchClient["send"];
+}
+
 export interface RolloutClients {
     sagemaker: SageMakerApi;
     autoscaling: AutoScalingApi;
+    cloudwatch: CloudWatchApi;
 }
 
 export type RolloutClientFactory = (sdk: AwsSdkSettings, identity: AwsIdentity) => RolloutClients;
@@ -90,6 +175,7 @@ export type RolloutClientFactory = (sdk: AwsSdkSettings, identity: AwsIdentity) 
 export const defaultRolloutClients: RolloutClientFactory = (sdk, identity) => ({
     sagemaker: new SageMakerClient(sdkClientConfig(sdk, identity)),
     autoscaling: new ApplicationAutoScalingClient(sdkClientConfig(sdk, identity)),
+    cloudwatch: new CloudWatchClient(sdkClientConfig(sdk, identity)),
 });
 
 export interface Clock {
@@ -148,7 +234,7 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
             ...(olds.sdk?.region !== news.sdk.region ? ["sdk"] : []),
         ];
         const changes = replaces.length > 0 || olds.servingConfigName !== news.endpointConfigName ||
-            (["endpointConfigName", "variantShape", "recreateAfter", "tags", "timeoutSeconds", "pollSeconds", "sdk"] as const)
+            (["endpointConfigName", "variantShape", "recreateAfter", "tags", "timeoutSeconds", "pollSeconds", "sdk", "guardrail"] as const)
                 .some((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
         return { changes, replaces, deleteBeforeReplace: false };
     }
@@ -169,9 +255,11 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
 
     private async rollOut(inputs: EndpointRolloutInputs): Promise<EndpointRolloutOutputs> {
         const clients = this.clientFactory(inputs.sdk, this.identity);
-        const deadline = this.clock.now() + inputs.timeoutSeconds * 1000;
+        const started = this.clock.now();
+        let deadline = started + inputs.timeoutSeconds * 1000;
         const name = inputs.endpointName;
         let endpoint = await this.waitUntilSettled(clients.sagemaker, inputs, deadline);
+        let guarded = false;
         if (!endpoint) {
             // FailedEndpointCleanup deleted a Failed endpoint the provider still has in its state.
             this.report(`endpoint ${name}: creating it again with endpoint configuration ${inputs.endpointConfigName}`);
@@ -182,13 +270,19 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
             }));
             endpoint = await this.waitUntilSettled(clients.sagemaker, inputs, deadline);
         } else if (endpoint.EndpointStatus === "InService" && endpoint.EndpointConfigName !== inputs.endpointConfigName) {
-            await this.moveEndpoint(clients, inputs, endpoint, deadline);
-            endpoint = await this.waitUntilSettled(clients.sagemaker, inputs, deadline);
+            const move = await this.moveEndpoint(clients, inputs, endpoint, deadline);
+            guarded = move.guarded;
+            deadline = Math.max(deadline, started + move.timeoutSeconds * 1000);
+            endpoint = await this.waitUntilSettled(clients.sagemaker, { ...inputs, timeoutSeconds: Math.round((deadline - started) / 1000) }, deadline);
         }
-        return { ...inputs, servingConfigName: this.verify(inputs, endpoint) };
+        const served = endpoint?.EndpointStatus === "InService" && endpoint.EndpointConfigName === inputs.endpointConfigName;
+        const firedAlarms = guarded && !served && inputs.guardrail ? await this.alarmsThatFired(clients.cloudwatch, inputs.guardrail.alarmNames, new Date(started)) : [];
+        return { ...inputs, servingConfigName: this.verify(inputs, endpoint, firedAlarms) };
     }
 
-    private async moveEndpoint(clients: RolloutClients, inputs: EndpointRolloutInputs, endpoint: DescribeEndpointCommandOutput, deadline: number): Promise<void> {
+    /** Starts the update; says whether it is guarded and how long it may take in all. */
+    private async moveEndpoint(clients: RolloutClients, inputs: EndpointRolloutInputs, endpoint: DescribeEndpointCommandOutput, deadline: number):
+        Promise<{ guarded: boolean; timeoutSeconds: number }> {
         const [from, to] = await Promise.all([endpoint.EndpointConfigName as string, inputs.endpointConfigName].map((EndpointConfigName) =>
             clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName }))));
         const before = new Map(variantShapes(from).map((v) => [v.variantName, v]));
@@ -201,19 +295,25 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
         }
         // Both sides on instances: keep the live instance count, take weights and data capture from the new configuration.
         const retainCount = after.every((v) => v.instanceType !== undefined && before.get(v.variantName)?.instanceType !== undefined);
+        // The new fleet is as large as the live one (the count is retained); a guardrail's steps are sized on it.
+        const liveInstances = Math.min(...(endpoint.ProductionVariants ?? []).map((v) => v.DesiredInstanceCount ?? v.CurrentInstanceCount ?? 1));
+        const guard = inputs.guardrail && retainCount ? guardedDeployment(inputs.guardrail, Number.isFinite(liveInstances) ? liveInstances : 1) : undefined;
+        if (guard && inputs.guardrail) await this.warnAboutAlarmsAlreadyFiring(clients.cloudwatch, inputs.endpointName, inputs.guardrail.alarmNames);
         const request = new UpdateEndpointCommand({
             EndpointName: inputs.endpointName,
             EndpointConfigName: inputs.endpointConfigName,
             ...(retainCount
                 ? { RetainAllVariantProperties: true, ExcludeRetainedVariantProperties: [{ VariantPropertyType: "DesiredWeight" }, { VariantPropertyType: "DataCaptureConfig" }] }
                 : {}),
+            ...(guard ? { DeploymentConfig: guard.config } : {}),
         });
         this.report(`endpoint ${inputs.endpointName}: moving from endpoint configuration ${endpoint.EndpointConfigName} to ${inputs.endpointConfigName}` +
-            (retainCount ? ", keeping its live instance count" : ""));
+            (retainCount ? `, keeping its live instance count (${liveInstances})` : "") + (guard ? `; guarded: ${guard.summary}` : ""));
         for (let attempt = 1; ; attempt++) {
             try {
                 await clients.sagemaker.send(request);
-                return;
+                const timeoutSeconds = guard ? guard.maxExecutionSeconds + ROLLBACK_ALLOWANCE_SECONDS : inputs.timeoutSeconds;
+                return { guarded: guard !== undefined, timeoutSeconds: Math.max(timeoutSeconds, inputs.timeoutSeconds) };
             } catch (error) {
                 if (!isEndpointBusy(error) || attempt >= UPDATE_ATTEMPTS) throw error;
                 this.report(`endpoint ${inputs.endpointName}: busy (${(error as Error).message}); trying again once it is settled`);
@@ -221,6 +321,32 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
                 await this.waitUntilSettled(clients.sagemaker, inputs, deadline);
             }
         }
+    }
+
+    /** An alarm already in ALARM makes the guardrail roll the update back as soon as it can: say so first. */
+    private async warnAboutAlarmsAlreadyFiring(cloudwatch: CloudWatchApi, endpointName: string, alarmNames: string[]): Promise<void> {
+        const alarms = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames, StateValue: "ALARM" }));
+        const firing = (alarms.MetricAlarms ?? []).map((a) => a.AlarmName).filter(Boolean);
+        if (firing.length > 0) {
+            this.report(`endpoint ${endpointName}: ${firing.join(", ")} already in ALARM; the guardrail rolls the update back unless it recovers during the rollout`);
+        }
+    }
+
+    /** The rollback alarms that went into ALARM since the rollout started, with when and why. */
+    private async alarmsThatFired(cloudwatch: CloudWatchApi, alarmNames: string[], since: Date): Promise<string[]> {
+        const fired: string[] = [];
+        for (const AlarmName of alarmNames) {
+            const history = await cloudwatch.send(new DescribeAlarmHistoryCommand({
+                AlarmName, HistoryItemType: "StateUpdate", StartDate: since, ScanBy: "TimestampAscending", MaxRecords: 100,
+            }));
+            for (const item of history.AlarmHistoryItems ?? []) {
+                const data = item.HistoryData ? (JSON.parse(item.HistoryData) as { newState?: { stateValue?: string; stateReason?: string } }) : {};
+                if (data.newState?.stateValue !== "ALARM") continue;
+                fired.push(`${AlarmName} went into ALARM at ${item.Timestamp?.toISOString() ?? "?"}${data.newState.stateReason ? ` (${data.newState.stateReason})` : ""}`);
+                break;
+            }
+        }
+        return fired;
     }
 
     /** Removes the variant's scaling policies and scalable target, as AWS's "update endpoints that use auto scaling" requires. */
@@ -270,7 +396,7 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
     }
 
     /** The configuration served, if it is the one asked for and the endpoint is InService; else why not. */
-    private verify(inputs: EndpointRolloutInputs, endpoint: DescribeEndpointCommandOutput | undefined): string {
+    private verify(inputs: EndpointRolloutInputs, endpoint: DescribeEndpointCommandOutput | undefined, firedAlarms: string[]): string {
         const name = inputs.endpointName;
         if (!endpoint) throw new RolloutError(`endpoint ${name} does not exist`);
         const reason = endpoint.FailureReason ? `SageMaker's reason: ${endpoint.FailureReason}` : "SageMaker gave no reason";
@@ -283,8 +409,11 @@ export class EndpointRolloutProvider extends AwsDynamicProvider implements pulum
             return inputs.endpointConfigName;
         }
         if (endpoint.EndpointStatus === "InService") {
+            const why = firedAlarms.length > 0
+                ? `the deployment guardrail rolled back after ${firedAlarms.join("; ")}`
+                : "SageMaker rolled back";
             throw new RolloutError(
-                `endpoint ${name} did not move to endpoint configuration ${inputs.endpointConfigName}: SageMaker rolled back, and the endpoint ` +
+                `endpoint ${name} did not move to endpoint configuration ${inputs.endpointConfigName}: ${why}, and the endpoint ` +
                     `serves ${endpoint.EndpointConfigName} again (${reason}). That configuration is kept. Fix the model or configuration and run ` +
                     "pulumi up; running it unchanged tries the same rollout again",
             );
@@ -302,6 +431,7 @@ export interface EndpointRolloutArgs {
     tags: Record<string, string>;
     timeoutSeconds: number;
     pollSeconds?: number;
+    guardrail?: Guardrail;
 }
 
 export class EndpointRollout extends pulumi.dynamic.Resource {

@@ -10,7 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsSdkSettings } from "../aws-sdk-settings";
 import { EndpointConfig } from "../config";
-import { EndpointRollout } from "./endpoint-rollout";
+import { EndpointRollout, Guardrail } from "./endpoint-rollout";
 import { FailedEndpointCleanup } from "./failed-endpoint-cleanup";
 import { VariantShape } from "./variant-shape";
 
@@ -58,16 +58,27 @@ export function productionVariantCapacity(endpoint: EndpointConfig): Pick<aws.ty
     return { instanceType: endpoint.instanceType, initialInstanceCount: endpoint.initialInstanceCount };
 }
 
+/** What the PyTorch inference container needs to serve inference.py from a model archive. */
+export function inferenceEnvironment(): Record<string, string> {
+    return {
+        // The inference toolkit imports code/inference.py from the model archive (serving_handler.py calls its
+        // handlers). The toolkit reads nothing else of SAGEMAKER_*: no submit directory, region or log level.
+        SAGEMAKER_PROGRAM: "inference.py",
+    };
+}
+
 export interface InferenceEndpointArgs {
     /** The endpoint's name: fixed, so clients, the Lambda and the scaling target can name it before it exists. */
     endpointName: string;
     endpoint: EndpointConfig;
-    modelDataUrl: pulumi.Input<string>;
+    /** What the endpoint serves: an approved model package version, or a model archive with the inference image. */
+    model: { modelPackageArn: pulumi.Input<string> } | { modelDataUrl: pulumi.Input<string> };
     inferenceImage: pulumi.Input<string>;
     executionRoleArn: pulumi.Input<string>;
-    region: pulumi.Input<string>;
     /** Where the endpoint's own SDK calls (rollout, failure cleanup) go. */
     sdk: pulumi.Input<AwsSdkSettings>;
+    /** Deployment guardrails for rollouts between instance configurations, and the alarms they watch (which must exist first). */
+    guardrail?: { settings: Guardrail; alarms: pulumi.Resource[] };
     /** Capture a share of requests and responses (for SageMaker Model Monitor) under this S3 URI. */
     dataCapture?: { destinationS3Uri: pulumi.Input<string>; samplingPercent: number; kmsKeyArn?: string };
     tags: Record<string, string>;
@@ -85,20 +96,18 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
     constructor(name: string, args: InferenceEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sagemaker-classifier:serving:InferenceEndpoint", name, {}, opts);
 
+        const environment = {
+            ...inferenceEnvironment(),
+            // inference.py refuses {"url"} requests (415) unless this is "true".
+            IMAGE_URL_INPUT: String(args.endpoint.urlInput),
+            ...modelServerEnvironment(args.endpoint),
+        };
         const model = new aws.sagemaker.Model(`${name}-model`, {
             executionRoleArn: args.executionRoleArn,
-            primaryContainer: {
-                image: args.inferenceImage,
-                modelDataUrl: args.modelDataUrl,
-                environment: {
-                    // The inference toolkit imports code/inference.py from the model archive (serving_handler.py calls
-                    // its handlers). The toolkit reads nothing else of SAGEMAKER_*: no submit directory, region or log level.
-                    SAGEMAKER_PROGRAM: "inference.py",
-                    // inference.py refuses {"url"} requests (415) unless this is "true".
-                    IMAGE_URL_INPUT: String(args.endpoint.urlInput),
-                    ...modelServerEnvironment(args.endpoint),
-                },
-            },
+            // From an approved model package version (image, artifact and entry point as registered), or a model artifact.
+            primaryContainer: "modelPackageArn" in args.model
+                ? { modelPackageName: args.model.modelPackageArn, environment }
+                : { image: args.inferenceImage, modelDataUrl: args.model.modelDataUrl, environment },
             // No network for the container: the Lambda fetches images and sends their bytes.
             enableNetworkIsolation: args.endpoint.networkIsolation,
             tags: args.tags,
@@ -156,7 +165,8 @@ export class InferenceEndpoint extends pulumi.ComponentResource {
             recreateAfter: cleanup.failedEndpointCreatedAt,
             tags: args.tags,
             timeoutSeconds: args.endpoint.updateTimeoutMinutes * 60,
-        }, { parent: this, dependsOn: [endpoint] });
+            guardrail: args.guardrail?.settings,
+        }, { parent: this, dependsOn: [endpoint, ...(args.guardrail?.alarms ?? [])] });
         // An output of the rollout: the target is registered only once the endpoint serves the new configuration
         // (and, taken from an input of it, the id is known at preview, so policies can link target and endpoint).
         this.scalableResourceId = shape && pulumi.all([shape.scalableResourceId, rollout.endpointConfigName]).apply(([id]) => id);

@@ -83,6 +83,14 @@ type AlarmMetric =
     | { namespace: string; metricName: string; dimensions: Dimensions; statistic?: "Sum" | "Average" | "Maximum"; extendedStatistic?: string; period: number }
     | { expression: string; label: string; metrics: Record<string, { namespace: string; metricName: string; dimensions: Dimensions; stat: string }>; period: number };
 
+/**
+ * The alarms whose ALARM state rolls a guarded endpoint update back (EndpointRollout): the variant's 5xx and
+ * p99 latency alarms. Their names are fixed strings, known before they exist, so the rollout can name them.
+ */
+export function rollbackAlarmNames(baseName: string, variantName: string): string[] {
+    return [`${baseName}-${variantName}-5xx`, `${baseName}-${variantName}-latency-p99`];
+}
+
 export const SAGEMAKER_NAMESPACE = "AWS/SageMaker";
 export const LAMBDA_NAMESPACE = "AWS/Lambda";
 const FIVE_MINUTES = 300;
@@ -90,6 +98,7 @@ const FIVE_MINUTES = 300;
 export class Monitoring extends pulumi.ComponentResource {
     readonly topicArn: pulumi.Output<string>;
     readonly alarmArns: pulumi.Output<string>[];
+    private readonly alarmsByName: Map<string, aws.cloudwatch.MetricAlarm>;
     readonly dashboardName: pulumi.Output<string>;
     readonly dashboardUrl: pulumi.Output<string>;
 
@@ -159,6 +168,7 @@ export class Monitoring extends pulumi.ComponentResource {
         if (args.httpsUrl) new aws.sns.TopicSubscription(`${name}-https`, { topic: topic.arn, protocol: "https", endpoint: args.httpsUrl }, child);
 
         const alarms: aws.cloudwatch.MetricAlarm[] = [];
+        const alarmNames = new Map<string, aws.cloudwatch.MetricAlarm>();
         const alarm = (id: string, description: string, metric: AlarmMetric, rule: {
             comparison: string;
             threshold: number;
@@ -197,6 +207,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 tags: args.tags,
             }, child);
             alarms.push(created);
+            alarmNames.set(`${args.baseName}-${id}`, created);
         };
 
         for (const variant of args.variants) {
@@ -257,10 +268,24 @@ export class Monitoring extends pulumi.ComponentResource {
 
         this.topicArn = topic.arn;
         this.alarmArns = alarms.map((a) => a.arn);
+        this.alarmsByName = alarmNames;
         this.dashboardName = dashboard.dashboardName;
         this.dashboardUrl = pulumi.interpolate`${pulumi.all([partition, region]).apply(([p, r]) => consoleOrigin(p, r))}/cloudwatch/home?region=${region}#dashboards/dashboard/${dashboard.dashboardName}`;
         this.registerOutputs({ topicArn: this.topicArn, dashboardUrl: this.dashboardUrl });
     }
+
+    alarm(name: string): aws.cloudwatch.MetricAlarm | undefined {
+        return this.alarmsByName.get(name);
+    }
+}
+
+/** Monitoring's alarms with these names; each must be one of them. */
+export function alarmsNamed(monitoring: Monitoring, names: string[]): aws.cloudwatch.MetricAlarm[] {
+    return names.map((name) => {
+        const alarm = monitoring.alarm(name);
+        if (!alarm) throw new Error(`the stack has no alarm named ${name}`);
+        return alarm;
+    });
 }
 
 function consoleOrigin(partition: string, region: string): string {

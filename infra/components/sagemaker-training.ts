@@ -61,6 +61,8 @@ export class SageMakerTraining extends pulumi.ComponentResource {
     readonly trainingJobName: pulumi.Output<string>;
     readonly modelArtifactUri: pulumi.Output<string>;
     readonly objectiveValue?: pulumi.Output<number>;
+    /** The deployed job's final metrics (test loss and accuracy, ...), by name: what the model registry records. */
+    readonly finalMetrics: pulumi.Output<Record<string, number>>;
 
     constructor(name: string, args: SageMakerTrainingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sagemaker-classifier:training:SageMakerTraining", name, {}, opts);
@@ -119,6 +121,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             const result = new TrainingJobResult(`${name}-result`, { ...jobRef, trainingJobName: job.trainingJobName }, { parent: this });
             this.trainingJobName = job.trainingJobName;
             this.modelArtifactUri = result.modelArtifactUri;
+            this.finalMetrics = result.finalMetrics;
         } else {
             const { tuning } = training;
             // The tuned hyperparameters come from the search space, so the fixed ones leave them out.
@@ -168,6 +171,7 @@ export class SageMakerTraining extends pulumi.ComponentResource {
             this.trainingJobName = best.bestTrainingJobName;
             this.modelArtifactUri = best.modelArtifactUri;
             this.objectiveValue = best.objectiveValue;
+            this.finalMetrics = best.finalMetrics;
         }
 
         this.registerOutputs({ trainingJobName: this.trainingJobName, modelArtifactUri: this.modelArtifactUri });

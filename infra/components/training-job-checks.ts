@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DescribeTrainingJobCommand, DescribeTrainingJobCommandOutput } from "@aws-sdk/client-sagemaker";
 import { AwsDynamicProvider, AwsSdkSettings } from "../aws-sdk-settings";
-import { defaultSageMakerClient, retryAdvice, SageMakerApi, SageMakerClientFactory } from "./tuning-waiter";
+import { defaultSageMakerClient, finalMetrics, retryAdvice, SageMakerApi, SageMakerClientFactory } from "./tuning-waiter";
 
 export interface TrainingJobRef {
     trainingJobName: string;
@@ -74,6 +74,8 @@ export class TrainingJobNameCheckProvider extends AwsDynamicProvider implements 
 export interface TrainingJobResultOutputs extends TrainingJobRef {
     status: string;
     modelArtifactUri: string;
+    /** The job's final metrics (FinalMetricDataList), by name. */
+    finalMetrics: Record<string, number>;
 }
 
 export class TrainingJobResultProvider extends AwsDynamicProvider implements pulumi.dynamic.ResourceProvider {
@@ -90,7 +92,7 @@ export class TrainingJobResultProvider extends AwsDynamicProvider implements pul
         }
         const modelArtifactUri = job.ModelArtifacts?.S3ModelArtifacts;
         if (!modelArtifactUri) throw new Error(`training job ${inputs.trainingJobName} completed without a model artifact`);
-        return { id: inputs.trainingJobName, outs: { ...inputs, status: job.TrainingJobStatus, modelArtifactUri } };
+        return { id: inputs.trainingJobName, outs: { ...inputs, status: job.TrainingJobStatus, modelArtifactUri, finalMetrics: finalMetrics(job.FinalMetricDataList) } };
     }
 
     async diff(_id: string, olds: TrainingJobResultOutputs, news: TrainingJobRef): Promise<pulumi.dynamic.DiffResult> {
@@ -120,8 +122,9 @@ export class TrainingJobNameCheck extends pulumi.dynamic.Resource {
 export class TrainingJobResult extends pulumi.dynamic.Resource {
     declare readonly status: pulumi.Output<string>;
     declare readonly modelArtifactUri: pulumi.Output<string>;
+    declare readonly finalMetrics: pulumi.Output<Record<string, number>>;
 
     constructor(name: string, args: TrainingJobRefArgs, opts?: pulumi.CustomResourceOptions) {
-        super(new TrainingJobResultProvider(), name, { ...args, status: undefined, modelArtifactUri: undefined }, opts, "sagemaker-classifier", "TrainingJobResult");
+        super(new TrainingJobResultProvider(), name, { ...args, status: undefined, modelArtifactUri: undefined, finalMetrics: undefined }, opts, "sagemaker-classifier", "TrainingJobResult");
     }
 }

@@ -44,6 +44,8 @@ export interface TuningWaiterOutputs extends TuningWaiterInputs {
     objectiveMetricName: string;
     objectiveValue: number;
     modelArtifactUri: string;
+    /** The best training job's final metrics (FinalMetricDataList), by name. */
+    finalMetrics: Record<string, number>;
 }
 
 /** The one method of the SDK client the provider uses, so tests can hand it a fake. */
@@ -179,6 +181,7 @@ export class TuningJobWaiterProvider extends AwsDynamicProvider implements pulum
                     objectiveMetricName: metric.MetricName ?? "",
                     objectiveValue: metric.Value,
                     modelArtifactUri,
+                    finalMetrics: finalMetrics(training.FinalMetricDataList),
                 };
             }
             if (status !== "InProgress") {
@@ -195,6 +198,11 @@ export class TuningJobWaiterProvider extends AwsDynamicProvider implements pulum
             await this.clock.sleep(Math.min(inputs.pollSeconds * 1000, remaining));
         }
     }
+}
+
+/** A training job's final metrics by name, as DescribeTrainingJob reports them. */
+export function finalMetrics(list: Array<{ MetricName?: string; Value?: number }> | undefined): Record<string, number> {
+    return Object.fromEntries((list ?? []).filter((m) => m.MetricName && m.Value !== undefined).map((m) => [m.MetricName as string, m.Value as number]));
 }
 
 function isNotFound(error: unknown): boolean {
@@ -216,6 +224,7 @@ export class BestTuningResult extends pulumi.dynamic.Resource {
     declare readonly objectiveMetricName: pulumi.Output<string>;
     declare readonly objectiveValue: pulumi.Output<number>;
     declare readonly modelArtifactUri: pulumi.Output<string>;
+    declare readonly finalMetrics: pulumi.Output<Record<string, number>>;
     declare readonly status: pulumi.Output<string>;
 
     constructor(name: string, args: BestTuningResultArgs, opts?: pulumi.CustomResourceOptions) {
@@ -230,6 +239,7 @@ export class BestTuningResult extends pulumi.dynamic.Resource {
                 objectiveMetricName: undefined,
                 objectiveValue: undefined,
                 modelArtifactUri: undefined,
+                finalMetrics: undefined,
             },
             opts,
             "sagemaker-classifier",

@@ -5,8 +5,11 @@
  */
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { expect } from "chai";
-import { EndpointRolloutInputs, EndpointRolloutOutputs, EndpointRolloutProvider, RolloutClientFactory, UPDATE_ATTEMPTS } from "../components/endpoint-rollout";
+import {
+    EndpointRolloutInputs, EndpointRolloutOutputs, EndpointRolloutProvider, Guardrail, guardedDeployment, RolloutClientFactory, trafficRouting, UPDATE_ATTEMPTS,
+} from "../components/endpoint-rollout";
 import { FailedEndpointCleanupInputs, FailedEndpointCleanupProvider } from "../components/failed-endpoint-cleanup";
 import { epochSeconds, SageMakerAnswer, SageMakerApiServer, SageMakerCall, startSageMakerApiServer } from "../../tools/status/test/support/sagemaker-api-server";
 
@@ -57,6 +60,49 @@ const serverlessConfig = { ProductionVariants: [{ VariantName: "AllTraffic", Mod
 const configs = (byName: Record<string, unknown>): SageMakerAnswer => (body) => [200, { EndpointConfigName: body.EndpointConfigName, ...(byName[body.EndpointConfigName as string] as object) }];
 const accepted: SageMakerAnswer = () => [200, { EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${ENDPOINT}` }];
 
+
+const guardrail: Guardrail = {
+    trafficShifting: "canary", canaryPercent: 25, linearStepPercent: 25, waitIntervalSeconds: 300, bakingPeriodSeconds: 900,
+    alarmNames: [`${ENDPOINT}-AllTraffic-5xx`, `${ENDPOINT}-AllTraffic-latency-p99`],
+};
+
+describe("deployment guardrails: the traffic shifting a fleet allows", () => {
+    const shift = (mode: Guardrail["trafficShifting"], instances: number, percent = 25) =>
+        trafficRouting({ ...guardrail, trafficShifting: mode, canaryPercent: percent, linearStepPercent: Math.max(percent, 10) }, instances).routing;
+
+    it("moves a one-instance fleet all at once, whatever was asked, and says why", () => {
+        for (const mode of ["canary", "linear", "allAtOnce"] as const) expect(shift(mode, 1)).to.deep.equal({ Type: "ALL_AT_ONCE", WaitIntervalInSeconds: 0 });
+        expect(trafficRouting(guardrail, 1).summary).to.equal("all at once (a fleet of 1 cannot take a canary step: SageMaker's canary is at most half the fleet, a linear step 10 to 50 % of it)");
+    });
+
+    it("sizes a canary at the wanted share, at least one instance and at most half the fleet", () => {
+        expect([2, 4, 10, 20].map((n) => shift("canary", n).CanarySize)).to.deep.equal([
+            { Type: "INSTANCE_COUNT", Value: 1 }, { Type: "INSTANCE_COUNT", Value: 1 }, { Type: "INSTANCE_COUNT", Value: 2 }, { Type: "INSTANCE_COUNT", Value: 5 },
+        ]);
+        expect(shift("canary", 4, 50).CanarySize?.Value).to.equal(2);
+        expect(shift("canary", 3, 50).CanarySize?.Value, "never more than half").to.equal(1);
+    });
+
+    it("keeps linear steps within 10 to 50 % of the fleet, each at least one instance", () => {
+        for (const n of [2, 3, 4, 7, 10, 11, 20, 100]) {
+            for (const percent of [10, 25, 50]) {
+                const step = shift("linear", n, percent).LinearStepSize?.Value as number;
+                expect(step, `${n} instances, ${percent} %`).to.be.at.least(1);
+                expect(step / n, `${n} instances, ${percent} %`).to.be.within(0.1, 0.5);
+            }
+        }
+        expect(trafficRouting({ ...guardrail, trafficShifting: "linear" }, 10).waits, "10 instances in steps of 3: 4 steps, 3 waits").to.equal(3);
+    });
+
+    it("gives SageMaker a timeout longer than every wait it asked for, within 10 minutes to 4 hours", () => {
+        const { config, maxExecutionSeconds } = guardedDeployment({ ...guardrail, trafficShifting: "linear", waitIntervalSeconds: 600 }, 10);
+        expect(maxExecutionSeconds).to.equal(900 + 3 * 600 + 1800);
+        expect(config.BlueGreenUpdatePolicy?.MaximumExecutionTimeoutInSeconds).to.equal(maxExecutionSeconds);
+        expect(guardedDeployment({ ...guardrail, bakingPeriodSeconds: 3600, waitIntervalSeconds: 3600, trafficShifting: "linear" }, 100).maxExecutionSeconds).to.equal(14400);
+        expect(config.AutoRollbackConfiguration).to.deep.equal({ Alarms: guardrail.alarmNames.map((AlarmName) => ({ AlarmName })) });
+    });
+});
+
 describe("endpoint rollout (dynamic provider) against a loopback SageMaker", () => {
     let server: SageMakerApiServer | undefined;
     let lines: string[];
@@ -70,6 +116,7 @@ describe("endpoint rollout (dynamic provider) against a loopback SageMaker", () 
         const clients: RolloutClientFactory = (sdk) => ({
             sagemaker: new SageMakerClient({ region: sdk.region, endpoint: url, credentials }),
             autoscaling: new ApplicationAutoScalingClient({ region: sdk.region, endpoint: url, credentials }),
+            cloudwatch: new CloudWatchClient({ region: sdk.region, endpoint: url, credentials }),
         });
         lines = [];
         clock = fakeClock();
@@ -226,6 +273,104 @@ describe("endpoint rollout (dynamic provider) against a loopback SageMaker", () 
         expect((await provider.diff(ENDPOINT, serving(NEW), { ...inputs, sdk: { region: "eu-west-1" } })).replaces).to.deep.equal(["sdk"]);
         const { outs } = await provider.update(ENDPOINT, serving(NEW), { ...inputs, timeoutSeconds: 7200 });
         expect(outs).to.include({ timeoutSeconds: 7200, servingConfigName: NEW });
+        expect(calls).to.deep.equal([]);
+    });
+
+    const noAlarmFiring: Record<string, SageMakerAnswer> = { "GraniteServiceVersion20100801.DescribeAlarms": () => [200, { MetricAlarms: [] }] };
+
+    it("a guarded rollout sizes its canary on the live fleet the update keeps, with the baking period and the stack's alarms", async () => {
+        const { provider, calls } = await providerFor({
+            ...noAlarmFiring,
+            "SageMaker.DescribeEndpoint": endpointStates({ status: "InService", config: OLD, instances: 4 }, { status: "Updating", config: OLD }, { status: "InService", config: NEW, instances: 4 }),
+            "SageMaker.DescribeEndpointConfig": configs({ [OLD]: instanceConfig("ml.m5.large"), [NEW]: instanceConfig("ml.m5.large") }),
+            "SageMaker.UpdateEndpoint": accepted,
+        });
+        await provider.update(ENDPOINT, serving(OLD), { ...inputs, guardrail });
+        const update = calls.find((c) => c.target === "SageMaker.UpdateEndpoint");
+        expect(update?.body).to.deep.include({ RetainAllVariantProperties: true });
+        expect(update?.body.DeploymentConfig).to.deep.equal({
+            BlueGreenUpdatePolicy: {
+                TrafficRoutingConfiguration: { Type: "CANARY", CanarySize: { Type: "INSTANCE_COUNT", Value: 1 }, WaitIntervalInSeconds: 300 },
+                TerminationWaitInSeconds: 900,
+                MaximumExecutionTimeoutInSeconds: 900 + 300 + 1800,
+            },
+            AutoRollbackConfiguration: { Alarms: [{ AlarmName: `${ENDPOINT}-AllTraffic-5xx` }, { AlarmName: `${ENDPOINT}-AllTraffic-latency-p99` }] },
+        });
+        expect(lines.find((l) => l.includes("moving from"))).to.include("keeping its live instance count (4); guarded: canary of 1 of 4 instances");
+    });
+
+    it("a guardrail rollback fails the up naming the alarm that fired", async () => {
+        const { provider } = await providerFor({
+            ...noAlarmFiring,
+            "SageMaker.DescribeEndpoint": endpointStates({ status: "InService", config: OLD, instances: 2 }, { status: "Updating", config: OLD }, { status: "RollingBack", config: OLD },
+                { status: "InService", config: OLD, instances: 2 }),
+            "SageMaker.DescribeEndpointConfig": configs({ [OLD]: instanceConfig("ml.m5.large"), [NEW]: instanceConfig("ml.m5.large") }),
+            "SageMaker.UpdateEndpoint": accepted,
+            "GraniteServiceVersion20100801.DescribeAlarmHistory": (body) => [200, {
+                AlarmHistoryItems: body.AlarmName === `${ENDPOINT}-AllTraffic-5xx`
+                    ? [{
+                        AlarmName: body.AlarmName, AlarmType: "MetricAlarm", HistoryItemType: "StateUpdate", Timestamp: epochSeconds(new Date("2026-12-01T12:20:00Z")),
+                        HistorySummary: "Alarm updated from OK to ALARM",
+                        HistoryData: JSON.stringify({ oldState: { stateValue: "OK" }, newState: { stateValue: "ALARM", stateReason: "Threshold Crossed: 1 datapoint [7.0] was greater than or equal to the threshold (1.0)." } }),
+                    }]
+                    : [],
+            }],
+        });
+        const error = await provider.update(ENDPOINT, serving(OLD), { ...inputs, guardrail }).then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.equal(
+            `endpoint ${ENDPOINT} did not move to endpoint configuration ${NEW}: the deployment guardrail rolled back after ${ENDPOINT}-AllTraffic-5xx went into ALARM ` +
+                "at 2026-12-01T12:20:00.000Z (Threshold Crossed: 1 datapoint [7.0] was greater than or equal to the threshold (1.0).), and the endpoint serves " +
+                `${OLD} again (SageMaker gave no reason). That configuration is kept. Fix the model or configuration and run pulumi up; running it unchanged tries the same rollout again`,
+        );
+        expect(lines).to.include(`endpoint ${ENDPOINT}: RollingBack`);
+    });
+
+    it("waits past the provider's 60 minutes when the guardrail's deployment may take longer", async () => {
+        const slow: Guardrail = { ...guardrail, trafficShifting: "linear", waitIntervalSeconds: 900, bakingPeriodSeconds: 1800 };
+        let describes = 0;
+        const { provider } = await providerFor({
+            ...noAlarmFiring,
+            "SageMaker.DescribeEndpoint": (body) => {
+                describes++;
+                // InService before the update; then Updating for 75 minutes of 30-second polls.
+                const state = describes === 1 ? { status: "InService", config: OLD, instances: 4 } : describes < 2 + 150 ? { status: "Updating", config: OLD, instances: 4 } : { status: "InService", config: NEW, instances: 4 };
+                return endpointStates(state)(body);
+            },
+            "SageMaker.DescribeEndpointConfig": configs({ [OLD]: instanceConfig("ml.m5.large"), [NEW]: instanceConfig("ml.m5.large") }),
+            "SageMaker.UpdateEndpoint": accepted,
+        });
+        const { outs } = await provider.update(ENDPOINT, serving(OLD), { ...inputs, timeoutSeconds: 3600, guardrail: slow });
+        expect(outs?.servingConfigName).to.equal(NEW);
+        expect(clock.now()).to.equal(150 * 30_000);
+    });
+
+    it("says so before the rollout when a rollback alarm is already in ALARM", async () => {
+        const { provider } = await providerFor({
+            "GraniteServiceVersion20100801.DescribeAlarms": () => [200, { MetricAlarms: [{ AlarmName: `${ENDPOINT}-AllTraffic-latency-p99`, StateValue: "ALARM" }] }],
+            "SageMaker.DescribeEndpoint": endpointStates({ status: "InService", config: OLD, instances: 1 }, { status: "InService", config: NEW }),
+            "SageMaker.DescribeEndpointConfig": configs({ [OLD]: instanceConfig("ml.m5.large"), [NEW]: instanceConfig("ml.m5.large") }),
+            "SageMaker.UpdateEndpoint": accepted,
+        });
+        await provider.update(ENDPOINT, serving(OLD), { ...inputs, guardrail });
+        expect(lines).to.include(`endpoint ${ENDPOINT}: ${ENDPOINT}-AllTraffic-latency-p99 already in ALARM; the guardrail rolls the update back unless it recovers during the rollout`);
+    });
+
+    it("sends no guardrail for a move to or from a serverless variant (Serverless Inference has none)", async () => {
+        const { provider, calls } = await providerFor({
+            "SageMaker.DescribeEndpoint": endpointStates({ status: "InService", config: OLD }, { status: "InService", config: NEW }),
+            "SageMaker.DescribeEndpointConfig": configs({ [OLD]: serverlessConfig, [NEW]: instanceConfig("ml.m5.large") }),
+            "SageMaker.UpdateEndpoint": accepted,
+        });
+        await provider.update(ENDPOINT, serving(OLD), { ...inputs, guardrail });
+        expect(calls.find((c) => c.target === "SageMaker.UpdateEndpoint")?.body).to.deep.equal({ EndpointName: ENDPOINT, EndpointConfigName: NEW });
+    });
+
+    it("a new guardrail or alarm changes this resource in place and rolls nothing out (the provider would replace the endpoint)", async () => {
+        const { provider, calls } = await providerFor({});
+        const olds = { ...serving(NEW), guardrail };
+        const news = { ...inputs, guardrail: { ...guardrail, alarmNames: [...guardrail.alarmNames, `${ENDPOINT}-AllTraffic-4xx-rate`], bakingPeriodSeconds: 1800 } };
+        expect(await provider.diff(ENDPOINT, olds, news)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect((await provider.update(ENDPOINT, olds, news)).outs?.guardrail).to.deep.equal(news.guardrail);
         expect(calls).to.deep.equal([]);
     });
 

@@ -126,6 +126,10 @@ const REPLACE_ON_CHANGE: Record<string, string[] | "*"> = {
     "pulumi-nodejs:dynamic/sagemaker-classifier:VariantShape": ["scalableResourceId", "instanceType"],
     "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout": ["endpointName", "sdk"],
     "pulumi-nodejs:dynamic/sagemaker-classifier:FailedEndpointCleanup": ["endpointName", "sdk"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion": ["groupName", "image", "modelDataUrl", "environment"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:ApprovedModelVersion": ["modelPackageArn"],
+    "pulumi-nodejs:dynamic/sagemaker-classifier:ModelRegistryCleanup": ["groupName"],
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ["modelPackageGroupName"],
 };
 
 /**
@@ -204,8 +208,10 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
     const ROLLOUT = "EndpointRollout";
     const changes: Change[] = [
         ["a hyperparameter (`training.hyperparameters.epochs`)", "prod", { "sagemaker-classifier:training": { hyperparameters: { epochs: 3 } } },
-            (p) => expect(p).to.include({ newJob: true }) && expect(p.replaced).to.include.members(["HyperParameterTuningJob", "Model", "EndpointConfiguration"]) &&
-                expect(p.updated).to.include(ROLLOUT)],
+            (p) => expect(p).to.include({ newJob: true }) && expect(p.replaced).to.include.members(["HyperParameterTuningJob", "ModelPackageVersion"]) &&
+                expect(p.replaced, "a new model is registered for approval; the endpoint keeps serving the pinned version").to.not.include("Model")],
+        ["a new model version (`modelRegistry.servedVersion`, approved)", "prod", { "sagemaker-classifier:modelRegistry": { servedVersion: 2 } },
+            (p) => expect(p.replaced).to.include.members(["ApprovedModelVersion", "Model", "EndpointConfiguration"]) && expect(p.updated).to.include(ROLLOUT) && expect(p.newJob).to.equal(false)],
         ["the wait timeout (`training.tuning.waitTimeoutMinutes`)", "prod", { "sagemaker-classifier:training": { tuning: { waitTimeoutMinutes: 600 } } },
             (p) => expect(p).to.deep.equal({ replaced: [], updated: ["BestTuningResult"], addedOrRemoved: [], newJob: false })],
         ["the training instance type", "prod", { "sagemaker-classifier:training": { instanceType: "ml.m5.2xlarge" } },
@@ -218,6 +224,10 @@ describe("lifecycle matrix: what each config change does on the next pulumi up",
         ["`endpoint.mode` from `instances` to `serverless`", "prod", { "sagemaker-classifier:endpoint": { mode: "serverless" } },
             (p) => expect(p.replaced).to.include("EndpointConfiguration") && expect(p.updated).to.include(ROLLOUT) &&
                 expect(p.addedOrRemoved).to.include.members(["Policy", "Target", "VariantShape"])],
+        ["an alarm threshold (`monitoring.endpoint5xxErrors`)", "prod", { "sagemaker-classifier:monitoring": { endpoint5xxErrors: 3 } },
+            (p) => expect(p, "the endpoint and its rollout keep the alarm by name").to.deep.equal({ replaced: [], updated: ["MetricAlarm"], addedOrRemoved: [], newJob: false })],
+        ["the deployment guardrail (`endpoint.deployment.bakingPeriodSeconds`)", "prod", { "sagemaker-classifier:endpoint": { deployment: { bakingPeriodSeconds: 1800 } } },
+            (p) => expect(p, "used by the next rollout; the endpoint is not replaced").to.deep.equal({ replaced: [], updated: [ROLLOUT], addedOrRemoved: [], newJob: false })],
         ["`autoscaling.maxCapacity`", "prod", { "sagemaker-classifier:autoscaling": { maxCapacity: 6 } },
             (p) => expect(p.replaced).to.deep.equal([]) && expect(p.updated).to.include("Target")],
         // The schema keeps initialInstanceCount within minCapacity..maxCapacity, so raising one raises the other.

@@ -20,7 +20,7 @@ interface Statement {
 }
 
 class Stack {
-    constructor(readonly resources: CapturedResource[], readonly outputs: Record<string, unknown>) {}
+    constructor(readonly resources: CapturedResource[], readonly outputs: Record<string, unknown>, readonly programOutput = "") {}
 
     all(type: string): CapturedResource[] {
         return this.resources.filter((r) => r.type === type);
@@ -59,7 +59,7 @@ async function capture(stack: string, overrides: Record<string, unknown> = {}, d
         else config[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     const result = await captureProgram({ program, stack, config, dryRun });
-    return new Stack(result.resources, result.stackOutputs);
+    return new Stack(result.resources, result.stackOutputs, result.programOutput);
 }
 
 const resources = (list: Array<string | string[]>) => list.flat();
@@ -92,6 +92,7 @@ describe("the Pulumi program under mocks", function () {
             "sagemaker-classifier:training:SageMakerTraining", "sagemaker-classifier:training:Ec2Training",
             "sagemaker-classifier:serving:InferenceEndpoint", "sagemaker-classifier:serving:EndpointAutoscaling",
             "sagemaker-classifier:api:InferenceApi", "sagemaker-classifier:api:HttpApi", "sagemaker-classifier:monitoring:Monitoring",
+            "sagemaker-classifier:registry:ModelRegistry",
         ]);
         for (const r of prod.resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
             expect(prod.byUrn(r.parent as string).type, `${r.name}'s parent`).to.match(/^sagemaker-classifier:/);
@@ -108,14 +109,54 @@ describe("the Pulumi program under mocks", function () {
     });
 
     it("the model serves inference.py from the PyTorch inference container for the region", () => {
-        const container = prod.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
+        const container = dev.one("aws:sagemaker/model:Model").inputs.primaryContainer as Record<string, unknown>;
         expect(container.image).to.equal("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker");
         expect(container.environment).to.include({ SAGEMAKER_PROGRAM: "inference.py", TS_DEFAULT_SERVICE_HANDLER: "serving_handler:handle" });
         // Variables sagemaker-pytorch-inference 2.0.25 never reads are not set: they would only mislead.
         const environment = container.environment as Record<string, string>;
         for (const noOp of ["SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_REGION", "SAGEMAKER_CONTAINER_LOG_LEVEL"]) expect(environment).not.to.have.property(noOp);
+        // prod registers the tuning job's best model with the same image and entry point, and serves an approved version.
+        const registered = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion");
+        expect(registered.inputs.image).to.equal(container.image);
+        expect(registered.inputs.environment).to.deep.equal({ SAGEMAKER_PROGRAM: "inference.py" });
         const best = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult");
-        expect(prod.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(best.urn);
+        expect(registered.propertyDependencies.modelDataUrl).to.include(best.urn);
+        expect(registered.inputs.metrics, "the best job's final metrics").to.deep.equal({ "test:loss": 0.5 });
+    });
+
+    it("prod serves only the approved model package version its config pins, checked before the model is created", () => {
+        const group = prod.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup");
+        expect(group.inputs.modelPackageGroupName).to.equal("sagemaker-classifier-prod");
+        expect(group.options.retainOnDelete, "versions and approvals outlive the stack, as the bucket does").to.equal(true);
+        expect(prod.all("pulumi-nodejs:dynamic/sagemaker-classifier:ModelRegistryCleanup")).to.deep.equal([]);
+        expect(prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion").inputs).to.include({ groupName: "sagemaker-classifier-prod", initialApproval: "PendingManualApproval" });
+        const gate = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:ApprovedModelVersion");
+        expect(gate.inputs).to.include({ groupName: "sagemaker-classifier-prod", version: 1, modelPackageArn: "arn:aws:sagemaker:us-east-1:123456789012:model-package/sagemaker-classifier-prod/1" });
+        const model = prod.one("aws:sagemaker/model:Model");
+        const container = model.inputs.primaryContainer as Record<string, unknown>;
+        expect(container.modelPackageName).to.equal(gate.inputs.modelPackageArn);
+        expect(container, "image and artifact come from the approved version").to.not.have.any.keys("image", "modelDataUrl");
+        expect(model.propertyDependencies.primaryContainer).to.include(gate.urn);
+        expect(prod.outputs).to.include({ modelPackageGroup: "sagemaker-classifier-prod", servedModelPackage: gate.inputs.modelPackageArn });
+        // dev deletes its registry on destroy: the cleanup empties the group first (SageMaker refuses to delete one with versions).
+        const devGroup = dev.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup");
+        expect(devGroup.options.retainOnDelete ?? false).to.equal(false);
+        expect(dev.one("pulumi-nodejs:dynamic/sagemaker-classifier:ModelRegistryCleanup").dependencies).to.include(devGroup.urn);
+    });
+
+    it("a stack that approves by hand and pins no version deploys no endpoint yet, and says what to do", async () => {
+        const stack = await capture("prod", { "sagemaker-classifier:modelRegistry": { approval: "manual" } });
+        for (const type of ["aws:sagemaker/model:Model", "aws:sagemaker/endpoint:Endpoint", "aws:lambda/function:Function", "aws:appautoscaling/target:Target"]) {
+            expect(stack.all(type), type).to.deep.equal([]);
+        }
+        stack.one("pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion");
+        expect(stack.outputs).to.not.have.any.keys("endpointName", "invokeCommand", "servedModelPackage");
+        expect(stack.programOutput).to.include("No endpoint yet: this stack registers what it trains for approval");
+        // Approving automatically, it serves what it trained, from the version it registered as Approved.
+        const auto = await capture("prod", { "sagemaker-classifier:modelRegistry": { approval: "auto" } });
+        const registered = auto.one("pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion");
+        expect(registered.inputs.initialApproval).to.equal("Approved");
+        expect(auto.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(registered.urn);
     });
 
     it("TorchServe's workers and batching are always explicit: one worker per vCPU, one on serverless", async () => {
@@ -155,6 +196,9 @@ describe("the Pulumi program under mocks", function () {
             const config = s.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
             const endpoint = s.one("aws:sagemaker/endpoint:Endpoint");
             expect(endpoint.options.ignoreChanges, "the provider would update without checking where the endpoint ended up").to.deep.equal(["endpointConfigName"]);
+            // Create-before-delete: the old configuration goes only when every step, the rollout's check included, succeeded.
+            expect(config.options.deleteBeforeReplace ?? false, "deleting first would delete the configuration that serves").to.equal(false);
+            expect(config.options.retainOnDelete ?? false, "old configurations are deleted, once nothing serves them").to.equal(false);
             const rollout = s.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
             expect(rollout.inputs).to.include({ endpointName: endpoint.inputs.name, endpointConfigName: config.outputs.name, timeoutSeconds: 7200 });
             expect(rollout.propertyDependencies.endpointConfigName).to.include(config.urn);
@@ -209,6 +253,24 @@ describe("the Pulumi program under mocks", function () {
             scaleOutCooldown: 30,
             predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
         });
+    });
+
+    it("prod rolls out with guardrails that roll back on the stack's own 5xx and latency alarms; dev's serverless variant has none", () => {
+        const rollout = prod.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+        const alarms = prod.all("aws:cloudwatch/metricAlarm:MetricAlarm");
+        const guardrail = rollout.inputs.guardrail as { alarmNames: string[] } & Record<string, unknown>;
+        expect(guardrail).to.deep.include({ trafficShifting: "canary", canaryPercent: 25, linearStepPercent: 25, waitIntervalSeconds: 300, bakingPeriodSeconds: 900 });
+        expect(guardrail.alarmNames).to.deep.equal(["sagemaker-classifier-prod-AllTraffic-5xx", "sagemaker-classifier-prod-AllTraffic-latency-p99"]);
+        for (const name of guardrail.alarmNames) {
+            const alarm = alarms.find((a) => a.inputs.name === name);
+            expect(alarm, `alarm ${name} is the stack's own`).to.not.equal(undefined);
+            expect(alarm?.inputs.dimensions).to.deep.equal({ EndpointName: "sagemaker-classifier-prod", VariantName: "AllTraffic" });
+            expect(rollout.dependencies, `${name} exists before a rollout watches it`).to.include(alarm?.urn);
+        }
+        // The provider's endpoint never gets a deploymentConfig: it marks autoRollbackConfiguration ForceNew, and
+        // replacing an endpoint with a fixed name collides.
+        expect(prod.one("aws:sagemaker/endpoint:Endpoint").inputs.deploymentConfig).to.equal(undefined);
+        expect(dev.one("pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout").inputs.guardrail).to.equal(undefined);
     });
 
     it("a new endpoint instance type re-registers the scalable target around the rollout, in one pulumi up", () => {
@@ -418,7 +480,7 @@ describe("the Pulumi program under mocks", function () {
         expect(stack.one("pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult").inputs.sdk).to.deep.equal({ region: "us-east-1" });
     });
 
-    it("single mode runs one training job, checked before and read after, and deploys the model the job reports", async () => {
+    it("single mode runs one training job, checked before and read after, and registers the model the job reports", async () => {
         const single = await capture("prod", { "sagemaker-classifier:training": { mode: "single", hyperparameters: { epochs: 1, learningRate: 0.02, batchSize: 64 } } });
         expect(single.all("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob")).to.be.empty;
         const job = single.one("aws:sagemaker/trainingJob:TrainingJob");
@@ -430,8 +492,8 @@ describe("the Pulumi program under mocks", function () {
         const result = single.one("pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobResult");
         expect(result.inputs).to.include({ trainingJobName: job.inputs.trainingJobName });
         expect(result.propertyDependencies.trainingJobName).to.include(job.urn);
-        // The model is what DescribeTrainingJob reports for a Completed job, not a path guessed from the job name.
-        expect(single.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(result.urn);
+        // The model registered is what DescribeTrainingJob reports for a Completed job, not a path guessed from the job name.
+        expect(single.one("pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion").propertyDependencies.modelDataUrl).to.include(result.urn);
     });
 
     it("training.quantization reaches train.py on SageMaker and ec2_train.py on EC2 as the same hyperparameters", async () => {
@@ -537,6 +599,10 @@ describe("the Pulumi program under mocks", function () {
         ["an unknown instance type", { "sagemaker-classifier:endpoint": { instanceType: "ml.x9.large" } }, /endpoint\.instanceType must be a SageMaker instance type/],
         ["existing mode without a model", { "sagemaker-classifier:training": { mode: "existing" } }, /training\.modelDataUrl is required when training\.mode is existing/],
         ["a misspelt top-level key", { "sagemaker-classifier:autoscalling": { maxCapacity: 3 } }, /sagemaker-classifier:autoscalling is not a known setting/],
+        ["deployment guardrails on a serverless endpoint", { "sagemaker-classifier:endpoint": { mode: "serverless", deployment: { guardrails: true } } },
+            /endpoint\.deployment\.guardrails needs endpoint\.mode instances: Serverless Inference has no deployment guardrails/],
+        ["a baking period the latency alarm cannot fire within", { "sagemaker-classifier:endpoint": { mode: "instances", deployment: { guardrails: true, bakingPeriodSeconds: 600 } } },
+            /endpoint\.deployment\.bakingPeriodSeconds \(600\) must be at least 900 with deployment guardrails/],
     ];
     for (const [what, overrides, message] of invalid) {
         it(`stops before creating anything on ${what}, naming the key`, async () => {

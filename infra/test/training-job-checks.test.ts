@@ -47,10 +47,14 @@ describe("training job checks (dynamic providers)", () => {
     describe("the result after the job", () => {
         const provider = new TrainingJobResultProvider(factory);
 
-        it("outputs the model artifact SageMaker reports for a completed job", async () => {
-            sagemaker.on(DescribeTrainingJobCommand).resolves(job("Completed", { ModelArtifacts: { S3ModelArtifacts: "s3://b/output/sagemaker/j/output/model.tar.gz" } }));
+        it("outputs the model artifact and final metrics SageMaker reports for a completed job", async () => {
+            sagemaker.on(DescribeTrainingJobCommand).resolves(job("Completed", {
+                ModelArtifacts: { S3ModelArtifacts: "s3://b/output/sagemaker/j/output/model.tar.gz" },
+                FinalMetricDataList: [{ MetricName: "test:loss", Value: 0.61 }, { MetricName: "test:accuracy", Value: 0.83 }],
+            }));
             const result = await provider.create(ref);
             expect(result.outs).to.include({ status: "Completed", modelArtifactUri: "s3://b/output/sagemaker/j/output/model.tar.gz" });
+            expect(result.outs?.finalMetrics, "what the model registry records").to.deep.equal({ "test:loss": 0.61, "test:accuracy": 0.83 });
         });
 
         it("never deploys a job that hit its runtime limit: Stopped is an error with the way out", async () => {
@@ -64,7 +68,7 @@ describe("training job checks (dynamic providers)", () => {
         });
 
         it("replaces for a new job and otherwise keeps the result", async () => {
-            const olds = { ...ref, status: "Completed", modelArtifactUri: "s3://b/m.tar.gz" };
+            const olds = { ...ref, status: "Completed", modelArtifactUri: "s3://b/m.tar.gz", finalMetrics: {} };
             expect(await provider.diff("id", olds, ref)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
             expect(await provider.diff("id", olds, { ...ref, trainingJobName: "clf-prod-ffffffffff" })).to.have.deep.property("replaces", ["trainingJobName"]);
         });

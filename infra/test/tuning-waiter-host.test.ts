@@ -5,32 +5,14 @@
  * survive serialization fails here, not in a user's deployment.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { captureProgram, readStackConfig } from "../../tools/preview/capture";
 import { SageMakerAnswer, SageMakerCall, startSageMakerApiServer } from "../../tools/status/test/support/sagemaker-api-server";
+import { runInProviderHost } from "./support/provider-host";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-
-/** Loads the serialized provider as the host does, from the project directory, and runs one call. */
-const HOST = `
-const fs = require("fs");
-const [providerFile, method, argsJson, configJson] = process.argv.slice(2);
-// The host's own loader: @pulumi/pulumi/cmd/dynamic-provider does requireFromString(props.__provider).handler(),
-// then hands configure() the stack config the engine sent, wrapped in its own Config class.
-const pulumiDir = require.resolve("@pulumi/pulumi", { paths: [process.cwd()] });
-const requireFromString = require(require.resolve("require-from-string", { paths: [pulumiDir] }));
-const { Config } = require(require.resolve("@pulumi/pulumi/cmd/dynamic-provider/config", { paths: [process.cwd()] }));
-const provider = requireFromString(fs.readFileSync(providerFile, "utf8")).handler();
-const configured = provider.configure ? provider.configure({ config: new Config(JSON.parse(configJson), "sagemaker-classifier") }) : Promise.resolve();
-// The result goes to fd 3 so that stdout holds only what the engine would show the user.
-configured.then(() => provider[method](...JSON.parse(argsJson))).then(
-    (result) => fs.writeSync(3, JSON.stringify(result ?? null)),
-    (error) => { fs.writeSync(3, JSON.stringify({ error: error.message })); },
-);
-`;
 
 describe("tuning waiter, serialized and run as the dynamic provider host runs it", function () {
     this.timeout(120_000);
@@ -45,7 +27,6 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
         workdir = fs.mkdtempSync(path.join(os.tmpdir(), "waiter-host-"));
         providerFile = path.join(workdir, "provider.js");
         fs.writeFileSync(providerFile, waiter?.inputs.__provider as string);
-        fs.writeFileSync(path.join(workdir, "host.js"), HOST);
     });
     after(() => fs.rmSync(workdir, { recursive: true, force: true }));
 
@@ -64,18 +45,7 @@ describe("tuning waiter, serialized and run as the dynamic provider host runs it
             AWS_SHARED_CREDENTIALS_FILE: path.join(workdir, "no-credentials"),
             ...extraEnv,
         };
-        const child = spawn(process.execPath, [path.join(workdir, "host.js"), providerFile, method, JSON.stringify(args), JSON.stringify(stackConfig)], {
-            env, cwd: repoRoot, stdio: ["ignore", "pipe", "pipe", "pipe"],
-        });
-        const collect = (stream: NodeJS.ReadableStream) => {
-            let text = "";
-            stream.on("data", (chunk) => (text += chunk));
-            return () => text;
-        };
-        const [stdout, stderr, result] = [collect(child.stdout!), collect(child.stderr!), collect(child.stdio[3] as NodeJS.ReadableStream)];
-        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-        if (code !== 0) throw new Error(`host exited ${code}: ${stderr()}`);
-        return { result: JSON.parse(result()) as Record<string, unknown>, stdout: stdout().split("\n").filter(Boolean) };
+        return runInProviderHost({ providerFile, method, args, stackConfig, env, workdir, cwd: repoRoot });
     }
 
     async function withServer<T>(answers: Record<string, SageMakerAnswer>, body: (url: string, calls: SageMakerCall[]) => Promise<T>): Promise<T> {

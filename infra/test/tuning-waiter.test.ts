@@ -72,7 +72,10 @@ describe("tuning job waiter (dynamic provider)", () => {
             .resolves(tuningJob("Completed", bestJob));
         sagemaker
             .on(DescribeTrainingJobCommand, { TrainingJobName: "clf-prod-0123456789-003-abcdef12" })
-            .resolves({ ModelArtifacts: { S3ModelArtifacts: "s3://bucket/output/sagemaker/clf-prod-0123456789-003-abcdef12/output/model.tar.gz" } });
+            .resolves({
+                ModelArtifacts: { S3ModelArtifacts: "s3://bucket/output/sagemaker/clf-prod-0123456789-003-abcdef12/output/model.tar.gz" },
+                FinalMetricDataList: [{ MetricName: "test:loss", Value: 0.4213 }, { MetricName: "test:accuracy", Value: 0.81 }],
+            });
 
         const result = await provider.create(inputs);
 
@@ -84,6 +87,7 @@ describe("tuning job waiter (dynamic provider)", () => {
             objectiveValue: 0.4213,
             modelArtifactUri: "s3://bucket/output/sagemaker/clf-prod-0123456789-003-abcdef12/output/model.tar.gz",
         });
+        expect(result.outs?.finalMetrics, "the best job's metrics, for the model registry").to.deep.equal({ "test:loss": 0.4213, "test:accuracy": 0.81 });
         expect(clock.sleeps).to.deep.equal([60000, 60000]);
         expect(regions).to.deep.equal(["us-east-1"]);
     });
@@ -181,7 +185,7 @@ describe("tuning job waiter (dynamic provider)", () => {
     });
 
     it("refresh reads the job's status, and keeps the result of a job SageMaker no longer knows", async () => {
-        const outs = { ...inputs, status: "InProgress", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz" };
+        const outs = { ...inputs, status: "InProgress", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz", finalMetrics: {} };
         sagemaker.on(DescribeHyperParameterTuningJobCommand).resolvesOnce(tuningJob("Completed", bestJob))
             .rejects(Object.assign(new Error("Amazon SageMaker can't find a tuning job"), { name: "ResourceNotFound" }));
         expect((await provider.read(inputs.tuningJobName, outs)).props).to.include({ status: "Completed", modelArtifactUri: "s3://b/m.tar.gz" });
@@ -189,7 +193,7 @@ describe("tuning job waiter (dynamic provider)", () => {
     });
 
     it("replaces on a new tuning job or region, and updates in place for new wait settings or state that held credentials", async () => {
-        const olds = { ...inputs, status: "Completed", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz" };
+        const olds = { ...inputs, status: "Completed", bestTrainingJobName: "j", objectiveMetricName: "test:loss", objectiveValue: 1, modelArtifactUri: "s3://b/m.tar.gz", finalMetrics: {} };
         expect(await provider.diff("id", olds, inputs)).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
         expect(await provider.diff("id", olds, { ...inputs, tuningJobName: "clf-prod-ffffffffff" })).to.include({ changes: true }).and.to.have.deep.property("replaces", ["tuningJobName"]);
         expect(await provider.diff("id", olds, { ...inputs, sdk: { ...sdk, region: "eu-west-1" } })).to.have.deep.property("replaces", ["sdk"]);

@@ -38,8 +38,6 @@ export const notEnforced: Record<string, string> = {
         "Deliberate: each role's permissions are one inline document that lives and dies with the role, is judged whole by the least-privilege " +
         "policies and cannot be attached to a second role; customer managed policies are judged the same way when a stack uses them.",
     "cdk-nag IAMNoInlinePolicy": "As AWSConfig iam-no-inline-policy-check: inline documents are the project's design, judged by the least-privilege policies.",
-    "Prowler sagemaker_models_registry_in_use":
-        "A workflow control, not a property of a deployed resource: the stack serves the model of its own tuning job or a configured artifact.",
     "Prowler sagemaker_models_monitor_enabled":
         "Needs a baseline dataset and a monitoring schedule the project does not define; prod captures requests and responses (data capture) " +
         "to the KMS-encrypted bucket for offline analysis.",

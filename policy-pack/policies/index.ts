@@ -23,6 +23,8 @@ import { s3ServerSideEncryption } from "./s3/s3-server-side-encryption";
 import { sagemakerDataProtection } from "./sagemaker/sagemaker-data-protection";
 import { sagemakerEndpointAutoscaling } from "./sagemaker/sagemaker-endpoint-autoscaling";
 import { sagemakerModelNetworkIsolation } from "./sagemaker/sagemaker-model-network-isolation";
+import { sagemakerEndpointGuardedUpdates } from "./sagemaker/sagemaker-endpoint-guarded-updates";
+import { sagemakerModelFromApprovedPackage } from "./sagemaker/sagemaker-model-from-approved-package";
 import { sagemakerNotebookNoInternetRootOrAwsKey } from "./sagemaker/sagemaker-notebook-no-internet-root-or-aws-key";
 import { sagemakerTrainingInstanceCount } from "./sagemaker/sagemaker-training-instance-count";
 import { iamServiceTrustNoConfusedDeputy } from "./iam/iam-service-trust-no-confused-deputy";
@@ -90,4 +92,6 @@ export const policies: PackPolicy[] = [
     cloudwatchAlarmActionsEnabled,
     cloudwatchLogGroupRetention,
     cloudwatchLogGroupEncryptedWithKms,
+    sagemakerEndpointGuardedUpdates,
+    sagemakerModelFromApprovedPackage,
 ];

@@ -165,6 +165,36 @@ const faults: [string, string, Fault][] = [
     ["a prod model with network access", "sagemaker-model-network-isolation", (rs) => set(only(rs, "aws:sagemaker/model:Model"), "enableNetworkIsolation", false)],
     ["the HTTPS route open to anyone", "apigateway-route-auth-and-throttling", (rs) => set(only(rs, "aws:apigatewayv2/route:Route"), "authorizationType", "NONE")],
     ["the HTTPS route unthrottled", "apigateway-route-auth-and-throttling", (rs) => set(only(rs, "aws:apigatewayv2/stage:Stage"), "defaultRouteSettings", {})],
+    [
+        "the prod endpoint rolled out without deployment guardrails",
+        "sagemaker-endpoint-guarded-updates",
+        (rs) => {
+            const rollout = only(rs, "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+            delete rollout.inputs.guardrail;
+            delete rollout.outputs.guardrail;
+        },
+    ],
+    [
+        "a guardrail rolling back on an alarm the stack does not have",
+        "sagemaker-endpoint-guarded-updates",
+        (rs) => {
+            const rollout = only(rs, "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout");
+            set(rollout, "guardrail", { ...(rollout.inputs.guardrail as object), alarmNames: ["someone-elses-alarm"] });
+        },
+    ],
+    [
+        "the prod model served straight from the training artifact",
+        "sagemaker-model-from-approved-package",
+        (rs) => {
+            const model = only(rs, "aws:sagemaker/model:Model");
+            set(model, "primaryContainer", { image: "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker", modelDataUrl: "s3://bucket/output/sagemaker/job/output/model.tar.gz" });
+        },
+    ],
+    [
+        "the prod model from a package version nothing checks for approval",
+        "sagemaker-model-from-approved-package",
+        (rs) => rs.splice(rs.indexOf(only(rs, "pulumi-nodejs:dynamic/sagemaker-classifier:ApprovedModelVersion")), 1),
+    ],
 ];
 
 /** One role per escalation path of the catalog, each granted exactly that path's actions on every resource. */

@@ -162,6 +162,28 @@ function createdOutputs(type: string, props: Wire, ctx: CreateContext): { id: st
                     alarmArns: [],
                 },
             };
+        // This project's dynamic resources, as their providers answer once their job is done (see infra/components).
+        case "pulumi-nodejs:dynamic/sagemaker-classifier:BestTuningResult": {
+            const job = str(props.tuningJobName, ctx.name);
+            const best = `${job}-001-${hex(job, 8)}`;
+            return {
+                id: job,
+                state: {
+                    status: "Completed", bestTrainingJobName: best, objectiveMetricName: "test:loss", objectiveValue: 0.5,
+                    modelArtifactUri: `s3://sagemaker-output/${best}/output/model.tar.gz`, finalMetrics: { "test:loss": 0.5 },
+                },
+            };
+        }
+        case "pulumi-nodejs:dynamic/sagemaker-classifier:TrainingJobResult": {
+            const job = str(props.trainingJobName, ctx.name);
+            return { id: job, state: { status: "Completed", modelArtifactUri: `s3://sagemaker-output/${job}/output/model.tar.gz`, finalMetrics: { "test:loss": 0.5 } } };
+        }
+        case "pulumi-nodejs:dynamic/sagemaker-classifier:ModelPackageVersion": {
+            const arn = `arn:aws:sagemaker:${region}:${ACCOUNT_ID}:model-package/${str(props.groupName, "group")}/1`;
+            return { id: arn, state: { modelPackageArn: arn, version: 1 } };
+        }
+        case "pulumi-nodejs:dynamic/sagemaker-classifier:EndpointRollout":
+            return { id: str(props.endpointName, ctx.name), state: { servingConfigName: str(props.endpointConfigName, "") } };
         default: {
             // Any other type: an id derived from the name and, for AWS types, an ARN in the service's namespace.
             const [pkg, mod] = type.split(":");

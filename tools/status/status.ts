@@ -6,12 +6,14 @@
 import {
     DescribeEndpointCommand,
     DescribeHyperParameterTuningJobCommand,
+    DescribeModelPackageCommand,
     DescribeTrainingJobCommand,
     ListHyperParameterTuningJobsCommand,
+    ListModelPackagesCommand,
     ListTrainingJobsCommand,
     SageMakerClient,
 } from "@aws-sdk/client-sagemaker";
-import { isStackJobName } from "../../infra/names";
+import { approveCommand, isStackJobName } from "../../infra/names";
 import {
     EndpointProgress,
     endpointProgress,
@@ -32,22 +34,70 @@ export interface Missing {
     detail: string;
 }
 
+/** One version of the stack's model package group, as the approval gate sees it. */
+export interface ModelVersion {
+    version: number;
+    arn: string;
+    approval: string;
+    metrics: Record<string, string>;
+    trainingJob?: string;
+}
+
+export interface ModelRegistryStatus {
+    kind: "registry";
+    group: string;
+    /** Newest first, at most MAX_VERSIONS_SHOWN. */
+    versions: ModelVersion[];
+}
+
+export const MAX_VERSIONS_SHOWN = 10;
+
 export interface StackStatus {
     targets: StackTargets;
     job?: TuningProgress | TrainingProgress | Missing;
     endpoint: EndpointProgress | Missing;
     ec2Run?: Ec2RunProgress | Missing;
+    /** Present once the stack's model package group has versions. */
+    registry?: ModelRegistryStatus;
 }
 
 export type SageMakerApi = Pick<SageMakerClient, "send">;
 
 export async function collectStatus(client: SageMakerApi, targets: StackTargets, nowMs: number, ec2?: Ec2RunApis): Promise<StackStatus> {
-    const [job, endpoint, ec2Run] = await Promise.all([
+    const [job, endpoint, ec2Run, registry] = await Promise.all([
         collectJob(client, targets, nowMs),
         collectEndpoint(client, targets.endpointName),
         ec2 ? collectEc2Run(ec2, targets) : undefined,
+        // Only a stack that trains registers versions.
+        targets.trainingMode === "existing" ? undefined : collectRegistry(client, targets.modelPackageGroup),
     ]);
-    return { targets, job, endpoint, ...(ec2Run ? { ec2Run } : {}) };
+    return { targets, job, endpoint, ...(ec2Run ? { ec2Run } : {}), ...(registry ? { registry } : {}) };
+}
+
+/** The group's newest versions with their approval status and the metrics registered with them. */
+async function collectRegistry(client: SageMakerApi, group: string): Promise<ModelRegistryStatus | undefined> {
+    let summaries;
+    try {
+        summaries = (await client.send(new ListModelPackagesCommand({ ModelPackageGroupName: group, SortBy: "CreationTime", SortOrder: "Descending", MaxResults: MAX_VERSIONS_SHOWN })))
+            .ModelPackageSummaryList ?? [];
+    } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+    }
+    if (summaries.length === 0) return undefined;
+    const versions = await Promise.all(summaries.filter((s) => s.ModelPackageArn).map(async (summary) => {
+        const arn = summary.ModelPackageArn as string;
+        const described = await client.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+        const metadata = described.CustomerMetadataProperties ?? {};
+        return {
+            version: described.ModelPackageVersion ?? summary.ModelPackageVersion ?? Number(arn.split("/").pop()),
+            arn,
+            approval: described.ModelApprovalStatus ?? summary.ModelApprovalStatus ?? "Unknown",
+            metrics: Object.fromEntries(Object.entries(metadata).filter(([k]) => k.startsWith("metric:")).map(([k, v]) => [k.slice("metric:".length), v])),
+            trainingJob: metadata.trainingJob,
+        };
+    }));
+    return { kind: "registry", group, versions };
 }
 
 async function collectEc2Run(apis: Ec2RunApis, t: StackTargets): Promise<StackStatus["ec2Run"]> {
@@ -125,7 +175,20 @@ export function formatStatus(s: StackStatus): string {
     if (s.job) lines.push(formatPart(s.job));
     lines.push(formatPart(s.endpoint));
     if (s.ec2Run) lines.push(formatPart(s.ec2Run));
+    if (s.registry) lines.push(...formatRegistry(s.registry, s.targets));
     return lines.join("\n");
+}
+
+function formatRegistry(r: ModelRegistryStatus, t: StackTargets): string[] {
+    return [
+        `  model package group ${r.group}, newest first:`,
+        ...r.versions.map((v) => {
+            const served = t.servedModelPackage === v.arn ? ", served" : "";
+            const metrics = Object.entries(v.metrics).map(([k, value]) => `${k} ${value}`).join(", ") || "no metrics";
+            const approve = v.approval === "PendingManualApproval" ? `; approve: ${approveCommand(v.arn, t.region)}` : "";
+            return `    version ${v.version}: ${v.approval}${served}; ${metrics}${v.trainingJob ? `; trained by ${v.trainingJob}` : ""}${approve}`;
+        }),
+    ];
 }
 
 function formatPart(p: TuningProgress | TrainingProgress | EndpointProgress | Ec2RunProgress | Missing): string {

@@ -25,6 +25,9 @@ export interface StackTargets {
     /** The EC2 training run, from the outputs only (an instance id cannot be computed). */
     ec2InstanceId?: string;
     ec2ModelArtifact?: string;
+    /** The stack's model package group (named like the endpoint), and the version its endpoint serves if outputs say. */
+    modelPackageGroup: string;
+    servedModelPackage?: string;
     /** Where the names came from, shown to the user. */
     source: string;
 }
@@ -79,6 +82,8 @@ export async function resolveTargets(o: TargetOptions): Promise<StackTargets> {
         jobPrefix: trainingJobPrefix(environment),
         ec2InstanceId: text("ec2InstanceId"),
         ec2ModelArtifact: text("ec2ModelArtifact"),
+        modelPackageGroup: text("modelPackageGroup") ?? stackBaseName(project, o.stack),
+        servedModelPackage: text("servedModelPackage"),
         source,
     };
 }

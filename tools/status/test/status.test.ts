@@ -53,7 +53,8 @@ describe("npm run status", function () {
 
     async function status(argv: string[], answers: Record<string, SageMakerAnswer>, outputs?: Record<string, unknown>) {
         await server?.close();
-        server = await startSageMakerApiServer(answers);
+        // A stack whose model package group has no versions yet, unless the test says otherwise.
+        server = await startSageMakerApiServer({ "SageMaker.ListModelPackages": () => [200, { ModelPackageSummaryList: [] }], ...answers });
         const url = server.url;
         let now = minutes(30).getTime();
         const out: string[] = [];
@@ -109,6 +110,30 @@ describe("npm run status", function () {
             "  tuning job clf-prod-0123456789: InProgress; 1 of 4 training jobs done, 2 running; best test:loss (minimize) 0.8123 from clf-prod-0123456789-001-1a2b3c4d; elapsed 30m 00s; about 1h 30m left",
             "  endpoint: endpoint sagemaker-classifier-prod does not exist (yet)",
         ].join("\n"));
+    });
+
+    it("lists the model package group's versions with their approval status and metrics, how to approve one, and which serves", async () => {
+        const arn = (v: number) => `arn:aws:sagemaker:us-east-1:123456789012:model-package/sagemaker-classifier-prod/${v}`;
+        const r = await status(["--stack", "prod"], {
+            "SageMaker.DescribeHyperParameterTuningJob": (body) => [200, tuningJob(String(body.HyperParameterTuningJobName), { Completed: 4 }, { HyperParameterTuningJobStatus: "Completed", HyperParameterTuningEndTime: epochSeconds(minutes(20)) })],
+            "SageMaker.DescribeEndpoint": (body) => [200, inService(String(body.EndpointName))],
+            "SageMaker.ListModelPackages": () => [200, { ModelPackageSummaryList: [3, 2].map((v) => ({ ModelPackageArn: arn(v), ModelPackageGroupName: "sagemaker-classifier-prod", ModelPackageStatus: "Completed", CreationTime: epochSeconds(T0) })) }],
+            "SageMaker.DescribeModelPackage": (body) => {
+                const v = Number(String(body.ModelPackageName).split("/").pop());
+                return [200, {
+                    ModelPackageArn: body.ModelPackageName, ModelPackageVersion: v, ModelPackageStatus: "Completed", CreationTime: epochSeconds(T0),
+                    ModelApprovalStatus: v === 3 ? "PendingManualApproval" : "Approved",
+                    CustomerMetadataProperties: { trainingJob: `clf-prod-000000000${v}-001-1a2b3c4d`, "metric:test:loss": v === 3 ? "0.61" : "0.74" },
+                }];
+            },
+        }, { endpointName: "sagemaker-classifier-prod", trainingMode: "tuning", tuningJobName: "clf-prod-0123456789", modelPackageGroup: "sagemaker-classifier-prod", servedModelPackage: arn(2) });
+        expect(r.err).to.equal("");
+        expect(r.calls.find((c) => c.target === "SageMaker.ListModelPackages")?.body).to.include({ ModelPackageGroupName: "sagemaker-classifier-prod", SortBy: "CreationTime", SortOrder: "Descending" });
+        expect(r.out.split("\n").slice(-3)).to.deep.equal([
+            "  model package group sagemaker-classifier-prod, newest first:",
+            `    version 3: PendingManualApproval; test:loss 0.61; trained by clf-prod-0000000003-001-1a2b3c4d; approve: aws sagemaker update-model-package --region us-east-1 --model-package-arn ${arn(3)} --model-approval-status Approved`,
+            "    version 2: Approved, served; test:loss 0.74; trained by clf-prod-0000000002-001-1a2b3c4d",
+        ]);
     });
 
     it("--watch refreshes until the tuning job is done and the endpoint in service", async () => {
