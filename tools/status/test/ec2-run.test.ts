@@ -38,6 +38,8 @@ describe("npm run status: the EC2 training run", function () {
 
     before(async () => {
         server = await startSageMakerApiServer({
+            // The prod stack trains, so status lists its model package versions too: none registered yet here.
+            "SageMaker.ListModelPackages": () => [200, { ModelPackageSummaryList: [] }],
             "SageMaker.DescribeHyperParameterTuningJob": (body) => [200, {
                 HyperParameterTuningJobName: body.HyperParameterTuningJobName,
                 HyperParameterTuningJobStatus: "Completed",
