@@ -1,6 +1,8 @@
 /**
  * Sizing the endpoint's auto-scaling target from measurement (`npm run bench -- sizing`): the real ResNet-50
- * served by the real TorchServe (the SageMaker PyTorch toolkit's start path), as inference.py's model_fn prepares it, driven by an open loop at rising request
+ * served by the real TorchServe (the SageMaker PyTorch toolkit's start path) as prod deploys it: the model train.py ships
+ * (int8 where its quantization report allows, as model_fn serves it) with prod's `endpoint.modelServer` settings (the
+ * Model's environment from infra/components/endpoint.ts), driven by an open loop at rising request
  * rates (image URLs on a loopback host). The highest rate it sustains (answers at least 95% of the offered rate,
  * none failed, p99 within the bound) is the instance's max RPS; AWS's guidance for
  * SageMakerVariantInvocationsPerInstance is then max RPS x safety factor 0.5 x 60. Printed next to each stack's
@@ -14,8 +16,9 @@ import * as path from "node:path";
 import * as os from "node:os";
 import { parse } from "yaml";
 import { parseConfig, type RawConfig } from "../infra/config";
+import { instanceVcpus, modelServerEnvironment } from "../infra/components/endpoint";
 import { startModelServer } from "../tools/local/model-server";
-import { closedLoop, openLoop, resnetFixture, type LoadResult } from "./load";
+import { closedLoop, openLoop, resnetFixture, runResnetScript, type LoadResult } from "./load";
 import { formatNumber, printTable, type BenchRow } from "./table";
 
 const P99_BOUND_MS = Number(process.env.SIZING_P99_MS ?? 1000);
@@ -44,11 +47,17 @@ async function main(): Promise<void> {
     const fixture = await resnetFixture(IMAGES);
     const rows: BenchRow[] = [];
     let maxRps = 0;
+    const prod = stackConfig("prod").endpoint;
+    const environment = modelServerEnvironment(prod);
+    const served = `${environment.SAGEMAKER_TS_MIN_WORKERS} worker(s), batch ${environment.SAGEMAKER_TS_BATCH_SIZE}, as prod's ${prod.instanceType} (${instanceVcpus(prod.instanceType)} vCPUs) on this machine's ${os.cpus().length}`;
     // The 1-minute load average around the levels: on a shared machine it says how far the figure is a floor.
     const loadAtStart = os.loadavg()[0];
     try {
-        // As prod deploys it: the project's handler, one TorchServe worker per vCPU of this machine.
-        const server = await startModelServer({ modelDir: fixture.modelDir, port: 0, allowPrivateImageUrls: true, workers: os.cpus().length });
+        // What training ships: the calibration and report beside model.pth (here calibrated on generated photos).
+        const int8Dir = path.join(path.dirname(fixture.modelDir), "int8");
+        const { report, defaultVerdict } = await runResnetScript<{ report: { serve: string; reason: string }; defaultVerdict: { serve: string; reason: string } }>(["int8-dir", fixture.modelDir, int8Dir, String(IMAGES * 4)]);
+        console.log(`the model: ${report.serve} (${report.reason}); the default thresholds would ship ${defaultVerdict.serve} for this generated network (${defaultVerdict.reason})`);
+        const server = await startModelServer({ modelDir: int8Dir, port: 0, allowPrivateImageUrls: true, environment });
         try {
             const url = `${server.url}/invocations`;
             await closedLoop(url, fixture.bodies, 1, IMAGES, 0);
@@ -65,7 +74,7 @@ async function main(): Promise<void> {
     } finally {
         await fixture.close();
     }
-    printTable(`ResNet-50 through TorchServe 0.12 with the project's handler (${os.cpus().length} workers, one per vCPU), open loop, ${LEVEL_SECONDS} s per level, bound p99 <= ${P99_BOUND_MS} ms (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, rows);
+    printTable(`ResNet-50 through TorchServe 0.12 with the project's handler (${served}), open loop, ${LEVEL_SECONDS} s per level, bound p99 <= ${P99_BOUND_MS} ms (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, rows);
 
     const measuredTarget = Math.floor(maxRps * SAFETY_FACTOR * 60);
     const targets: Array<{ name: string; target: number; maxCapacity?: number }> = [

@@ -10,6 +10,8 @@ import { captureProgram, findProjectFile, projectName, readStackConfig } from ".
 import { defaultProgram } from "../preview/cli";
 import { costResources, estimateWithPrices, type PriceMode, stackRegion } from "./stack-cost";
 import { toJson, toText } from "./report";
+import { imageCostLines } from "./image-cost";
+import { readServingResult, SERVING_RESULT_FILE } from "../../bench/serving-result";
 
 const USAGE = `usage: npm run cost -- --stack <name> [options]
 
@@ -38,6 +40,8 @@ export interface CostIo {
     cwd: string;
     /** Prices' ages are counted to this moment. */
     now: Date;
+    /** The serving throughput to price per image (default bench/measured/serving.json). */
+    servingResultFile?: string;
 }
 
 export async function main(argv: string[], io: CostIo = { out: process.stdout, err: process.stderr, cwd: process.cwd(), now: new Date() }): Promise<number> {
@@ -95,12 +99,15 @@ export async function main(argv: string[], io: CostIo = { out: process.stdout, e
             throw new UsageError(`program ${path.relative(cwd, program)} failed: ${(e as Error).message}`);
         }
         const { estimate, notes } = await estimateWithPrices(costResources(capture.resources), region, mode, { traffic, ec2TrainingHours });
+        const serving = readServingResult(io.servingResultFile ?? SERVING_RESULT_FILE);
         if (values.json) {
             out.write(JSON.stringify(toJson(estimate), null, 2) + "\n");
             for (const u of estimate.unpriced) err.write(`not priced: ${u.name} (${u.type}): ${u.reason}\n`);
+            // The document keeps its shape; the cost per image, a measured figure rather than a price, goes with the notes.
+            err.write(imageCostLines(estimate, serving).join("\n") + "\n");
         } else {
             const heading = `Cost of stack ${stack} before \`pulumi up\` (${region}, on-demand USD; idle = minimum scale${traffic.requestsPerHour ? `, ${traffic.requestsPerHour} requests/h` : ", no traffic"})`;
-            out.write(toText(estimate, heading, io.now) + "\n");
+            out.write(toText(estimate, heading, io.now) + "\n\n" + imageCostLines(estimate, serving).join("\n") + "\n");
         }
         for (const note of notes) err.write(`${note}\n`);
         return 0;

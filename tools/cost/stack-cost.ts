@@ -6,7 +6,6 @@ import type { CapturedResource } from "../preview/capture";
 import { type CostResource, type Estimate, type EstimateOptions, estimateStack } from "../../policy-pack/cost/estimate";
 import { type Price, PriceBook } from "../../policy-pack/cost/prices";
 import { PRICE_SNAPSHOT } from "../../policy-pack/cost/price-snapshot";
-import { credentialsConfigured, defaultCacheFile, fetchPrices, pricingClient } from "./fetch-prices";
 import { summaryLines } from "./report";
 
 export function costResources(captured: CapturedResource[]): CostResource[] {
@@ -32,6 +31,8 @@ export interface PricedEstimate {
 export async function estimateWithPrices(resources: CostResource[], region: string, mode: PriceMode, options: EstimateOptions = {}): Promise<PricedEstimate> {
     const snapshotBook = PriceBook.fromSnapshot(region);
     const fromSnapshot = estimateStack(resources, snapshotBook, options);
+    // The Price List client and the credential chain load only when prices may be fetched (the preview never does).
+    const { credentialsConfigured, defaultCacheFile, fetchPrices, pricingClient } = await import("./fetch-prices");
     const live = mode === "live" || (mode === "auto" && credentialsConfigured());
     if (!live) return { estimate: fromSnapshot, notes: [`prices from the snapshot shipped with the policy pack (${PRICE_SNAPSHOT.date}; no AWS credentials configured, or --prices snapshot)`] };
 

@@ -4,9 +4,15 @@
  * rest comes in PULUMI_PREVIEW_CAPTURE. The Pulumi runtime is the program's own copy of @pulumi/pulumi,
  * so the monitor is installed where the program's resources will look for it.
  */
+import * as path from "node:path";
 import type { CaptureMessage } from "./capture";
 import { EngineMonitor } from "./monitor";
-import { programRuntime } from "./pulumi-sdk";
+import { ProviderCheck } from "./provider-check";
+import { programRuntime, PULUMI_SDK_VERSION } from "./pulumi-sdk";
+
+// Plain JavaScript, shared with the policy pack's runner (pack-runner.js).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { deferSdkModules } = require("./defer-modules") as { deferSdkModules: (fromDir: string) => string[] };
 
 let reported = false;
 function report(message: CaptureMessage): void {
@@ -31,14 +37,24 @@ process.on("uncaughtException", (err) => report({ ok: false, error: errorMessage
 process.on("unhandledRejection", (err) => report({ ok: false, error: errorMessage(err) }));
 
 async function main(): Promise<void> {
-    const { program, project, stack, dryRun } = JSON.parse(process.env.PULUMI_PREVIEW_CAPTURE ?? "{}") as {
+    const { program, project, stack, dryRun, providerCheckCache } = JSON.parse(process.env.PULUMI_PREVIEW_CAPTURE ?? "{}") as {
         program: string;
         project: string;
         stack: string;
         dryRun: boolean;
+        providerCheckCache?: string;
     };
+    deferSdkModules(path.dirname(program));
     const { settings, state, runInPulumiStack, proto, load } = programRuntime(program);
     const config = JSON.parse(process.env.PULUMI_CONFIG ?? "{}") as Record<string, string>;
+    const providerCheck = providerCheckCache
+        ? new ProviderCheck(load("@pulumi/pulumi/runtime/closure/serializeClosure"), providerCheckCache, {
+            program,
+            sdkVersion: PULUMI_SDK_VERSION,
+            config: process.env.PULUMI_CONFIG ?? "",
+        })
+        : undefined;
+    providerCheck?.install();
     const monitor = new EngineMonitor(proto, project, stack, dryRun, config);
     settings.setMockOptions(monitor, project, stack, dryRun);
     // The feature set of the engine the CLI talks to, except output values (see EngineMonitor.supportsFeature).
@@ -62,8 +78,13 @@ async function main(): Promise<void> {
         return exported instanceof Function ? await (exported as () => unknown)() : exported;
     });
     await settings.waitForRPCs();
-    if (monitor.invokeErrors.length > 0) report({ ok: false, error: monitor.invokeErrors.join("; ") });
-    else report({ ok: true, resources: monitor.resources, stackOutputs: monitor.stackOutputs });
+    if (monitor.invokeErrors.length > 0) {
+        report({ ok: false, error: monitor.invokeErrors.join("; ") });
+        return;
+    }
+    // Without the check the SDK serialized each provider as the resource registered (none: no dynamic resources).
+    const dynamicProviders = providerCheck ? await providerCheck.verify(Object.keys(require.cache)) : monitor.resources.some((r) => r.type.startsWith("pulumi-nodejs:dynamic")) ? "serialized" : "none";
+    report({ ok: true, resources: monitor.resources, stackOutputs: monitor.stackOutputs, dynamicProviders });
 }
 
 main().catch((err: unknown) => report({ ok: false, error: errorMessage(err) }));

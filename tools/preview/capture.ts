@@ -54,6 +54,11 @@ export interface CaptureOptions {
     config: Record<string, string>;
     /** Preview (the default) or the outputs of a completed update. */
     dryRun?: boolean;
+    /**
+     * Where to remember programs whose dynamic providers serialized (provider-check.ts): given, a provider is serialized
+     * only when the program changed since, and its `__provider` input is a placeholder. For runs that never read it.
+     */
+    providerCheckCache?: string;
 }
 
 export interface CaptureResult {
@@ -61,11 +66,15 @@ export interface CaptureResult {
     stackOutputs: Record<string, unknown>;
     /** What the program wrote to stdout and stderr. */
     programOutput: string;
+    /** Whether the dynamic providers were serialized, or found unchanged since they last were (providerCheckCache). */
+    dynamicProviders: DynamicProviderCheck;
 }
+
+export type DynamicProviderCheck = "serialized" | "reused" | "none";
 
 /** The message the capture process sends back. */
 export type CaptureMessage =
-    | { ok: true; resources: CapturedResource[]; stackOutputs: Record<string, unknown> }
+    | { ok: true; resources: CapturedResource[]; stackOutputs: Record<string, unknown>; dynamicProviders: DynamicProviderCheck }
     | { ok: false; error: string };
 
 /** The Pulumi.yaml that governs a program: the nearest one walking up from the program's directory. */
@@ -140,6 +149,13 @@ function secretConfigKeys(config: Record<string, string>): string[] {
 
 const CHILD = path.join(__dirname, "capture-child.ts");
 
+/** The preview's record of programs whose dynamic providers serialized, beside the other caches in node_modules. */
+export function defaultProviderCheckCache(program: string): string {
+    let dir = path.dirname(path.resolve(program));
+    while (!fs.existsSync(path.join(dir, "node_modules")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    return path.join(dir, "node_modules", ".cache", "preview", "dynamic-providers.json");
+}
+
 export async function captureProgram(o: CaptureOptions): Promise<CaptureResult> {
     const program = path.resolve(o.program);
     if (!fs.existsSync(program)) throw new Error(`program ${o.program} does not exist`);
@@ -148,13 +164,14 @@ export async function captureProgram(o: CaptureOptions): Promise<CaptureResult> 
         ...process.env,
         PULUMI_CONFIG: JSON.stringify(o.config),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretConfigKeys(o.config)),
-        PULUMI_PREVIEW_CAPTURE: JSON.stringify({ program, project, stack: o.stack, dryRun: o.dryRun ?? true }),
+        PULUMI_PREVIEW_CAPTURE: JSON.stringify({ program, project, stack: o.stack, dryRun: o.dryRun ?? true, providerCheckCache: o.providerCheckCache }),
     };
     const child = fork(CHILD, [], {
         cwd: path.dirname(program),
         env,
-        // The require hook alone, as the Node.js language host registers ts-node: no ESM loader thread to start.
-        execArgv: ["--require", require.resolve("tsx/cjs")],
+        // A require hook for TypeScript alone, as the Node.js language host registers ts-node: no ESM loader thread to
+        // start, and JavaScript loads untouched (ts-register.js).
+        execArgv: ["--require", path.join(__dirname, "ts-register.js")],
         stdio: ["ignore", "pipe", "pipe", "ipc"],
         serialization: "advanced",
     });
@@ -173,7 +190,7 @@ export async function captureProgram(o: CaptureOptions): Promise<CaptureResult> 
             });
         });
         if (!message.ok) throw new Error(message.error);
-        return { resources: message.resources, stackOutputs: message.stackOutputs, programOutput: output };
+        return { resources: message.resources, stackOutputs: message.stackOutputs, programOutput: output, dynamicProviders: message.dynamicProviders };
     } finally {
         untrack();
         if (child.exitCode === null && child.signalCode === null) child.kill();

@@ -7,10 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { captureProgram, findProjectFile, projectName, readStackConfig } from "./capture";
+import { captureProgram, defaultProviderCheckCache, findProjectFile, projectName, readStackConfig } from "./capture";
 import { ensurePackBuilt } from "./pack-build";
 import { PolicyPackError, startPolicyPack } from "./pack-process";
-import { costSummary } from "../cost/stack-cost";
 import { summarize, toJson, toText } from "./report";
 
 const USAGE = `usage: npm run preview -- --stack <name> [options]
@@ -161,8 +160,13 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             return running;
         });
         const stopAll = () => Promise.all(started.map((running) => running.then((p) => p.stop(), () => undefined)));
-        const capturing = captureProgram({ program: o.program, stack: o.stack, config });
+        // The preview never reads a dynamic provider's serialized code: it checks only that it serializes (provider-check.ts).
+        const capturing = captureProgram({ program: o.program, stack: o.stack, config, providerCheckCache: defaultProviderCheckCache(o.program) });
         capturing.catch(() => undefined);
+        // The cost summary only closes the text report; its modules (the price book, the SDK's rpc module) load
+        // while the program and the packs run, and a --json run never loads them.
+        const costModule = o.json ? undefined : import("../cost/stack-cost");
+        costModule?.catch(() => undefined);
         // Loaded only now, while the program and the packs start: the gRPC stubs take a while to load.
         const { runPolicyPack } = await import("./analyzer");
         let capture;
@@ -197,6 +201,7 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             // The cost goes just above the closing "Resources: ..." line, which stays the report's last.
             const text = toText(report);
             const last = text.lastIndexOf("\n");
+            const { costSummary } = await costModule!;
             out.write(`${text.slice(0, last)}\n${costSummary(capture.resources, config).join("\n")}\n\n${text.slice(last + 1)}\n`);
         }
         return summarize(report).mandatory > 0 ? 1 : 0;

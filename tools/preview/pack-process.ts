@@ -1,6 +1,7 @@
 /**
  * Starts a policy pack as the CLI's analyzer plugin does: `node <@pulumi/pulumi>/cmd/run-policy-pack
- * <engine address> <pack dir>` with the pack's directory as cwd, resolving @pulumi/pulumi from the pack.
+ * <engine address> <pack dir>` with the pack's directory as cwd, resolving @pulumi/pulumi from the pack (through
+ * pack-runner.js, which defers a module the pack never uses).
  * @pulumi/policy prints the port of its Analyzer gRPC server on stdout; stderr is the pack's log.
  * Kept free of the gRPC modules so the CLI can start the pack before it loads them.
  */
@@ -35,6 +36,8 @@ export class PolicyPackError extends Error {
     }
 }
 
+/** Runs the CLI's runner with its arguments, modules the pack never uses deferred (pack-runner.js). */
+const PACK_RUNNER = path.join(__dirname, "pack-runner.js");
 // The engine address is dropped by the runner; the pack never calls back into the engine.
 const ENGINE_ADDRESS = "127.0.0.1:0";
 
@@ -52,7 +55,7 @@ export async function startPolicyPack(packDir: string, env: NodeJS.ProcessEnv, t
     if (runner === undefined) {
         throw new PolicyPackError(`policy pack ${packDir}: cannot resolve @pulumi/pulumi/cmd/run-policy-pack from the pack's directory (run npm install there)`, "");
     }
-    const child = spawn(process.execPath, [runner, ENGINE_ADDRESS, dir], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [PACK_RUNNER, runner, ENGINE_ADDRESS, dir], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     const untrack = trackChild(child);
     let stderr = "";
     let stdout = "";

@@ -228,9 +228,10 @@ def prepare_model(
                               precision_reason=precision_reason, threads=threads, channels_last=channels_last,
                               prepare_seconds=prepare_seconds, warmup_seconds=warmup_seconds,
                               warmup_batch_sizes=sizes)
-    log.info("serving %s in %s as %s with %d torch threads%s (prepared in %.2f s, warmed up at batch sizes %s in "
+    log.info("serving %s in %s as %s with %d torch threads%s (%sprepared in %.2f s, warmed up at batch sizes %s in "
              "%.2f s); %s: %s", loaded.config.model_name, precision_name, method, threads,
-             ", channels-last" if channels_last else "", prepare_seconds, ", ".join(map(str, sizes)) or "none",
-             warmup_seconds, precision_name, precision_reason)
+             ", channels-last" if channels_last else "",
+             f"int8 rebuilt in {precision.seconds:.2f} s, " if precision is not None and precision.seconds else "",
+             prepare_seconds, ", ".join(map(str, sizes)) or "none", warmup_seconds, precision_name, precision_reason)
     return ServingModel(forward=forward, config=loaded.config, class_names=loaded.class_names, device=device,
                         memory_format=memory_format, preparation=preparation)

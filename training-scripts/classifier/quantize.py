@@ -23,6 +23,7 @@ import copy
 import json
 import logging
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -299,6 +300,8 @@ class Precision:
 
     int8: Optional[Int8Model]
     reason: str
+    # Spent rebuilding the int8 model (part of a worker's cold start).
+    seconds: float = 0.0
 
     @property
     def name(self) -> str:
@@ -320,6 +323,7 @@ def serving_precision(model_dir: str, model: nn.Module, image_size: int) -> Prec
         return Precision(None, f"{report_path} is unreadable ({type(error).__name__}: {error})")
     if serve != "int8":
         return Precision(None, f"the quantization report says fp32: {reason}")
+    started = time.perf_counter()
     try:
         artifact = torch.load(os.path.join(model_dir, INT8_FILE), map_location="cpu", weights_only=True)
         if artifact.get("format") != REPORT_FORMAT or artifact.get("method") != METHOD:
@@ -332,5 +336,5 @@ def serving_precision(model_dir: str, model: nn.Module, image_size: int) -> Prec
     except Exception as error:  # noqa: BLE001 - any failure to rebuild means serving fp32
         first_line = (str(error).strip().splitlines() or [""])[0]
         return Precision(None, f"the report allows int8 but the int8 model did not rebuild ({type(error).__name__}: "
-                               f"{first_line})")
-    return Precision(served, f"the quantization report allows int8: {reason}")
+                               f"{first_line})", time.perf_counter() - started)
+    return Precision(served, f"the quantization report allows int8: {reason}", time.perf_counter() - started)

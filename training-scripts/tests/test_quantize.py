@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def test_model_fn_serves_int8_when_the_report_allows_it_and_says_so(trained_mode
         served = inference.model_fn(str(trained_model.model_dir))
     assert served.preparation.precision == "int8", served.preparation.precision_reason
     assert "in int8 as torchscript" in caplog.text and "the quantization report allows int8" in caplog.text
+    # The rebuild is part of a worker's cold start, which TorchServe bounds: the log says what it cost.
+    assert re.search(r"int8 rebuilt in \d+\.\d\d s, prepared in", caplog.text)
     requests = [inference.ImageRequest(image=colour_image(colour, seed), top_k=1)
                 for seed, colour in enumerate(CLASS_COLOURS.values(), start=500)]
     answers = [json.loads(inference.output_fn(prediction))["predictions"][0]["label"]

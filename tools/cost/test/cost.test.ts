@@ -8,6 +8,7 @@ import { PRICE_SNAPSHOT } from "../../../policy-pack/cost/price-snapshot";
 import { captureProgram, readStackConfig } from "../../preview/capture";
 import { main } from "../cli";
 
+
 const repoRoot = path.resolve(__dirname, "../../..");
 
 class Sink extends Writable {
@@ -18,12 +19,24 @@ class Sink extends Writable {
     }
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(args: string[], servingResultFile?: string): Promise<{ code: number; out: string; err: string }> {
     const out = new Sink();
     const err = new Sink();
-    const code = await main(args, { out, err, cwd: repoRoot, now: new Date("2026-12-03T12:00:00Z") });
+    const code = await main(args, { out, err, cwd: repoRoot, now: new Date("2026-12-03T12:00:00Z"), servingResultFile });
     return { code, out: out.text, err: err.text };
 }
+
+/** A serving bench result as `BENCH_RECORD=1 npm run bench -- serving` writes it. */
+const SERVING = {
+    date: "2026-12-07",
+    machine: { cpu: "AMD EPYC", vcpus: 2, capability: "AVX2", avx512: false, vnni: false, bf16: false },
+    torch: "2.6.0",
+    loadAverage: { start: 3.21, end: 2.5 },
+    clients: 4,
+    stock: { configuration: "stock handler, eager fp32, 2 workers x 1 thread", workers: 2, imagesPerSecond: 4, p99Ms: 900 },
+    best: { configuration: "project handler, int8, 2 workers x 1 thread", precision: "int8", workers: 2, threadsPerWorker: 1, batchSize: 1, imagesPerSecond: 10, p99Ms: 600 },
+    speedup: 2.5,
+};
 
 interface JsonEstimate {
     region: string;
@@ -120,6 +133,42 @@ describe("npm run cost", function () {
             expect(code).to.equal(0);
             expect(JSON.parse(out).region).to.equal("eu-west-3");
             expect(err).to.match(/not priced: classifier-endpoint \(aws:sagemaker\/endpoint:Endpoint\): no prices for region eu-west-3 \(the price book has us-east-1\)\. Run `npm run prices:update -- --region eu-west-3`/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("prices a million images at the recorded throughput, labelled as the measuring machine's figure", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-serving-"));
+        try {
+            const file = path.join(dir, "serving.json");
+            fs.writeFileSync(file, JSON.stringify(SERVING));
+            // The snapshot's ml.m5.large at $0.115/h over images per hour, per million: 0.115 / (4 x 3600) x 1e6 = 7.986;
+            // at 10 images/s 3.194.
+            expect(PRICE_SNAPSHOT.prices["us-east-1"]["sagemaker:hosting:ml.m5.large"].usd).to.equal(0.115);
+            const { out } = await run(["--stack", "prod", "--prices", "snapshot"], file);
+            expect(out).to.include("Cost per million images at the measured throughput (this machine's figure: AMD EPYC, 2 vCPUs (AVX2, no AVX-512, no VNNI), " +
+                "PyTorch 2.6.0, 2026-12-07, load average 3.2 -> 2.5, 4 concurrent clients; bench/measured/serving.json):");
+            expect(out).to.include("ml.m5.large at $0.115/h, project handler, int8, 2 workers x 1 thread: 10.00 images/s -> $3.194 per million images");
+            expect(out).to.include("ml.m5.large at $0.115/h, stock handler, eager fp32, 2 workers x 1 thread: 4.00 images/s -> $7.986 per million images");
+            // dev serves from a serverless endpoint: nothing is billed per instance.
+            expect((await run(["--stack", "dev", "--prices", "snapshot"], file)).out).to.include("Cost per image: the stack has no endpoint instances");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("says why it cannot price an image when the recorded throughput is missing or malformed", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-serving-"));
+        try {
+            const missing = await run(["--stack", "prod", "--prices", "snapshot"], path.join(dir, "serving.json"));
+            expect(missing.code).to.equal(0);
+            expect(missing.out).to.match(/Cost per image: not estimated \(cannot read serving\.json: ENOENT.*; run `BENCH_RECORD=1 npm run bench -- serving`\)/);
+            const file = path.join(dir, "serving.json");
+            fs.writeFileSync(file, JSON.stringify({ ...SERVING, best: { ...SERVING.best, imagesPerSecond: 0 } }));
+            const json = await run(["--stack", "prod", "--json", "--prices", "snapshot"], file);
+            expect(Object.keys(JSON.parse(json.out)), "the document keeps its shape").to.deep.equal(["region", "currency", "resources", "totals"]);
+            expect(json.err).to.match(/Cost per image: not estimated \(serving\.json: best\.imagesPerSecond /);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
