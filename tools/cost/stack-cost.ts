@@ -9,7 +9,11 @@ import { PRICE_SNAPSHOT } from "../../policy-pack/cost/price-snapshot";
 import { summaryLines } from "./report";
 
 export function costResources(captured: CapturedResource[]): CostResource[] {
-    return captured.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+    // By name: the program registers some resources inside outputs' callbacks, so capture order varies between runs.
+    return captured
+        .filter((r) => r.custom)
+        .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }))
+        .sort((a, b) => a.name.localeCompare(b.name) || a.urn.localeCompare(b.urn));
 }
 
 /** The region a stack deploys to, as the AWS provider resolves it: `aws:region`, else the environment. */
