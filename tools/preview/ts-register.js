@@ -4,11 +4,17 @@
  * touched: JavaScript, the SDK and node_modules load as plain Node.js loads them. tsx also scans every JavaScript file
  * it loads for ES module syntax, which under a Pulumi program (thousands of @pulumi/aws modules) costs more than
  * compiling the program. Like ts-node, which `pulumi preview` runs a TypeScript program with, it does not type-check.
+ * What esbuild emits is kept in node_modules/.cache/preview-ts under a digest of everything that decides it (the
+ * source, the compiler options, the target and esbuild's version), so an unchanged module is not compiled again.
  */
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
+const crypto = require("node:crypto");
 const esbuild = require("esbuild");
+
+const CACHE_DIR = path.join(__dirname, "..", "..", "node_modules", ".cache", "preview-ts");
+const TARGET = `node${process.versions.node.split(".")[0]}`;
 
 const tsconfigs = new Map();
 
@@ -32,13 +38,31 @@ function compilerOptions(dir) {
 
 function compile(module, filename) {
     const options = compilerOptions(path.dirname(filename));
-    const { code } = esbuild.transformSync(fs.readFileSync(filename, "utf8"), {
-        loader: filename.endsWith(".tsx") ? "tsx" : "ts",
-        format: "cjs",
-        target: `node${process.versions.node.split(".")[0]}`,
-        sourcefile: filename,
-        tsconfigRaw: options ? { compilerOptions: options } : undefined,
-    });
+    const source = fs.readFileSync(filename, "utf8");
+    const loader = filename.endsWith(".tsx") ? "tsx" : "ts";
+    const digest = crypto.createHash("sha256").update(JSON.stringify([esbuild.version, TARGET, loader, filename, options ?? null])).update(source).digest("hex");
+    const cached = path.join(CACHE_DIR, `${digest}.js`);
+    let code;
+    try {
+        code = fs.readFileSync(cached, "utf8");
+    } catch {
+        ({ code } = esbuild.transformSync(source, {
+            loader,
+            format: "cjs",
+            target: TARGET,
+            sourcefile: filename,
+            tsconfigRaw: options ? { compilerOptions: options } : undefined,
+        }));
+        try {
+            fs.mkdirSync(CACHE_DIR, { recursive: true });
+            // Written whole under another name first, so a concurrent preview never reads half a module.
+            const partial = `${cached}.${process.pid}`;
+            fs.writeFileSync(partial, code);
+            fs.renameSync(partial, cached);
+        } catch {
+            // A read-only checkout: compile every time.
+        }
+    }
     module._compile(code, filename);
 }
 
