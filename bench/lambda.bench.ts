@@ -68,7 +68,8 @@ function clientEnv(serverUrl: string): NodeJS.ProcessEnv {
         AWS_DEFAULT_REGION: "us-east-1",
         AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: serverUrl,
         ENDPOINT_NAME,
-        // The image host is on loopback, which only local mode admits.
+        // The image host is plain http on loopback, which only local mode admits.
+        ALLOW_HTTP_IMAGE_URLS: "true",
         IMAGE_FETCH_ALLOW_PRIVATE: "true",
     };
 }
