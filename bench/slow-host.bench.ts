@@ -1,5 +1,5 @@
 /**
- * Slow image hosts against the model: ResNet-50 served by the real TorchServe (one worker per vCPU, as deployed)
+ * Slow image hosts against the model: ResNet-50 served by the real TorchServe (as many workers as deployed on this machine's vCPUs)
  * behind `npm run local`'s Lambda front, measured as the images per second that normal clients get, alone and
  * then with SLOW_CLIENTS other clients whose image URLs point at a host that answers only after SLOW_HOST_SECONDS.
  * Side by side in one run; the figure that matters is the ratio.
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
         slowRunning = false;
         await slowClients;
         const share = beside.rps / alone.rps;
-        printTable(`ResNet-50 through npm run local (Lambda front, TorchServe with ${os.cpus().length} workers), ${NORMAL_CLIENTS} normal clients, ${REQUESTS} requests each round (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, [
+        printTable(`ResNet-50 through npm run local (Lambda front, TorchServe with its default workers for ${os.cpus().length} vCPUs), ${NORMAL_CLIENTS} normal clients, ${REQUESTS} requests each round (load average ${formatNumber(loadAtStart)} -> ${formatNumber(os.loadavg()[0])})`, [
             { "normal clients' load": "alone", "images/s": alone.rps, "p50 ms": alone.p50, "p99 ms": alone.p99, failed: alone.failed },
             {
                 "normal clients' load": `beside ${SLOW_CLIENTS} clients of a host answering after ${SLOW_HOST_SECONDS} s`,

@@ -351,7 +351,7 @@ const endpointSection = section({
     modelServer: section({
         workers: integer(1, 64).optional().meta({
             description: "TorchServe workers (model copies) per instance (`SAGEMAKER_TS_MIN_WORKERS` = `SAGEMAKER_TS_MAX_WORKERS`); each worker's model uses vCPUs / workers torch threads",
-            defaultText: "one per vCPU of `endpoint.instanceType`; 1 in `serverless` mode",
+            defaultText: "one per two vCPUs of `endpoint.instanceType` (one per physical core, two torch threads each), at least 1; 1 in `serverless` mode",
         }),
         batchSize: integer(1, 64).default(1).meta({
             description: "`SAGEMAKER_TS_BATCH_SIZE`: requests TorchServe hands a worker at once; the project's handler (`TS_DEFAULT_SERVICE_HANDLER=serving_handler:handle`) runs them through one forward pass, each request keeping its own status (see docs/serving.md)",

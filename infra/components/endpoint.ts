@@ -26,6 +26,15 @@ export function instanceVcpus(instanceType: string): number {
     return 4 * (multiple[1] === "" ? 1 : Number(multiple[1]));
 }
 
+/**
+ * TorchServe workers per instance by default: one per two vCPUs, i.e. one per physical core of the m5 and c5
+ * families (two hyperthreads each), each worker's torch using both. `npm run bench -- serving` measured that split
+ * faster than one single-threaded worker per vCPU on a 2-vCPU machine at one client, and with batching at four.
+ */
+export function defaultWorkers(instanceType: string): number {
+    return Math.max(1, Math.floor(instanceVcpus(instanceType) / 2));
+}
+
 /** TS_DEFAULT_SERVICE_HANDLER for training-scripts/serving_handler.py: one forward pass per TorchServe batch. */
 export const SERVING_HANDLER = "serving_handler:handle";
 
@@ -33,13 +42,13 @@ export const SERVING_HANDLER = "serving_handler:handle";
  * The model server's settings on the Model (sagemaker-pytorch-inference 2.0.25 starts TorchServe with
  * enable_envvars_config=true and reads SAGEMAKER_TS_*): the project's handler, and the batch and worker settings,
  * always explicit. With no SAGEMAKER_TS_* the container's start script runs one worker (one model copy) per CPU,
- * serverless too; once any is set, min and max workers default to 1. So the workers are set every time: one per
- * vCPU of the instance type unless configured, and one on serverless, whose vCPUs follow its memory and are not
+ * serverless too; once any is set, min and max workers default to 1. So the workers are set every time:
+ * defaultWorkers() of the instance type unless configured, and one on serverless, whose vCPUs follow its memory and are not
  * published. model_fn sizes its torch threads from SAGEMAKER_TS_MIN_WORKERS.
  */
 export function modelServerEnvironment(endpoint: EndpointConfig): Record<string, string> {
     const { workers, batchSize, maxBatchDelayMs } = endpoint.modelServer;
-    const count = String(workers ?? (endpoint.mode === "serverless" ? 1 : instanceVcpus(endpoint.instanceType)));
+    const count = String(workers ?? (endpoint.mode === "serverless" ? 1 : defaultWorkers(endpoint.instanceType)));
     return {
         TS_DEFAULT_SERVICE_HANDLER: SERVING_HANDLER,
         SAGEMAKER_TS_BATCH_SIZE: String(batchSize),

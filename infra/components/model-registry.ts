@@ -78,7 +78,8 @@ export class ModelPackageVersionProvider extends AwsDynamicProvider implements p
             ModelPackageDescription: `trained by ${inputs.trainingJobName}`,
             InferenceSpecification: {
                 Containers: [{ Image: inputs.image, ModelDataUrl: inputs.modelDataUrl, Environment: inputs.environment }],
-                SupportedContentTypes: ["application/json"],
+                // What inference.py takes: image bytes, and {"url"} JSON where endpoint.urlInput allows it.
+                SupportedContentTypes: ["image/jpeg", "image/png", "application/json"],
                 SupportedResponseMIMETypes: ["application/json"],
             },
             ModelApprovalStatus: inputs.initialApproval,

@@ -49,7 +49,7 @@ describe("model registry (dynamic providers) against a loopback SageMaker", () =
             CustomerMetadataProperties: { trainingJob: trained.trainingJobName, "metric:test:loss": "0.61", "metric:test:accuracy": "0.83" },
             InferenceSpecification: {
                 Containers: [{ Image: trained.image, ModelDataUrl: trained.modelDataUrl, Environment: trained.environment }],
-                SupportedContentTypes: ["application/json"],
+                SupportedContentTypes: ["image/jpeg", "image/png", "application/json"],
                 SupportedResponseMIMETypes: ["application/json"],
             },
         });

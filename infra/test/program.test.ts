@@ -159,25 +159,25 @@ describe("the Pulumi program under mocks", function () {
         expect(auto.one("aws:sagemaker/model:Model").propertyDependencies.primaryContainer).to.include(registered.urn);
     });
 
-    it("TorchServe's workers and batching are always explicit: one worker per vCPU, one on serverless", async () => {
+    it("TorchServe's workers and batching are always explicit: one worker per two vCPUs, one on serverless", async () => {
         const defaults = (prod.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
-        expect(defaults).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MIN_WORKERS: "2", SAGEMAKER_TS_MAX_WORKERS: "2" });
+        expect(defaults).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });
         const environmentOf = async (modelServer: Record<string, unknown>, instanceType = "ml.m5.large") => {
             const stack = await capture("dev", { "sagemaker-classifier:endpoint": { instanceType, modelServer } });
             return (stack.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment;
         };
         const [batched, workers, serverless] = await Promise.all([
             environmentOf({ batchSize: 4, maxBatchDelayMs: 20 }, "ml.c5.2xlarge"),
-            environmentOf({ workers: 1 }),
+            environmentOf({ workers: 3 }),
             capture("dev", { "sagemaker-classifier:endpoint": { mode: "serverless" } }).then(
                 (stack) => (stack.one("aws:sagemaker/model:Model").inputs.primaryContainer as { environment: Record<string, string> }).environment,
             ),
         ]);
         // Without SAGEMAKER_TS_* the container would start one worker (one model copy) per CPU of the serverless worker.
         expect(serverless).to.include({ SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });
-        // Without a worker count, one per vCPU of the instance type (8 on ml.c5.2xlarge), not the toolkit's 1.
-        expect(batched).to.include({ SAGEMAKER_TS_BATCH_SIZE: "4", SAGEMAKER_TS_MAX_BATCH_DELAY: "20", SAGEMAKER_TS_MIN_WORKERS: "8", SAGEMAKER_TS_MAX_WORKERS: "8", SAGEMAKER_PROGRAM: "inference.py" });
-        expect(workers).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MAX_BATCH_DELAY: "100", SAGEMAKER_TS_MIN_WORKERS: "1", SAGEMAKER_TS_MAX_WORKERS: "1" });
+        // Without a worker count, one per two vCPUs of the instance type (4 on ml.c5.2xlarge's 8), not the toolkit's 1.
+        expect(batched).to.include({ SAGEMAKER_TS_BATCH_SIZE: "4", SAGEMAKER_TS_MAX_BATCH_DELAY: "20", SAGEMAKER_TS_MIN_WORKERS: "4", SAGEMAKER_TS_MAX_WORKERS: "4", SAGEMAKER_PROGRAM: "inference.py" });
+        expect(workers).to.include({ SAGEMAKER_TS_BATCH_SIZE: "1", SAGEMAKER_TS_MAX_BATCH_DELAY: "100", SAGEMAKER_TS_MIN_WORKERS: "3", SAGEMAKER_TS_MAX_WORKERS: "3" });
     });
 
     it("the endpoint runs ml.m5.large behind an auto-named configuration", () => {

@@ -6,6 +6,7 @@
  * Exit status: 0 after Ctrl-C/SIGTERM, 1 when the model server dies on its own, 2 when it cannot start.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { SAGEMAKER_NAME_PATTERN } from "../../infra/contract";
 import { DEMO_DESCRIPTION, demoRoot, trainDemoModel } from "./demo-model";
@@ -18,7 +19,7 @@ const USAGE = `usage: npm run local -- [--model-dir <dir> | --model-data <model.
                              (neither: a demo model is trained in seconds on generated images, and local images are allowed)
   --port <n>                 model server (TorchServe) port on 127.0.0.1 (default 8080, as in the container; 0 = any free port)
   --runtime-port <n>         SageMaker Runtime API front on 127.0.0.1 (default 8081; 0 = any free port)
-  --workers <n>              TorchServe workers (endpoint.modelServer.workers; default: one per vCPU)
+  --workers <n>              TorchServe workers (endpoint.modelServer.workers; default: one per two vCPUs, as deployed)
   --model-server-batch-size <n>  requests batched into one forward pass (endpoint.modelServer.batchSize; default 1)
   --lambda-port <n>          Lambda front port (default 9000; 0 = any free port)
   --page-port <n>            the try-it page (default 9001; 0 = any free port)
@@ -95,7 +96,8 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         port: port(values.port, "--port", 8080),
         runtimePort: port(values["runtime-port"], "--runtime-port", 8081),
         modelServer: {
-            workers: count(values.workers, "--workers", 64),
+            // As an endpoint instance with this machine's vCPUs would run by default.
+            workers: count(values.workers, "--workers", 64) ?? Math.max(1, Math.floor(os.cpus().length / 2)),
             batchSize: count(values["model-server-batch-size"], "--model-server-batch-size", 64),
         },
         lambdaPort: port(values["lambda-port"], "--lambda-port", 9000),
