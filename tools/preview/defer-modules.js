@@ -5,6 +5,7 @@
  * neither a program under preview nor a policy pack does; and TypeScript itself, through the SDK's typescript-shim,
  * for parsing a closure's source, which the preview needs only when it serializes dynamic providers
  * (provider-check.ts). Together most of the SDK's load time. Whatever uses them gets the real module at first use.
+ * For the policy pack's process, deferTypeScriptRegistration does the same for the runner's ts-node registration.
  *
  * Plain JavaScript, so the policy pack's process (plain node, see pack-runner.js) can load it as well as the
  * capture process (capture-child.ts).
@@ -12,6 +13,9 @@
 "use strict";
 const Module = require("node:module");
 const path = require("node:path");
+
+/** The stand-ins deferModule put in the require cache, until their module loads. */
+const deferredStubs = new WeakSet();
 
 /** Puts a stand-in for the module at `resolved` in the require cache; the real module loads at its first use. */
 function deferModule(resolved) {
@@ -40,7 +44,21 @@ function deferModule(resolved) {
         },
     });
     require.cache[resolved] = stub;
+    deferredStubs.add(stub);
     return true;
+}
+
+/**
+ * A deferred module's exports with some properties answered without loading it. The proxy's target is an empty
+ * object, not the deferred exports: a proxy over them would check its answers against them, which loads the module.
+ */
+function withOverrides(lazy, overrides) {
+    return new Proxy({}, {
+        get: (_, key) => (Object.hasOwn(overrides, key) ? overrides[key] : Reflect.get(lazy, key)),
+        has: (_, key) => Object.hasOwn(overrides, key) || Reflect.has(lazy, key),
+        ownKeys: () => Reflect.ownKeys(lazy),
+        getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(lazy, key),
+    });
 }
 
 /** Defers both for the @pulumi/pulumi that `fromDir` resolves; returns the modules deferred. */
@@ -65,4 +83,84 @@ function deferSdkModules(fromDir) {
     return deferred;
 }
 
-module.exports = { deferModule, deferSdkModules };
+/**
+ * For the policy pack's process: the runner the CLI starts (@pulumi/pulumi/cmd/run-policy-pack) registers ts-node,
+ * type-checking, before it loads any pack, and reads TypeScript's version to configure it; a compiled pack never
+ * requires a .ts file, yet loading both costs about half a second of CPU at every start. Here `register(options)`
+ * installs require hooks that load the real ts-node and register it with the same options when the first
+ * TypeScript file is required, and TypeScript's version is read from its package.json. A pack in TypeScript is
+ * compiled and type-checked exactly as before, from its first .ts module on.
+ */
+function deferTypeScriptRegistration(fromDir) {
+    let sdkDir;
+    try {
+        sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [fromDir] }));
+    } catch {
+        return [];
+    }
+    const deferred = [];
+    let typescript;
+    try {
+        typescript = require.resolve("typescript", { paths: [sdkDir] });
+    } catch {
+        // The runner falls back to the SDK's vendored TypeScript: nothing to defer.
+    }
+    if (typescript && !require.cache[typescript]) {
+        const version = JSON.parse(require("node:fs").readFileSync(path.join(path.dirname(typescript), "..", "package.json"), "utf8")).version;
+        if (deferModule(typescript)) {
+            require.cache[typescript].exports = withOverrides(require.cache[typescript].exports, { version });
+            deferred.push("typescript");
+        }
+    }
+    // The runner reads the pack's tsconfig.json with TypeScript's parser (tsutils.loadTypeScriptCompilerOptions); a
+    // file that is plain JSON parses to the same object without loading TypeScript, one with comments still loads it.
+    const shim = require.cache[path.join(sdkDir, "typescript-shim.js")];
+    if (shim && deferredStubs.has(shim)) {
+        const lazy = shim.exports;
+        const parseConfigFileTextToJson = (fileName, text) => {
+            try {
+                return { config: JSON.parse(text) };
+            } catch {
+                return lazy.parseConfigFileTextToJson(fileName, text);
+            }
+        };
+        shim.exports = withOverrides(lazy, { parseConfigFileTextToJson });
+    }
+    let tsNode;
+    try {
+        tsNode = require.resolve("ts-node", { paths: [sdkDir] });
+    } catch {
+        return deferred;
+    }
+    if (require.cache[tsNode]) return deferred;
+    const stub = new Module(tsNode, null);
+    stub.filename = tsNode;
+    stub.loaded = true;
+    stub.exports = {
+        register(options) {
+            const extensions = [".ts", ".tsx", ".mts", ".cts"];
+            const before = new Map(extensions.map((extension) => [extension, require.extensions[extension]]));
+            const firstTypeScriptModule = (module, filename) => {
+                for (const [extension, hook] of before) {
+                    if (hook) require.extensions[extension] = hook;
+                    else delete require.extensions[extension];
+                }
+                delete require.cache[tsNode];
+                require(tsNode).register(options);
+                return require.extensions[path.extname(filename)](module, filename);
+            };
+            for (const extension of extensions) require.extensions[extension] = firstTypeScriptModule;
+        },
+    };
+    require.cache[tsNode] = stub;
+    deferredStubs.add(stub);
+    deferred.push("ts-node");
+    return deferred;
+}
+
+/** Whether the module at `resolved` is still a stand-in, its real module not loaded. */
+function isDeferred(resolved) {
+    return require.cache[resolved] !== undefined && deferredStubs.has(require.cache[resolved]);
+}
+
+module.exports = { deferModule, deferSdkModules, deferTypeScriptRegistration, isDeferred };

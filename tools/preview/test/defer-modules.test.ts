@@ -34,4 +34,44 @@ describe("preview: @npmcli/arborist and TypeScript load only when used (defer-mo
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
+
+    it("pack-runner.js: the runner's TypeScript registration loads ts-node and TypeScript only at the first .ts module, with the runner's options", () => {
+        // Inside the repository, as a pack is: the runner resolves @pulumi/pulumi, ts-node and TypeScript from it.
+        const cache = path.join(REPO, "node_modules", ".cache");
+        fs.mkdirSync(cache, { recursive: true });
+        const dir = fs.mkdtempSync(path.join(cache, "pack-runner-ts-"));
+        try {
+            fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true } }));
+            fs.writeFileSync(path.join(dir, "policy.ts"), "const checked: number = 41;\nexport const answer = checked + 1;\n");
+            fs.writeFileSync(path.join(dir, "ill-typed.ts"), "export const answer: number = \"forty-two\";\n");
+            const runner = path.join(dir, "runner.js");
+            // What @pulumi/pulumi/cmd/run-policy-pack/run.js does before it loads a pack, then a pack in TypeScript.
+            fs.writeFileSync(runner, [
+                `const sdk = (m) => require(require.resolve(m, { paths: [${JSON.stringify(REPO)}] }));`,
+                `const tsutils = sdk("@pulumi/pulumi/tsutils");`,
+                `const { isDeferred } = require(${JSON.stringify(path.join(REPO, "tools", "preview", "defer-modules.js"))});`,
+                `const loaded = () => ({ tsNode: !isDeferred(require.resolve("ts-node", { paths: [${JSON.stringify(REPO)}] })), typescript: !isDeferred(require.resolve("typescript", { paths: [${JSON.stringify(REPO)}] })) });`,
+                `const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();`,
+                `const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");`,
+                `const version = require(require.resolve(typescriptRequire, { paths: [${JSON.stringify(path.join(REPO, "node_modules", "@pulumi", "pulumi"))}] })).version;`,
+                `sdk(tsnodeRequire).register({ typeCheck: true, compiler: typescriptRequire, compilerOptions: { module: "commonjs", ...compilerOptions } });`,
+                `const before = loaded();`,
+                `const answer = require("./policy.ts").answer;`,
+                `let typeError = "";`,
+                `try { require("./ill-typed.ts"); } catch (e) { typeError = String(e.message).includes("TS2322") ? "TS2322" : String(e.message); }`,
+                `process.stdout.write(JSON.stringify({ compilerOptions, version: typeof version, before, answer, typeError, after: loaded() }));`,
+            ].join("\n"));
+            const out = execFileSync(process.execPath, [path.join(REPO, "tools", "preview", "pack-runner.js"), runner, "127.0.0.1:0", dir], { cwd: dir, encoding: "utf8" });
+            expect(JSON.parse(out)).to.deep.equal({
+                compilerOptions: { strict: true },
+                version: "string",
+                before: { tsNode: false, typescript: false },
+                answer: 42,
+                typeError: "TS2322",
+                after: { tsNode: true, typescript: true },
+            });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
 });
