@@ -58,11 +58,12 @@ function runHost(baseDir: string, hyperparameters: Record<string, string>, hosts
     const env: NodeJS.ProcessEnv = { ...process.env, SAGEMAKER_BASE_DIR: baseDir, SAGEMAKER_TRAINING_MODULE: TRAINING_MODULE, PYTHONDONTWRITEBYTECODE: "1" };
     for (const name of Object.keys(env)) if (name.startsWith("SM_")) delete env[name];
     return new Promise((resolve) => {
-        const child = spawn(PYTHON, ["-c", "import sys\nfrom sagemaker_training.cli.train import main\nsys.exit(main())"], { cwd: baseDir, env });
+        // Its own process group, so a timeout stops the toolkit and the train.py it runs, never leaving one behind.
+        const child = spawn(PYTHON, ["-c", "import sys\nfrom sagemaker_training.cli.train import main\nsys.exit(main())"], { cwd: baseDir, env, detached: true });
         let output = "";
         child.stdout.on("data", (chunk: Buffer) => (output += chunk));
         child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
+        const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 240_000);
         child.once("close", (code) => {
             clearTimeout(timer);
             resolve({ code, output, baseDir });

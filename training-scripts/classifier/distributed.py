@@ -213,6 +213,11 @@ def process_group(cluster: Cluster, rendezvous_timeout: datetime.timedelta) -> I
                                 timeout=COLLECTIVE_TIMEOUT)
     try:
         yield
+        # Tearing the group down holds the GIL while it waits for gloo's worker threads; a worker thread still
+        # releasing the last all_reduce's tensors needs the GIL to free them, and the two wait on each other for
+        # ever (seen as a host hung in destroy_process_group). Waiting at a barrier, which releases the GIL,
+        # lets the worker threads finish with every earlier collective first.
+        dist.barrier()
     except RuntimeError as error:
         if isinstance(error, ClusterError) or not _is_communication_error(error):
             raise
