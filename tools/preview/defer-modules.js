@@ -61,14 +61,19 @@ function withOverrides(lazy, overrides) {
     });
 }
 
+/** The directory of the @pulumi/pulumi that `fromDir` resolves, if any. */
+function sdkDirFrom(fromDir) {
+    try {
+        return path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [fromDir] }));
+    } catch {
+        return undefined;
+    }
+}
+
 /** Defers both for the @pulumi/pulumi that `fromDir` resolves; returns the modules deferred. */
 function deferSdkModules(fromDir) {
-    let sdkDir;
-    try {
-        sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [fromDir] }));
-    } catch {
-        return [];
-    }
+    const sdkDir = sdkDirFrom(fromDir);
+    if (sdkDir === undefined) return [];
     const deferred = [];
     for (const [name, resolve] of [
         ["@npmcli/arborist", () => require.resolve("@npmcli/arborist", { paths: [sdkDir] })],
@@ -92,12 +97,8 @@ function deferSdkModules(fromDir) {
  * compiled and type-checked exactly as before, from its first .ts module on.
  */
 function deferTypeScriptRegistration(fromDir) {
-    let sdkDir;
-    try {
-        sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [fromDir] }));
-    } catch {
-        return [];
-    }
+    const sdkDir = sdkDirFrom(fromDir);
+    if (sdkDir === undefined) return [];
     const deferred = [];
     let typescript;
     try {
