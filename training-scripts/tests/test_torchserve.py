@@ -355,6 +355,10 @@ def test_a_slow_image_host_holds_the_worker_until_torchserve_kills_it(trained_mo
         while not workers_ready(server) and time.monotonic() < deadline:
             time.sleep(0.5)
         status, _, body = server.request(RED_JPEG, {"Content-Type": "image/jpeg"})
+        # The JVM copies a worker's output into the log on its own time, after the worker may already be READY.
+        deadline = time.monotonic() + 10
+        while server.log().count("serving_handler: model loaded") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         log = server.log()
     assert status == 200 and labels(body)[0] == "red", "the restarted worker serves again"
     assert log.count("serving_handler: model loaded") >= 2, "the model was loaded again by the new worker"
