@@ -43,6 +43,16 @@ class ModelServer:
         self.log_path = log_path
 
     def log(self) -> str:
+        """The log once it has stopped growing: the JVM copies a worker's output in on its own time, after the
+        worker has answered."""
+        deadline = time.monotonic() + 10
+        size = -1
+        while time.monotonic() < deadline:
+            current = self.log_path.stat().st_size
+            if current == size:
+                break
+            size = current
+            time.sleep(0.5)
         return self.log_path.read_text(errors="replace")
 
     def request(self, body: bytes = b"", headers: Optional[Dict[str, str]] = None, path: str = "/invocations",
