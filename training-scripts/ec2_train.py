@@ -22,9 +22,7 @@ import sys
 import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
-from classifier.artifacts import pack_model_dir
 from classifier.config import TrainConfig, add_hyperparameters, add_paths, to_config
-from classifier.engine import main_run
 
 
 LOG = logging.getLogger("ec2_train")
@@ -135,6 +133,9 @@ def upload_once(client: Any, archive: str, uri: str) -> bool:
 
 def train_once(config: TrainConfig, model_uri: str) -> int:
     """The one-shot run: skip a finished run, else train and upload without overwriting."""
+    from classifier.artifacts import pack_model_dir
+    from classifier.engine import main_run
+
     try:
         client = s3_client()
         if model_exists(client, model_uri):
@@ -209,7 +210,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.model_dir:
         parser.error("no model directory: pass --model-dir or set model-dir in the --config file")
     config = to_config(args)
-    return train_once(config, args.model_uri) if args.model_uri else main_run(config)
+    if args.model_uri:
+        return train_once(config, args.model_uri)
+    # torch takes seconds to import: only a run whose arguments are sound pays for it.
+    from classifier.engine import main_run
+
+    return main_run(config)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,7 @@ import sys
 from typing import List, NoReturn, Optional
 
 from classifier.config import add_hyperparameters, add_paths, positive_float, to_config
-from classifier.distributed import DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS, ClusterConfigError, cluster_from_env
-from classifier.engine import main_run
+from classifier.cluster import DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS, ClusterConfigError, cluster_from_env
 
 log = logging.getLogger("train")
 # SageMaker shows the first 1024 characters of this file in SM_OUTPUT_DIR as the job's FailureReason. The training
@@ -82,8 +81,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         cluster = cluster_from_env(os.environ)
     except ClusterConfigError as error:
         parser.error(str(error))
+    config = to_config(args)
+    # torch takes seconds to import: only a run whose arguments and cluster are sound pays for it.
+    from classifier.engine import main_run
+
     try:
-        return main_run(to_config(args), cluster, datetime.timedelta(seconds=args.rendezvous_timeout))
+        return main_run(config, cluster, datetime.timedelta(seconds=args.rendezvous_timeout))
     except Exception as error:
         report_failure(f"{type(error).__name__}: {error}")
         raise

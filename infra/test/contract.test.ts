@@ -1,7 +1,7 @@
 /**
  * training-scripts/contract.json is the one declaration of what TypeScript and Python share. These tests hold
  * both sides to it: the source tree has no second declaration of those facts, the stack config's defaults and
- * ranges are train.py's (asked of the real argparse parser under /usr/bin/python3), both loaders read the same
+ * ranges are train.py's (asked of the real argparse parser in the project's .venv), both loaders read the same
  * values, and the file ships in the SageMaker source archive.
  */
 import { expect } from "chai";

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-export const README_MAX_LINES = 260;
+export const README_MAX_LINES = 250;
 
 /** README.md and every page under docs/, as absolute paths. */
 export function documentationFiles(root = REPO_ROOT): string[] {
@@ -110,4 +110,15 @@ export function historyNarration(file: string, root = REPO_ROOT): string[] {
         }
     }
     return problems;
+}
+
+/** The README's command line starting with `prefix` (from its code blocks or inline code), its trailing `# comment`
+ * removed: what a test runs so that a changed or removed command fails there rather than in a user's terminal. */
+export function readmeCommand(prefix: string, root = REPO_ROOT): string {
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+    const lines = readme.split("\n").map((l) => l.trim());
+    const inline = [...readme.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
+    const command = [...lines, ...inline].find((l) => l.startsWith(prefix));
+    if (!command) throw new Error(`README.md shows no command starting with "${prefix}"`);
+    return command.replace(/\s+#.*$/, "");
 }

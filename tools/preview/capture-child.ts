@@ -12,7 +12,10 @@ import { programRuntime, PULUMI_SDK_VERSION } from "./pulumi-sdk";
 
 // Plain JavaScript, shared with the policy pack's runner (pack-runner.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { deferSdkModules } = require("./defer-modules") as { deferSdkModules: (fromDir: string) => string[] };
+const { deferAwsSdk, deferSdkModules } = require("./defer-modules") as {
+    deferAwsSdk: (fromDir: string) => string[];
+    deferSdkModules: (fromDir: string) => string[];
+};
 
 let reported = false;
 function report(message: CaptureMessage): void {
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
         providerCheckCache?: string;
     };
     deferSdkModules(path.dirname(program));
+    deferAwsSdk(path.dirname(program));
     const { settings, state, runInPulumiStack, proto, load } = programRuntime(program);
     const config = JSON.parse(process.env.PULUMI_CONFIG ?? "{}") as Record<string, string>;
     const providerCheck = providerCheckCache

@@ -5,30 +5,38 @@
  * neither a program under preview nor a policy pack does; and TypeScript itself, through the SDK's typescript-shim,
  * for parsing a closure's source, which the preview needs only when it serializes dynamic providers
  * (provider-check.ts). Together most of the SDK's load time. Whatever uses them gets the real module at first use.
- * For the policy pack's process, deferTypeScriptRegistration does the same for the runner's ts-node registration.
+ * For the policy pack's process, deferTypeScriptRegistration does the same for the runner's ts-node registration;
+ * for the program under preview, deferAwsSdk for the AWS SDK clients its dynamic providers use.
  *
  * Plain JavaScript, so the policy pack's process (plain node, see pack-runner.js) can load it as well as the
  * capture process (capture-child.ts).
  */
 "use strict";
+const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
 
 /** The stand-ins deferModule put in the require cache, until their module loads. */
 const deferredStubs = new WeakSet();
 
-/** Puts a stand-in for the module at `resolved` in the require cache; the real module loads at its first use. */
-function deferModule(resolved) {
+/**
+ * Puts a stand-in for the module at `resolved` in the require cache; the real module loads at its first use. With
+ * `keepStandIn` the stand-in stays in the cache after that, so the module's exports keep one identity (what
+ * closure serialization looks up in the require cache to write `require(...)` for a captured module).
+ */
+function deferModule(resolved, { keepStandIn = false } = {}) {
     if (require.cache[resolved]) return false;
     let real;
+    let stub;
     const load = () => {
         if (real === undefined) {
             delete require.cache[resolved];
             real = require(resolved);
+            if (keepStandIn) require.cache[resolved] = stub;
         }
         return real;
     };
-    const stub = new Module(resolved, null);
+    stub = new Module(resolved, null);
     stub.filename = resolved;
     stub.loaded = true;
     stub.paths = Module._nodeModulePaths(path.dirname(resolved));
@@ -89,6 +97,29 @@ function deferSdkModules(fromDir) {
 }
 
 /**
+ * For the program under preview: the AWS SDK v3 packages its package.json depends on (@aws-sdk/client-*, used by
+ * dynamic providers, which only the engine's provider plugin runs), about half a second of CPU at every capture.
+ * A provider that is serialized (provider-check.ts) still captures each as `require(...)` of the same module.
+ */
+function deferAwsSdk(fromDir) {
+    let dir = path.resolve(fromDir);
+    while (!fs.existsSync(path.join(dir, "package.json"))) {
+        if (path.dirname(dir) === dir) return [];
+        dir = path.dirname(dir);
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    const deferred = [];
+    for (const name of Object.keys(manifest.dependencies ?? {}).filter((dependency) => dependency.startsWith("@aws-sdk/"))) {
+        try {
+            if (deferModule(require.resolve(name, { paths: [fromDir] }), { keepStandIn: true })) deferred.push(name);
+        } catch {
+            // Declared but not installed: the program's own require reports it.
+        }
+    }
+    return deferred;
+}
+
+/**
  * For the policy pack's process: the runner the CLI starts (@pulumi/pulumi/cmd/run-policy-pack) registers ts-node,
  * type-checking, before it loads any pack, and reads TypeScript's version to configure it; a compiled pack never
  * requires a .ts file, yet loading both costs about half a second of CPU at every start. Here `register(options)`
@@ -107,7 +138,7 @@ function deferTypeScriptRegistration(fromDir) {
         // The runner falls back to the SDK's vendored TypeScript: nothing to defer.
     }
     if (typescript && !require.cache[typescript]) {
-        const version = JSON.parse(require("node:fs").readFileSync(path.join(path.dirname(typescript), "..", "package.json"), "utf8")).version;
+        const version = JSON.parse(fs.readFileSync(path.join(path.dirname(typescript), "..", "package.json"), "utf8")).version;
         if (deferModule(typescript)) {
             require.cache[typescript].exports = withOverrides(require.cache[typescript].exports, { version });
             deferred.push("typescript");
@@ -164,4 +195,4 @@ function isDeferred(resolved) {
     return require.cache[resolved] !== undefined && deferredStubs.has(require.cache[resolved]);
 }
 
-module.exports = { deferModule, deferSdkModules, deferTypeScriptRegistration, isDeferred };
+module.exports = { deferAwsSdk, deferModule, deferSdkModules, deferTypeScriptRegistration, isDeferred };

@@ -1,11 +1,6 @@
 """Data-parallel training across the hosts of a SageMaker training job.
 
-Who is who comes from the environment. Under `torchrun` (SageMaker's `torch_distributed` launcher) it is the
-torchrun convention: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT. Otherwise SageMaker starts one
-process per host and says which hosts there are: SM_HOSTS (a JSON list, the same order on every host) and
-SM_CURRENT_HOST; the rank is this host's index in the list and the first host is the leader, reached at
-MASTER_ADDR:MASTER_PORT when set (the PyTorch training toolkit sets them to the first host and 7777; tests set
-127.0.0.1 and a free port), else at the first host's name and port 7777.
+Who is who comes from the environment (classifier/cluster.py).
 
 With one host nothing is initialised. With more, every host meets the others through a TCP store on the
 leader within a bounded time, or fails with a `RendezvousError` naming who could not be reached, instead of
@@ -14,25 +9,22 @@ waiting for ever.
 from __future__ import annotations
 
 import datetime
-import json
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterator, List, Mapping, Optional, Sequence
+from typing import Iterator, List, Sequence
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-DEFAULT_MASTER_PORT = 7777
-DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS = 600.0
+from .cluster import Cluster
+
 # A collective waits this long for a slow peer (an uneven epoch, the leader writing the model); a peer that
 # dies closes its sockets, which fails the collective at once rather than after this.
 COLLECTIVE_TIMEOUT = datetime.timedelta(minutes=30)
-
-
-class ClusterConfigError(ValueError):
-    """The environment describing the cluster is inconsistent; the message names the variable."""
+# The tensors this module hands to collectives, freed on the main thread once the process group is destroyed
+# (process_group says why). A few per epoch: three numbers each.
+_COLLECTIVE_TENSORS: List[torch.Tensor] = []
 
 
 class ClusterError(RuntimeError):
@@ -51,104 +43,6 @@ def _is_communication_error(error: RuntimeError) -> bool:
     # The backends raise plain RuntimeErrors; only their text tells a lost peer from, say, running out of memory.
     text = str(error)
     return "gloo" in text or "NCCL" in text or "Connection reset by peer" in text or "Connection closed by peer" in text
-
-
-@dataclass(frozen=True)
-class Cluster:
-    world_size: int
-    rank: int
-    local_rank: int
-    host: str
-    master_addr: str
-    master_port: int
-    # torchrun's agent hosts the store itself; only a launcher-less cluster needs one of its own.
-    launched_by_torchrun: bool = False
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def is_leader(self) -> bool:
-        return self.rank == 0
-
-    def describe(self) -> str:
-        if not self.distributed:
-            return "a single process"
-        return f"host {self.host} (rank {self.rank} of {self.world_size})"
-
-
-SINGLE_PROCESS = Cluster(world_size=1, rank=0, local_rank=0, host="localhost", master_addr="127.0.0.1",
-                         master_port=DEFAULT_MASTER_PORT)
-
-
-def _int_variable(env: Mapping[str, str], name: str, minimum: int) -> int:
-    raw = env.get(name, "")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ClusterConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ClusterConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _master_port(env: Mapping[str, str]) -> int:
-    if not env.get("MASTER_PORT"):
-        return DEFAULT_MASTER_PORT
-    port = _int_variable(env, "MASTER_PORT", 1)
-    if port > 65535:
-        raise ClusterConfigError(f"MASTER_PORT must be a TCP port from 1 to 65535, got {port}")
-    return port
-
-
-def _sagemaker_hosts(env: Mapping[str, str]) -> Optional[List[str]]:
-    raw = env.get("SM_HOSTS")
-    if not raw:
-        return None
-    try:
-        hosts = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ClusterConfigError(f'SM_HOSTS must be a JSON list of host names such as ["algo-1","algo-2"], got {raw!r}') from None
-    if not isinstance(hosts, list) or not hosts or not all(isinstance(host, str) and host for host in hosts):
-        raise ClusterConfigError(f'SM_HOSTS must be a non-empty JSON list of host names such as ["algo-1","algo-2"], got {raw!r}')
-    if len(set(hosts)) != len(hosts):
-        raise ClusterConfigError(f"SM_HOSTS lists a host twice: {raw}")
-    return hosts
-
-
-def cluster_from_env(env: Mapping[str, str]) -> Cluster:
-    """The cluster this process belongs to; a single process when nothing says otherwise."""
-    if env.get("WORLD_SIZE") and env.get("RANK"):
-        world_size = _int_variable(env, "WORLD_SIZE", 1)
-        rank = _int_variable(env, "RANK", 0)
-        if rank >= world_size:
-            raise ClusterConfigError(f"RANK {rank} must be below WORLD_SIZE {world_size}")
-        if world_size > 1 and not env.get("MASTER_ADDR"):
-            raise ClusterConfigError("MASTER_ADDR must name the rank 0 host when WORLD_SIZE is above 1")
-        return Cluster(
-            world_size=world_size,
-            rank=rank,
-            local_rank=_int_variable(env, "LOCAL_RANK", 0) if env.get("LOCAL_RANK") else 0,
-            host=env.get("SM_CURRENT_HOST") or f"rank-{rank}",
-            master_addr=env.get("MASTER_ADDR") or "127.0.0.1",
-            master_port=_master_port(env),
-            launched_by_torchrun=bool(env.get("TORCHELASTIC_RUN_ID")),
-        )
-    hosts = _sagemaker_hosts(env)
-    if hosts is None or len(hosts) == 1:
-        return SINGLE_PROCESS
-    current = env.get("SM_CURRENT_HOST", "")
-    if current not in hosts:
-        raise ClusterConfigError(f"SM_CURRENT_HOST {current!r} is not one of SM_HOSTS {json.dumps(hosts)}")
-    return Cluster(
-        world_size=len(hosts),
-        rank=hosts.index(current),
-        local_rank=0,
-        host=current,
-        master_addr=env.get("MASTER_ADDR") or hosts[0],
-        master_port=_master_port(env),
-    )
 
 
 def device_for(cluster: Cluster) -> torch.device:
@@ -213,10 +107,11 @@ def process_group(cluster: Cluster, rendezvous_timeout: datetime.timedelta) -> I
                                 timeout=COLLECTIVE_TIMEOUT)
     try:
         yield
-        # Tearing the group down holds the GIL while it waits for gloo's worker threads; a worker thread still
-        # releasing the last all_reduce's tensors needs the GIL to free them, and the two wait on each other for
-        # ever (seen as a host hung in destroy_process_group). Waiting at a barrier, which releases the GIL,
-        # lets the worker threads finish with every earlier collective first.
+        # Tearing the group down holds the GIL while it waits for gloo's worker threads; a worker thread that drops
+        # the last reference to a tensor Python created needs the GIL to free it, and the two wait on each other
+        # for ever (seen as a host hung in destroy_process_group, py-spy showing both threads). So no collective's
+        # tensor is freed by a worker thread: _COLLECTIVE_TENSORS keeps them until the group is gone, and the
+        # barrier (which releases the GIL) lets the worker threads finish every earlier collective first.
         dist.barrier()
     except RuntimeError as error:
         if isinstance(error, ClusterError) or not _is_communication_error(error):
@@ -227,6 +122,7 @@ def process_group(cluster: Cluster, rendezvous_timeout: datetime.timedelta) -> I
         ) from None
     finally:
         dist.destroy_process_group()
+        _COLLECTIVE_TENSORS.clear()
 
 
 def is_initialized() -> bool:
@@ -238,6 +134,7 @@ def sum_over_ranks(values: Sequence[float], device: torch.device) -> List[float]
     if not is_initialized():
         return list(values)
     tensor = torch.tensor(values, dtype=torch.float64, device=device)
+    _COLLECTIVE_TENSORS.append(tensor)
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor.tolist()
 

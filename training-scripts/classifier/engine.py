@@ -28,10 +28,8 @@ from torch.utils.data import DataLoader, DistributedSampler
 from .artifacts import ModelConfig, save_model_dir
 from .config import TrainConfig
 from .data import display_label, load_data
-from .distributed import (
-    DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS, SINGLE_PROCESS, Cluster, ClusterError, broadcast_buffers, device_for,
-    is_initialized, process_group, sum_over_ranks,
-)
+from .cluster import DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS, SINGLE_PROCESS, Cluster
+from .distributed import ClusterError, broadcast_buffers, device_for, is_initialized, process_group, sum_over_ranks
 from .model import IMAGENET_MEAN, IMAGENET_STD, build_model, model_spec
 from .quantize import QuantizationReport, quantize_for_serving
 

@@ -23,7 +23,7 @@ from conftest import (
 )
 from classifier.artifacts import load_model_dir
 from classifier.data import ShardSampler, load_data
-from classifier.distributed import SINGLE_PROCESS, ClusterConfigError, cluster_from_env
+from classifier.cluster import SINGLE_PROCESS, ClusterConfigError, cluster_from_env
 from classifier.engine import evaluate, weights_digest
 
 HOSTS = ["algo-1", "algo-2"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from conftest import (
     LABELS,
     SAGEMAKER_HYPERPARAMETERS,
+    SCRIPTS_DIR,
     TrainedModel,
     metric_values,
     run_script,
@@ -169,3 +170,20 @@ def test_tiny_cnn_refuses_pretrained(dataset_dir: Path, tmp_path: Path) -> None:
     result = run_script("train.py", ["--model-name", "tiny-cnn", "--pretrained", "true", "--num-workers", "0"], env)
     assert result.returncode == 1
     assert "tiny-cnn" in result.stderr and "--pretrained false" in result.stderr
+
+
+def test_arguments_are_refused_before_torch_is_imported(tmp_path: Path) -> None:
+    """A bad hyperparameter or cluster fails in a fraction of a second: torch (seconds to import) is loaded only for
+    a run whose arguments and environment are sound."""
+    probe = (
+        "import sys, train\n"
+        "try:\n"
+        "    train.main(['--lr', '-1'])\n"
+        "except SystemExit as stop:\n"
+        "    print(stop.code, 'torch' in sys.modules)\n"
+    )
+    env = sagemaker_env(tmp_path, tmp_path / "m", tmp_path / "o")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=SCRIPTS_DIR, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.split() == ["2", "False"], result.stdout + result.stderr
+    assert "--lr" in result.stderr

@@ -7,18 +7,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "../check";
+import { readmeCommand, REPO_ROOT } from "../check";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
-/** The README's command line starting with `prefix`, its trailing `# comment` removed. */
-function readmeCommand(prefix: string): string {
-    const lines = readme.split("\n").map((l) => l.trim());
-    const inline = [...readme.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
-    const command = [...lines, ...inline].find((l) => l.startsWith(prefix));
-    if (!command) throw new Error(`README.md shows no command starting with "${prefix}"`);
-    return command.replace(/\s+#.*$/, "");
-}
 
 /** Runs a command in the repository with no AWS credentials in reach, so nothing can call AWS. */
 function run(command: string) {
@@ -34,6 +26,16 @@ function run(command: string) {
 
 describe("the README's commands that need no cloud", function () {
     this.timeout(240_000);
+
+    it("the quick start's preview runs the dev stack under the policy pack with no mandatory violation", () => {
+        const quickStart = readmeCommand("npm ci && npm run preview");
+        // npm ci would reinstall the node_modules this test runs from; CI runs the quick start whole.
+        const preview = quickStart.replace(/^npm ci && /, "");
+        expect(preview).to.match(/^npm run preview -- --stack dev$/);
+        const result = run(preview);
+        expect(result.status, result.stderr + result.stdout).to.equal(0);
+        expect(result.stdout).to.match(/Resources: \d+ to create\. Policy violations: 0 mandatory, \d+ advisory\./);
+    });
 
     it("npm run cost prices the dev stack from the snapshot, with the totals docs/cost.md shows", () => {
         const command = readmeCommand("npm run cost");
