@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "../aws-context";
 import { MonitoringConfig } from "../config";
 import { policyDocument } from "../iam";
+import { accountAdministeredKey } from "./log-group-key";
 
 /** The thresholds of one environment, every key of `monitoring` resolved. */
 export interface MonitoringThresholds {
@@ -111,29 +112,16 @@ export class Monitoring extends pulumi.ComponentResource {
 
         // CloudWatch publishes to an encrypted topic only with a customer managed key whose policy lets it:
         // the AWS managed alias/aws/sns key's policy cannot be changed to allow cloudwatch.amazonaws.com.
-        const key = new aws.kms.Key(`${name}-topic-key`, {
-            description: `Encrypts the ${args.baseName} alarm topic; CloudWatch alarms in this account may use it`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-            policy: policyDocument([
-                {
-                    Sid: "AccountAdministersTheKey",
-                    Effect: "Allow",
-                    Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
-                    Action: ["kms:*"],
-                    Resource: "*",
-                },
-                {
-                    Sid: "CloudWatchAlarmsPublish",
-                    Effect: "Allow",
-                    Principal: { Service: "cloudwatch.amazonaws.com" },
-                    Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-                    Resource: "*",
-                    Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": alarmArnPattern } },
-                },
-            ]),
-            tags: args.tags,
-        }, child);
+        const key = accountAdministeredKey(`${name}-topic-key`, `Encrypts the ${args.baseName} alarm topic; CloudWatch alarms in this account may use it`, [
+            {
+                Sid: "CloudWatchAlarmsPublish",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": alarmArnPattern } },
+            },
+        ], context, args.tags, child);
         new aws.kms.Alias(`${name}-topic-key-alias`, { name: `alias/${args.baseName}-alarms`, targetKeyId: key.keyId }, child);
 
         const topic = new aws.sns.Topic(`${name}-alarms`, {
