@@ -3,40 +3,19 @@
  * start-up failures, each exit 2 with one line naming the cause.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tar from "tar";
-import { startImageHost, trainTinyModel, type ImageHost, type TinyModel } from "./support";
+import { refusesConnections, startImageHost, trainTinyModel, waitForBanner, watch, type ImageHost, type Run, type TinyModel } from "./support";
 
 const CLI = path.resolve(__dirname, "..", "cli.ts");
 
-interface Run {
-    child: ChildProcess;
-    stdout: () => string;
-    stderr: () => string;
-    exit: Promise<number | null>;
-}
-
 function runCli(args: string[]): Run {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
-    const exit = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-    return { child, stdout: () => stdout, stderr: () => stderr, exit };
-}
-
-async function waitForBanner(run: Run): Promise<void> {
-    for (let i = 0; i < 2400 && !run.stdout().includes("Ctrl-C stops all servers."); i++) {
-        if (run.child.exitCode !== null) throw new Error(`the CLI exited ${run.child.exitCode}: ${run.stderr()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (!run.stdout().includes("Ctrl-C stops all servers.")) throw new Error(`no banner: ${run.stdout()}`);
+    return watch(spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 function tempModelDirs(): Set<string> {
@@ -87,11 +66,7 @@ describe("npm run local (tools/local/cli.ts)", function () {
             expect(run.stdout()).to.contain("stopping...");
             expect(fs.existsSync(path.join(os.tmpdir(), unpacked[0])), "the unpacked archive is removed").to.equal(false);
             for (const url of [front!, modelServer!]) {
-                const refused = await fetch(`${url}/ping`).then(
-                    () => false,
-                    (error: { cause?: { code?: string } }) => error.cause?.code === "ECONNREFUSED",
-                );
-                expect(refused, `${url} still answers`).to.equal(true);
+                expect(await refusesConnections(url), `${url} still answers`).to.equal(true);
             }
         } finally {
             run.child.kill("SIGKILL");

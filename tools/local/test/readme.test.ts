@@ -7,9 +7,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readmeCommand, REPO_ROOT } from "../../docs/check";
-import { startImageHost, type ImageHost } from "./support";
-
-const BANNER_END = "Ctrl-C stops all servers.";
+import { refusesConnections, startImageHost, waitForBanner, watch, type ImageHost } from "./support";
 
 describe("the README's npm run local", function () {
     this.timeout(300_000);
@@ -22,17 +20,10 @@ describe("the README's npm run local", function () {
     it("serves the demo model: the printed model server and lambda front classify its held-out images", async () => {
         const command = readmeCommand("npm run local");
         expect(command, "the README's first local command runs the demo model").to.equal("npm run local");
-        const child = spawn("bash", ["-c", `exec ${command}`], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-        const exit = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+        const run = watch(spawn("bash", ["-c", `exec ${command}`], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true }));
         try {
-            for (let i = 0; i < 2400 && !stdout.includes(BANNER_END) && child.exitCode === null; i++) {
-                await new Promise((resolve) => setTimeout(resolve, 100));
-            }
-            expect(stdout, stderr).to.include(BANNER_END);
+            await waitForBanner(run);
+            const stdout = run.stdout();
             const field = (name: string) => new RegExp(`^${name}: +(\\S+)`, "m").exec(stdout)?.[1];
             const modelLine = stdout.split("\n").find((line) => line.startsWith("model:")) ?? "";
             const modelDir = / in (\S+)$/.exec(modelLine)?.[1];
@@ -56,16 +47,15 @@ describe("the README's npm run local", function () {
             expect(page.headers.get("content-type")).to.match(/^text\/html/);
 
             // Ctrl-C in a terminal: SIGINT to the whole process group, npm included (which then dies of it).
-            process.kill(-child.pid!, "SIGINT");
-            await exit;
-            expect(stdout).to.include("stopping...");
+            process.kill(-run.child.pid!, "SIGINT");
+            await run.exit;
+            expect(run.stdout()).to.include("stopping...");
             for (const name of ["model server", "lambda front"]) {
-                const refused = await fetch(`${field(name)}/ping`).then(() => false, (error: { cause?: { code?: string } }) => error.cause?.code === "ECONNREFUSED");
-                expect(refused, `${name} still answers after Ctrl-C`).to.equal(true);
+                expect(await refusesConnections(field(name)!), `${name} still answers after Ctrl-C`).to.equal(true);
             }
         } finally {
             try {
-                process.kill(-child.pid!, "SIGKILL");
+                process.kill(-run.child.pid!, "SIGKILL");
             } catch {
                 // already gone
             }

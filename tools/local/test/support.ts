@@ -2,6 +2,7 @@
  * Shared by the local-mode tests and bench/local.bench.ts: a tiny model trained once per process by the real
  * train.py, and a loopback image host the model can fetch from.
  */
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -80,4 +81,36 @@ export async function startImageHost(samplesDir: string): Promise<ImageHost> {
                 server.closeAllConnections();
             }),
     };
+}
+
+/** A started `npm run local`: its output so far and its exit. */
+export interface Run {
+    child: ChildProcess;
+    stdout: () => string;
+    stderr: () => string;
+    exit: Promise<number | null>;
+}
+
+/** Collects the output of `child`, spawned with piped stdout and stderr. */
+export function watch(child: ChildProcess): Run {
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+    const exit = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+    return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Waits (up to 4 minutes: a demo model is trained first) for the banner's last line. */
+export async function waitForBanner(run: Run): Promise<void> {
+    for (let i = 0; i < 2400 && !run.stdout().includes("Ctrl-C stops all servers."); i++) {
+        if (run.child.exitCode !== null) throw new Error(`the CLI exited ${run.child.exitCode}: ${run.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (!run.stdout().includes("Ctrl-C stops all servers.")) throw new Error(`no banner: ${run.stdout()}\n${run.stderr()}`);
+}
+
+/** Whether nothing listens at `url` any more. */
+export function refusesConnections(url: string): Promise<boolean> {
+    return fetch(`${url}/ping`).then(() => false, (error: { cause?: { code?: string } }) => error.cause?.code === "ECONNREFUSED");
 }
