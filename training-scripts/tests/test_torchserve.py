@@ -42,6 +42,9 @@ class ModelServer:
         self.port = port
         self.log_path = log_path
 
+    def log_so_far(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
     def log(self) -> str:
         """The log once it has stopped growing: the JVM copies a worker's output in on its own time, after the
         worker has answered."""
@@ -53,7 +56,7 @@ class ModelServer:
                 break
             size = current
             time.sleep(0.5)
-        return self.log_path.read_text(errors="replace")
+        return self.log_so_far()
 
     def request(self, body: bytes = b"", headers: Optional[Dict[str, str]] = None, path: str = "/invocations",
                 method: str = "POST") -> Tuple[int, Dict[str, str], bytes]:
@@ -122,7 +125,8 @@ def wait_for(server: ModelServer) -> Optional[str]:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             return f"the launcher exited with {server.process.returncode}"
-        failure = LOAD_FAILURE.search(server.log())
+        # What is there now: waiting for the log to settle would stall this poll while the workers load.
+        failure = LOAD_FAILURE.search(server.log_so_far())
         if failure:
             return failure.group(0)
         try:
