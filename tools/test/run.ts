@@ -113,13 +113,13 @@ async function overlapped(): Promise<Outcome[]> {
     report(lint);
     const withoutPython = await run(PARTS.mochaWithoutPython, false);
     report(withoutPython);
-    const outcomes = [build, lint, withoutPython, await pythonEnv];
-    if (outcomes[3].code !== 0) return outcomes;
+    const env = await pythonEnv;
+    if (env.code !== 0) return [build, lint, withoutPython, env];
     const withPython = await run(PARTS.mochaWithPython, false);
     report(withPython);
     const py = (await pytest)!;
     report(py);
-    return [...outcomes, withPython, py];
+    return [build, lint, withoutPython, env, withPython, py];
 }
 
 async function main(): Promise<void> {
