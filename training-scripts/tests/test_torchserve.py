@@ -332,14 +332,17 @@ def test_the_model_server_listens_on_loopback_only(project: ModelServer) -> None
 
 
 @pytest.fixture(scope="module")
-def slow_host() -> Iterator[str]:
-    """An image host that answers only after SLOW_HOST_SECONDS, as a slow or hostile host does."""
+def slow_host() -> Iterator[Tuple[str, threading.Event]]:
+    """An image host that answers only after SLOW_HOST_SECONDS, as a slow or hostile host does; the event is set
+    once a worker's fetch has reached it."""
+    fetching = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass
 
         def do_GET(self) -> None:
+            fetching.set()
             time.sleep(SLOW_HOST_SECONDS)
             body = image_bytes(colour_image(RED, 7), "PNG")
             self.send_response(200)
@@ -351,7 +354,7 @@ def slow_host() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/slow.png"
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/slow.png", fetching
     httpd.shutdown()
     httpd.server_close()
 
@@ -359,15 +362,22 @@ def slow_host() -> Iterator[str]:
 SLOW_HOST_SECONDS = 6
 
 
-def test_a_slow_image_host_holds_the_worker_until_torchserve_kills_it(trained_model: TrainedModel, slow_host: str) -> None:
+def test_a_slow_image_host_holds_the_worker_until_torchserve_kills_it(trained_model: TrainedModel,
+                                                                      slow_host: Tuple[str, threading.Event]) -> None:
     """TorchServe's limits, scaled down (on SageMaker: a 60 s response timeout and a queue of 100): a request whose
     image host is slow holds the worker past the response timeout, TorchServe kills the worker (and reloads the
     model) and the request fails; requests past the queue's length are refused with 503 meanwhile."""
     with serving(trained_model.model_dir, TS_DEFAULT_SERVICE_HANDLER=PROJECT_HANDLER, SAGEMAKER_TS_RESPONSE_TIMEOUT="2",
                  TS_JOB_QUEUE_SIZE="2") as server:
         first_pids = {worker["pid"] for worker in workers(server)}
-        slow = (json.dumps({"url": slow_host}).encode(), {"Content-Type": "application/json"})
-        answers = concurrently(server, [slow] + [(RED_JPEG, {"Content-Type": "image/jpeg"})] * 5)
+        slow_url, fetching = slow_host
+        # The slow request first, holding the worker, then the others: sent all at once, the slow one could be the
+        # one the full queue refuses, and no worker would be held or restarted.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            held = pool.submit(server.request, json.dumps({"url": slow_url}).encode(), {"Content-Type": "application/json"})
+            assert fetching.wait(READY_SECONDS), "the worker never fetched from the slow host"
+            others = concurrently(server, [(RED_JPEG, {"Content-Type": "image/jpeg"})] * 5)
+            answers = [held.result()] + others
         statuses = [status for status, _, _ in answers]
         assert statuses[0] >= 500, answers[0]
         assert 503 in statuses[1:], statuses
