@@ -2,8 +2,8 @@
  * End-to-end wall time of the offline preview (tools/preview/cli.ts): the program's run, the policy
  * pack's start, the analysis and the report, for `--stack prod` and for generated programs of 500, 1,000
  * and 2,000 resources checked against the project's policy pack. Each figure is the median of a few runs
- * of `tsx tools/preview/cli.ts ...`, the command `npm run preview --` executes (npm's own start-up
- * excluded). Targets: prod at most 3 s; 2,000 resources at most 10 s, growing linearly.
+ * of the command `npm run preview --` executes (package.json's script; npm's own start-up excluded).
+ * Targets: prod at most 3 s; 2,000 resources at most 10 s, growing linearly.
  *
  * The CPU time of the whole process tree (CLI, program, policy pack) is shown next to the wall time: on
  * a shared 2-core machine the wall time swings with everything else running, the CPU time much less, so
@@ -13,11 +13,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { previewNodeArgs } from "../tools/preview/test/helpers";
 import { percentile, printTable, type BenchRow } from "./table";
 
 const REPO = path.resolve(__dirname, "..");
-const CLI = path.join(REPO, "tools", "preview", "cli.ts");
-const TSX_CLI = require.resolve("tsx/cli");
 const GENERATED = path.join(REPO, "tools", "preview", "test", "fixtures", "generated-program.ts");
 const RUNS = 3;
 const PROD_TARGET_S = 3;
@@ -46,7 +45,7 @@ function childrenCpuSeconds(): number {
 function preview(args: string[]): Run {
     const cpuBefore = childrenCpuSeconds();
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [TSX_CLI, CLI, ...args, "--json"], {
+    const result = spawnSync(process.execPath, [...previewNodeArgs(), ...args, "--json"], {
         cwd: REPO,
         encoding: "utf8",
         maxBuffer: 512 * 1024 * 1024,

@@ -36,17 +36,20 @@ export interface PolicyPackInfo {
     policies: (PolicyDescription & { config: ResolvedPolicyConfig })[];
 }
 
-export interface RunPolicyPackOptions {
+export interface ConfigurePolicyPackOptions {
     packDir: string;
     /** The policy config file's parsed JSON ({} for none). */
     policyConfig: unknown;
     /** Names the config in error messages, e.g. its file name. */
     policyConfigSource?: string;
-    resources: CapturedResource[];
     /** The stack's config, passed to the pack's process as the CLI passes it (PULUMI_CONFIG). */
     stackConfig?: Record<string, string>;
     /** How long the pack may take to print its port. */
     startTimeoutMs?: number;
+}
+
+export interface RunPolicyPackOptions extends ConfigurePolicyPackOptions {
+    resources: CapturedResource[];
 }
 
 export interface PolicyPackResult {
@@ -197,18 +200,20 @@ function describePolicies(info: AnalyzerPb.AnalyzerInfo): PolicyDescription[] {
     });
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the results in order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const results = new Array<R>(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            results[i] = await fn(items[i]);
+/** Runs the tasks given to it with at most `limit` in flight, the others waiting in the order given. */
+function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+    let running = 0;
+    const waiting: (() => void)[] = [];
+    return async (task) => {
+        if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+        running++;
+        try {
+            return await task();
+        } finally {
+            running--;
+            waiting.shift()?.();
         }
     };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }
 
 function urnParts(urn: string): { type: string; name: string } {
@@ -217,18 +222,35 @@ function urnParts(urn: string): { type: string; name: string } {
     return { type: parts[2].split("$").pop() ?? "", name: parts.slice(3).join("::") };
 }
 
+/** A running policy pack that took its config: analyze() runs it over the resources once, then stops it. */
+export interface ConfiguredPolicyPack {
+    /**
+     * Starts analyzing one resource as the program registers it, as the engine does during a preview, before the
+     * program finishes. analyze() waits for it; a failure is reported there.
+     */
+    analyzeResource(resource: CapturedResource): void;
+    analyze(resources: CapturedResource[]): Promise<PolicyPackResult>;
+    /** Stops the pack without analyzing (analyze() stops it itself). */
+    stop(): Promise<void>;
+}
+
 /**
- * Runs the policy pack over the captured resources. The pack's process is stopped before this returns
- * or throws. Config problems throw a plain Error naming the policy and property; a pack that fails to
- * start or fails during analysis throws a PolicyPackError carrying its log.
+ * Starts the pack (or takes the started one), asks it for its policies, validates the config against their schemas
+ * and configures it: what the engine does before the program registers its first resource, so a caller can do it
+ * while the program runs. Config problems throw a plain Error naming the policy and property; a pack that fails to
+ * start or to describe itself throws a PolicyPackError carrying its log. The pack is stopped when this throws.
  */
-export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<RunningPack>): Promise<PolicyPackResult> {
+export async function configurePolicyPack(o: ConfigurePolicyPackOptions, started?: Promise<RunningPack>): Promise<ConfiguredPolicyPack> {
     const pack = await (started ??
         startPolicyPack(o.packDir, { ...process.env, PULUMI_CONFIG: JSON.stringify(o.stackConfig ?? {}) }, o.startTimeoutMs));
     const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${pack.port}`, grpc.credentials.createInsecure(), {
         "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
         "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
     });
+    const stop = async () => {
+        client.close();
+        await pack.stop();
+    };
     const failed = (what: string, err: unknown) => {
         // @pulumi/policy sends a failed policy's error with its stack trace: keep the message lines only.
         const details = (err as grpc.ServiceError).details ?? (err as Error).message;
@@ -239,16 +261,18 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
             .join(" ");
         return new PolicyPackError(`policy pack ${o.packDir}: ${what} failed: ${summary}`, pack.log(), details);
     };
+    let info: AnalyzerPb.AnalyzerInfo;
+    let policies: PolicyDescription[];
+    let resolved: Record<string, ResolvedPolicyConfig>;
     try {
-        let info: AnalyzerPb.AnalyzerInfo;
         try {
             info = await call(client, client.getAnalyzerInfo, new Empty());
         } catch (err) {
             throw failed("GetAnalyzerInfo", err);
         }
-        const policies = describePolicies(info);
+        policies = describePolicies(info);
         const initialAll = info.getInitialconfigMap().get("all");
-        const resolved = resolvePolicyConfig(
+        resolved = resolvePolicyConfig(
             policies,
             o.policyConfig,
             o.policyConfigSource ?? "policy config",
@@ -268,38 +292,27 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
         } catch (err) {
             throw failed("Configure", err);
         }
+    } catch (err) {
+        await stop();
+        throw err;
+    }
 
-        const byUrn = new Map(o.resources.map((r) => [r.urn, r]));
-        const providerOf = providerLookup(byUrn);
-        const packName = info.getName();
-        const packVersion = info.getVersion();
-        const violations: Violation[] = [];
-        const collect = (diags: AnalyzerPb.AnalyzeDiagnostic[], defaultUrn: string) => {
-            for (const d of diags) {
-                const urn = d.getUrn() || defaultUrn;
-                const resource = byUrn.get(urn);
-                const parts = urnParts(urn);
-                violations.push({
-                    policyPack: d.getPolicypackname() || packName,
-                    policyPackVersion: d.getPolicypackversion() || packVersion,
-                    policyName: d.getPolicyname(),
-                    enforcementLevel: LEVEL_BY_ENUM[d.getEnforcementlevel()] ?? "advisory",
-                    description: d.getDescription(),
-                    message: d.getMessage(),
-                    urn,
-                    resourceType: resource?.type ?? parts.type,
-                    resourceName: resource?.name ?? parts.name,
-                });
-            }
-        };
-
-        const remediates = Object.values(resolved).some((c) => c.enforcementLevel === "remediate");
-        const perResource = await mapLimited(o.resources, CONCURRENT_ANALYZE_CALLS, async (r) => {
+    const remediates = Object.values(resolved).some((c) => c.enforcementLevel === "remediate");
+    /** The resources registered so far, whose providers the analyzed resources name. */
+    const registered = new Map<string, CapturedResource>();
+    const registeredProvider = providerLookup(registered);
+    const limit = limiter(CONCURRENT_ANALYZE_CALLS);
+    const analyses = new Map<string, Promise<AnalyzerPb.AnalyzeDiagnostic[]>>();
+    const analyzeResource = (r: CapturedResource): Promise<AnalyzerPb.AnalyzeDiagnostic[]> => {
+        let analysis = analyses.get(r.urn);
+        if (analysis) return analysis;
+        registered.set(r.urn, r);
+        analysis = limit(async () => {
             // As the engine does: remediations rewrite the inputs first, then the result is analyzed.
             let props = r.inputs;
             if (remediates) {
                 try {
-                    const response = await call(client, client.remediate, analyzeRequest(r, props, providerOf));
+                    const response = await call(client, client.remediate, analyzeRequest(r, props, registeredProvider));
                     for (const remediation of response.getRemediationsList()) {
                         const next = remediation.getProperties();
                         if (next) props = next.toJavaScript() as Record<string, unknown>;
@@ -309,33 +322,76 @@ export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<R
                 }
             }
             try {
-                return (await call(client, client.analyze, analyzeRequest(r, props, providerOf))).getDiagnosticsList();
+                return (await call(client, client.analyze, analyzeRequest(r, props, registeredProvider))).getDiagnosticsList();
             } catch (err) {
                 throw failed(`Analyze of ${r.urn}`, err);
             }
         });
-        perResource.forEach((diags, i) => collect(diags, o.resources[i].urn));
+        // Awaited by analyze(); until then a failure must not count as unhandled.
+        analysis.catch(() => undefined);
+        analyses.set(r.urn, analysis);
+        return analysis;
+    };
 
-        const stackRequest = new analyzerPb.AnalyzeStackRequest();
-        stackRequest.setResourcesList(o.resources.map((r) => stackResource(r, providerOf)));
+    const analyze = async (resources: CapturedResource[]): Promise<PolicyPackResult> => {
         try {
-            collect((await call(client, client.analyzeStack, stackRequest)).getDiagnosticsList(), "");
-        } catch (err) {
-            throw failed("AnalyzeStack", err);
-        }
+            const byUrn = new Map(resources.map((r) => [r.urn, r]));
+            for (const r of resources) if (!registered.has(r.urn)) registered.set(r.urn, r);
+            const packName = info.getName();
+            const packVersion = info.getVersion();
+            const violations: Violation[] = [];
+            const collect = (diags: AnalyzerPb.AnalyzeDiagnostic[], defaultUrn: string) => {
+                for (const d of diags) {
+                    const urn = d.getUrn() || defaultUrn;
+                    const resource = byUrn.get(urn);
+                    const parts = urnParts(urn);
+                    violations.push({
+                        policyPack: d.getPolicypackname() || packName,
+                        policyPackVersion: d.getPolicypackversion() || packVersion,
+                        policyName: d.getPolicyname(),
+                        enforcementLevel: LEVEL_BY_ENUM[d.getEnforcementlevel()] ?? "advisory",
+                        description: d.getDescription(),
+                        message: d.getMessage(),
+                        urn,
+                        resourceType: resource?.type ?? parts.type,
+                        resourceName: resource?.name ?? parts.name,
+                    });
+                }
+            };
 
-        return {
-            pack: {
-                name: packName,
-                version: packVersion,
-                policies: policies.map((p) => ({ ...p, config: resolved[p.name] })),
-            },
-            violations,
-        };
-    } finally {
-        client.close();
-        await pack.stop();
-    }
+            const perResource = await Promise.all(resources.map(analyzeResource));
+            perResource.forEach((diags, i) => collect(diags, resources[i].urn));
+
+            const providerOf = providerLookup(byUrn);
+            const stackRequest = new analyzerPb.AnalyzeStackRequest();
+            stackRequest.setResourcesList(resources.map((r) => stackResource(r, providerOf)));
+            try {
+                collect((await call(client, client.analyzeStack, stackRequest)).getDiagnosticsList(), "");
+            } catch (err) {
+                throw failed("AnalyzeStack", err);
+            }
+
+            return {
+                pack: {
+                    name: packName,
+                    version: packVersion,
+                    policies: policies.map((p) => ({ ...p, config: resolved[p.name] })),
+                },
+                violations,
+            };
+        } finally {
+            await stop();
+        }
+    };
+    return { analyzeResource: (r) => void analyzeResource(r), analyze, stop };
+}
+
+/**
+ * Runs the policy pack over the captured resources: configurePolicyPack, then analyze. The pack's process is stopped
+ * before this returns or throws.
+ */
+export async function runPolicyPack(o: RunPolicyPackOptions, started?: Promise<RunningPack>): Promise<PolicyPackResult> {
+    return (await configurePolicyPack(o, started)).analyze(o.resources);
 }
 
 export { ENFORCEMENT_LEVELS };

@@ -5,7 +5,7 @@
  * so the monitor is installed where the program's resources will look for it.
  */
 import * as path from "node:path";
-import type { CaptureMessage } from "./capture";
+import type { CapturedResource, CaptureMessage, CaptureOutcome } from "./capture";
 import { EngineMonitor } from "./monitor";
 import { ProviderCheck } from "./provider-check";
 import { programRuntime, PULUMI_SDK_VERSION } from "./pulumi-sdk";
@@ -18,7 +18,7 @@ const { deferAwsSdk, deferSdkModules } = require("./defer-modules") as {
 };
 
 let reported = false;
-function report(message: CaptureMessage): void {
+function report(message: CaptureOutcome): void {
     if (reported) return;
     reported = true;
     process.send?.(message, () => process.exit(message.ok ? 0 : 1));
@@ -40,12 +40,13 @@ process.on("uncaughtException", (err) => report({ ok: false, error: errorMessage
 process.on("unhandledRejection", (err) => report({ ok: false, error: errorMessage(err) }));
 
 async function main(): Promise<void> {
-    const { program, project, stack, dryRun, providerCheckCache } = JSON.parse(process.env.PULUMI_PREVIEW_CAPTURE ?? "{}") as {
+    const { program, project, stack, dryRun, providerCheckCache, streamResources } = JSON.parse(process.env.PULUMI_PREVIEW_CAPTURE ?? "{}") as {
         program: string;
         project: string;
         stack: string;
         dryRun: boolean;
         providerCheckCache?: string;
+        streamResources?: boolean;
     };
     deferSdkModules(path.dirname(program));
     deferAwsSdk(path.dirname(program));
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
         })
         : undefined;
     providerCheck?.install();
-    const monitor = new EngineMonitor(proto, project, stack, dryRun, config);
+    const sendRegistered = streamResources ? (resource: CapturedResource) => process.send?.({ registered: resource } satisfies CaptureMessage) : undefined;
+    const monitor = new EngineMonitor(proto, project, stack, dryRun, config, sendRegistered);
     settings.setMockOptions(monitor, project, stack, dryRun);
     // The feature set of the engine the CLI talks to, except output values (see EngineMonitor.supportsFeature).
     Object.assign(state.getStore(), {

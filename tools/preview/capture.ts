@@ -59,6 +59,11 @@ export interface CaptureOptions {
      * only when the program changed since, and its `__provider` input is a placeholder. For runs that never read it.
      */
     providerCheckCache?: string;
+    /**
+     * Told of each resource as the program registers it, as the engine learns of it, before the run finishes (the
+     * result still lists them all). A component's outputs arrive only with the result.
+     */
+    onResource?: (resource: CapturedResource) => void;
 }
 
 export interface CaptureResult {
@@ -72,10 +77,13 @@ export interface CaptureResult {
 
 export type DynamicProviderCheck = "serialized" | "reused" | "none";
 
-/** The message the capture process sends back. */
-export type CaptureMessage =
+/** How the capture process's run ended: its last message. */
+export type CaptureOutcome =
     | { ok: true; resources: CapturedResource[]; stackOutputs: Record<string, unknown>; dynamicProviders: DynamicProviderCheck }
     | { ok: false; error: string };
+
+/** The messages the capture process sends back: each resource as it registers when asked, then the outcome. */
+export type CaptureMessage = { registered: CapturedResource } | CaptureOutcome;
 
 /** The Pulumi.yaml that governs a program: the nearest one walking up from the program's directory. */
 export function findProjectFile(program: string): string | undefined {
@@ -164,7 +172,14 @@ export async function captureProgram(o: CaptureOptions): Promise<CaptureResult> 
         ...process.env,
         PULUMI_CONFIG: JSON.stringify(o.config),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretConfigKeys(o.config)),
-        PULUMI_PREVIEW_CAPTURE: JSON.stringify({ program, project, stack: o.stack, dryRun: o.dryRun ?? true, providerCheckCache: o.providerCheckCache }),
+        PULUMI_PREVIEW_CAPTURE: JSON.stringify({
+            program,
+            project,
+            stack: o.stack,
+            dryRun: o.dryRun ?? true,
+            providerCheckCache: o.providerCheckCache,
+            streamResources: o.onResource !== undefined,
+        }),
     };
     const child = fork(CHILD, [], {
         cwd: path.dirname(program),
@@ -180,9 +195,12 @@ export async function captureProgram(o: CaptureOptions): Promise<CaptureResult> 
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
-        const message = await new Promise<CaptureMessage>((resolve, reject) => {
-            let received: CaptureMessage | undefined;
-            child.on("message", (m) => (received = m as CaptureMessage));
+        const message = await new Promise<CaptureOutcome>((resolve, reject) => {
+            let received: CaptureOutcome | undefined;
+            child.on("message", (m: CaptureMessage) => {
+                if ("registered" in m) o.onResource?.(m.registered);
+                else received = m;
+            });
             child.on("error", reject);
             child.on("exit", (code, signal) => {
                 if (received) resolve(received);

@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { captureProgram, defaultProviderCheckCache, findProjectFile, projectName, readStackConfig } from "./capture";
 import { ensurePackBuilt } from "./pack-build";
-import { PolicyPackError, startPolicyPack } from "./pack-process";
+import type { ConfiguredPolicyPack, PolicyPackResult } from "./analyzer";
+import { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
 import { summarize, toJson, toText } from "./report";
 
 const USAGE = `usage: npm run preview -- --stack <name> [options]
@@ -144,6 +145,9 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
     }
     const o = options;
     const rel = (file: string) => path.relative(cwd, file) || ".";
+    // Every pack started is stopped on every path; analyze() stops its own pack first.
+    let started: Promise<RunningPack>[] = [];
+    let configuring: Promise<ConfiguredPolicyPack>[] = [];
     try {
         const project = projectName(o.program);
         const config = await readStackConfig(o.configFile, project);
@@ -153,41 +157,53 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             ensurePackBuilt(pack.dir, (line) => err.write(`${line}\n`));
             return { ...pack, policyConfig };
         });
-        // The packs' start-up and the program run are independent: overlap them.
-        const started = packs.map((pack) => {
+        // The packs' start-up and configuration and the program's run are independent: overlap them.
+        started = packs.map((pack) => {
             const running = startPolicyPack(pack.dir, { ...process.env, PULUMI_CONFIG: JSON.stringify(config) });
             running.catch(() => undefined);
             return running;
         });
-        const stopAll = () => Promise.all(started.map((running) => running.then((p) => p.stop(), () => undefined)));
-        // The preview never reads a dynamic provider's serialized code: it checks only that it serializes (provider-check.ts).
-        const capturing = captureProgram({ program: o.program, stack: o.stack, config, providerCheckCache: defaultProviderCheckCache(o.program) });
-        capturing.catch(() => undefined);
         // The cost summary only closes the text report; its modules (the price book, the SDK's rpc module) load
         // while the program and the packs run, and a --json run never loads them.
         const costModule = o.json ? undefined : import("../cost/stack-cost");
         costModule?.catch(() => undefined);
         // Loaded only now, while the program and the packs start: the gRPC stubs take a while to load.
-        const { runPolicyPack } = await import("./analyzer");
+        const { configurePolicyPack } = await import("./analyzer");
+        configuring = packs.map((pack, i) => {
+            const configured = configurePolicyPack(
+                { packDir: pack.dir, policyConfig: pack.policyConfig, policyConfigSource: pack.configFile ? rel(pack.configFile) : `${rel(pack.dir)} defaults` },
+                started[i],
+            );
+            configured.catch(() => undefined);
+            return configured;
+        });
+        // As the engine does, each resource is analyzed as the program registers it; the stack once the program is done.
+        const capturing = captureProgram({
+            program: o.program,
+            stack: o.stack,
+            config,
+            // The preview never reads a dynamic provider's serialized code: it checks only that it serializes (provider-check.ts).
+            providerCheckCache: defaultProviderCheckCache(o.program),
+            onResource: (resource) => {
+                for (const configured of configuring) configured.then((pack) => pack.analyzeResource(resource), () => undefined);
+            },
+        });
+        capturing.catch(() => undefined);
         let capture;
         try {
             capture = await capturing;
         } catch (e) {
-            await stopAll();
             throw new UsageError(`program ${rel(o.program)} failed: ${(e as Error).message}`);
         }
         if (capture.programOutput.trim()) err.write(capture.programOutput.replace(/\n?$/, "\n"));
-        const results = await Promise.allSettled(
-            packs.map((pack, i) =>
-                runPolicyPack(
-                    { packDir: pack.dir, policyConfig: pack.policyConfig, policyConfigSource: pack.configFile ? rel(pack.configFile) : `${rel(pack.dir)} defaults`, resources: capture.resources },
-                    started[i],
-                ),
-            ),
-        );
+        const configured = await Promise.allSettled(configuring);
+        const configFailure = configured.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (configFailure) throw configFailure.reason;
+        const resources = capture.resources;
+        const results = await Promise.allSettled(configured.map((r) => (r as PromiseFulfilledResult<ConfiguredPolicyPack>).value.analyze(resources)));
         const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failure) throw failure.reason;
-        const ran = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof runPolicyPack>>>).value);
+        const ran = results.map((r) => (r as PromiseFulfilledResult<PolicyPackResult>).value);
         const report = {
             project,
             stack: o.stack,
@@ -209,6 +225,11 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
         err.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
         if (o.verbose && e instanceof PolicyPackError && e.fullLog) err.write(`--- policy pack log (--verbose) ---\n${e.fullLog}\n`);
         return 2;
+    } finally {
+        await Promise.all([
+            ...configuring.map((configured) => configured.then((pack) => pack.stop(), () => undefined)),
+            ...started.map((running) => running.then((pack) => pack.stop(), () => undefined)),
+        ]);
     }
 }
 

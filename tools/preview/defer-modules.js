@@ -1,10 +1,11 @@
 /**
- * Defers loading two modules @pulumi/pulumi loads as soon as it loads, for serializing function closures, until
- * something uses them: @npmcli/arborist (and through it pacote, npm-registry-fetch, sigstore and the rest of npm's
- * install machinery), required by runtime/closure/codePaths.js for packaging a closure with its node_modules, which
- * neither a program under preview nor a policy pack does; and TypeScript itself, through the SDK's typescript-shim,
- * for parsing a closure's source, which the preview needs only when it serializes dynamic providers
- * (provider-check.ts). Together most of the SDK's load time. Whatever uses them gets the real module at first use.
+ * Defers loading modules @pulumi/pulumi loads as soon as it loads until something uses them: @npmcli/arborist (and
+ * through it pacote, npm-registry-fetch, sigstore and the rest of npm's install machinery) and normalize-package-data,
+ * required by runtime/closure/codePaths.js for packaging a closure with its node_modules, which neither a program
+ * under preview nor a policy pack does; TypeScript itself, through the SDK's typescript-shim, for parsing a closure's
+ * source, which the preview needs only when it serializes dynamic providers (provider-check.ts); and the Automation
+ * API, which the SDK's index loads for `pulumi.automation`. Together most of the SDK's load time. Whatever uses them
+ * gets the real module at first use.
  * For the policy pack's process, deferTypeScriptRegistration does the same for the runner's ts-node registration;
  * for the program under preview, deferAwsSdk for the AWS SDK clients its dynamic providers use.
  *
@@ -22,9 +23,10 @@ const deferredStubs = new WeakSet();
 /**
  * Puts a stand-in for the module at `resolved` in the require cache; the real module loads at its first use. With
  * `keepStandIn` the stand-in stays in the cache after that, so the module's exports keep one identity (what
- * closure serialization looks up in the require cache to write `require(...)` for a captured module).
+ * closure serialization looks up in the require cache to write `require(...)` for a captured module). With
+ * `exportsFunction` the module's exports are a CommonJS function (`module.exports = fn`), which the stand-in is too.
  */
-function deferModule(resolved, { keepStandIn = false } = {}) {
+function deferModule(resolved, { keepStandIn = false, exportsFunction = false } = {}) {
     if (require.cache[resolved]) return false;
     let real;
     let stub;
@@ -41,9 +43,12 @@ function deferModule(resolved, { keepStandIn = false } = {}) {
     stub.loaded = true;
     stub.paths = Module._nodeModulePaths(path.dirname(resolved));
     // TypeScript's __importStar reads __esModule first: answered without loading, so the namespace it keeps is this
-    // proxy, and the first real use (new arborist.Arborist(...), ts.createSourceFile(...)) loads the module.
-    stub.exports = new Proxy({}, {
-        get: (_, key) => (key === "__esModule" ? true : Reflect.get(load(), key)),
+    // proxy, and the first real use (new arborist.Arborist(...), ts.createSourceFile(...)) loads the module. Its
+    // __importDefault reads it too: a function's stand-in answers that it is none, so `.default` is the stand-in itself.
+    // (An arrow function as the target: it has no `prototype`, whose descriptor a proxy could not report as configurable.)
+    stub.exports = new Proxy(exportsFunction ? () => undefined : {}, {
+        apply: (_, thisArg, args) => Reflect.apply(load(), thisArg, args),
+        get: (_, key) => (key === "__esModule" ? !exportsFunction : Reflect.get(load(), key)),
         has: (_, key) => Reflect.has(load(), key),
         ownKeys: () => Reflect.ownKeys(load()),
         getOwnPropertyDescriptor: (_, key) => {
@@ -78,17 +83,19 @@ function sdkDirFrom(fromDir) {
     }
 }
 
-/** Defers both for the @pulumi/pulumi that `fromDir` resolves; returns the modules deferred. */
+/** Defers them for the @pulumi/pulumi that `fromDir` resolves; returns the modules deferred. */
 function deferSdkModules(fromDir) {
     const sdkDir = sdkDirFrom(fromDir);
     if (sdkDir === undefined) return [];
     const deferred = [];
-    for (const [name, resolve] of [
+    for (const [name, resolve, options] of [
         ["@npmcli/arborist", () => require.resolve("@npmcli/arborist", { paths: [sdkDir] })],
+        ["normalize-package-data", () => require.resolve("normalize-package-data", { paths: [sdkDir] }), { exportsFunction: true }],
         ["typescript", () => path.join(sdkDir, "typescript-shim.js")],
+        ["@pulumi/pulumi/automation", () => require.resolve(path.join(sdkDir, "automation"))],
     ]) {
         try {
-            if (deferModule(resolve())) deferred.push(name);
+            if (deferModule(resolve(), options)) deferred.push(name);
         } catch {
             // Not installed where this SDK looks: nothing to defer.
         }

@@ -79,6 +79,8 @@ export class EngineMonitor {
         private readonly stack: string,
         private readonly dryRun: boolean,
         private readonly config: Record<string, string>,
+        /** Told of each resource as it registers, before the program finishes. */
+        private readonly onRecord?: (resource: CapturedResource) => void,
     ) {}
 
     private get region(): string {
@@ -98,6 +100,7 @@ export class EngineMonitor {
     private record(resource: CapturedResource): void {
         this.resources.push(resource);
         this.byUrn.set(resource.urn, resource);
+        this.onRecord?.(resource);
     }
 
     /** The engine creates one default provider per package and version for resources that name none. */

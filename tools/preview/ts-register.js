@@ -1,11 +1,12 @@
 /**
- * `node --require ts-register.js`: the capture process's TypeScript loader. Each .ts module the program requires is
- * compiled by esbuild (the transform tsx runs) with the nearest tsconfig.json's compiler options, and nothing else is
- * touched: JavaScript, the SDK and node_modules load as plain Node.js loads them. tsx also scans every JavaScript file
- * it loads for ES module syntax, which under a Pulumi program (thousands of @pulumi/aws modules) costs more than
- * compiling the program. Like ts-node, which `pulumi preview` runs a TypeScript program with, it does not type-check.
+ * `node --require ts-register.js`: the preview's TypeScript loader, for its CLI (`npm run preview`) and for the program's
+ * capture process. Each .ts module required is compiled by esbuild (the transform tsx runs) with the nearest
+ * tsconfig.json's compiler options, and nothing else is touched: JavaScript, the SDK and node_modules load as plain
+ * Node.js loads them. tsx also scans every JavaScript file it loads for ES module syntax, which under a Pulumi program
+ * (thousands of @pulumi/aws modules) costs more than compiling the program, and starts a loader thread and a launcher
+ * process. Like ts-node, which `pulumi preview` runs a TypeScript program with, it does not type-check.
  * What esbuild emits is kept in node_modules/.cache/preview-ts under a digest of everything that decides it (the
- * source, the compiler options, the target and esbuild's version), so an unchanged module is not compiled again.
+ * source, the transform's options and esbuild's version), so an unchanged module is not compiled again.
  */
 "use strict";
 const fs = require("node:fs");
@@ -40,19 +41,23 @@ function compile(module, filename) {
     const options = compilerOptions(path.dirname(filename));
     const source = fs.readFileSync(filename, "utf8");
     const loader = filename.endsWith(".tsx") ? "tsx" : "ts";
-    const digest = crypto.createHash("sha256").update(JSON.stringify([esbuild.version, TARGET, loader, filename, options ?? null])).update(source).digest("hex");
+    const transform = {
+        loader,
+        format: "cjs",
+        target: TARGET,
+        // As TypeScript and ts-node emit CommonJS: import() becomes require(), which this hook serves; left as import(),
+        // Node's ES module loader would take it and cannot load TypeScript.
+        supported: { "dynamic-import": false },
+        sourcefile: filename,
+        tsconfigRaw: options ? { compilerOptions: options } : undefined,
+    };
+    const digest = crypto.createHash("sha256").update(JSON.stringify([esbuild.version, transform])).update(source).digest("hex");
     const cached = path.join(CACHE_DIR, `${digest}.js`);
     let code;
     try {
         code = fs.readFileSync(cached, "utf8");
     } catch {
-        ({ code } = esbuild.transformSync(source, {
-            loader,
-            format: "cjs",
-            target: TARGET,
-            sourcefile: filename,
-            tsconfigRaw: options ? { compilerOptions: options } : undefined,
-        }));
+        ({ code } = esbuild.transformSync(source, transform));
         try {
             fs.mkdirSync(CACHE_DIR, { recursive: true });
             // Written whole under another name first, so a concurrent preview never reads half a module.

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as path from "node:path";
-import { PolicyPackError, runPolicyPack, startPolicyPack, type PolicyPackResult } from "../analyzer";
+import { configurePolicyPack, PolicyPackError, runPolicyPack, startPolicyPack, type PolicyPackResult } from "../analyzer";
 import { captureProgram, readStackConfig, type CapturedResource } from "../capture";
 import { resolvePolicyConfig, type PolicyDescription } from "../policy-config";
 import { FIXTURES } from "./helpers";
@@ -129,6 +129,24 @@ describe("preview: runPolicyPack against a real policy pack process", function (
         const again = await runPolicyPack({ packDir, policyConfig: {}, resources: stripped });
         const v = again.violations.find((x) => x.policyName === "role-policy-depends-on-role");
         expect(v).to.include({ enforcementLevel: "mandatory", resourceName: "app-policy", resourceType: "aws:iam/rolePolicy:RolePolicy" });
+    });
+
+    it("analyzes resources as the program registers them, with the same violations as a run over the finished program", async () => {
+        const config = await readStackConfig(path.join(FIXTURES, "Pulumi.test.yaml"));
+        const configured = await configurePolicyPack({ packDir, policyConfig: { "bucket-name-prefix": { prefix: "prod-" } } });
+        let analyzedBeforeTheEnd = 0;
+        const captured = await captureProgram({
+            program: path.join(FIXTURES, "simple-program.ts"),
+            stack: "test",
+            config,
+            onResource: (r) => {
+                configured.analyzeResource(r);
+                analyzedBeforeTheEnd++;
+            },
+        });
+        expect(analyzedBeforeTheEnd).to.equal(captured.resources.length);
+        const streamed = await configured.analyze(captured.resources);
+        expect(streamed).to.deep.equal(result);
     });
 
     it("stops the pack's process after a run and after a config error", async () => {

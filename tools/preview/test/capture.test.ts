@@ -119,6 +119,21 @@ describe("preview: captureProgram", function () {
         expect(preview.stackOutputs.bucketName).to.equal(byName(preview.resources, "fixture-data-bucket").inputs.bucket);
     });
 
+    it("tells onResource of each resource as it registers: the result's resources, in order, before their final outputs", async () => {
+        const config = await readStackConfig(path.join(FIXTURES, "Pulumi.test.yaml"));
+        const registered: CapturedResource[] = [];
+        const { resources } = await captureProgram({ program, stack: "test", config, onResource: (r) => registered.push(r) });
+        expect(registered.map((r) => r.urn)).to.deep.equal(resources.map((r) => r.urn));
+        for (const [i, r] of registered.entries()) {
+            expect(r.inputs, r.urn).to.deep.equal(resources[i].inputs);
+            expect(r.options, r.urn).to.deep.equal(resources[i].options);
+            expect(r.provider, r.urn).to.equal(resources[i].provider);
+        }
+        // Sent when the stack registered, before the program's end registered its outputs.
+        expect(registered[0].outputs).to.deep.equal({});
+        expect(resources[0].outputs).to.have.property("roleArn");
+    });
+
     it("gives realistic outputs when not a preview", async () => {
         const config = await readStackConfig(path.join(FIXTURES, "Pulumi.test.yaml"));
         const update = await captureProgram({ program, stack: "test", config, dryRun: false });

@@ -6,16 +6,16 @@ import * as path from "node:path";
 import { captureProgram } from "../capture";
 import { FIXTURES, REPO } from "./helpers";
 
-describe("preview: @npmcli/arborist, TypeScript and the AWS SDK load only when used (defer-modules.js)", function () {
+describe("preview: @npmcli/arborist, normalize-package-data, TypeScript, the Automation API and the AWS SDK load only when used (defer-modules.js)", function () {
     this.timeout(120_000);
 
     it("the program's SDK loads without them, and a program that uses them gets the real modules", async () => {
         const { stackOutputs } = await captureProgram({ program: path.join(FIXTURES, "deferred-modules-program.ts"), stack: "test", config: {} });
         expect(stackOutputs).to.deep.equal({
-            loadedBeforeUse: { arborist: false, typescript: false, awsSdk: false },
-            usable: { arborist: true, typescript: true, awsSdk: true },
+            loadedBeforeUse: { arborist: false, normalizePackageData: false, typescript: false, automation: false, awsSdk: false },
+            usable: { arborist: true, normalizePackageData: true, typescript: true, automation: true, awsSdk: true },
             awsSdkKeepsItsIdentity: true,
-            loadedAfterUse: { arborist: true, typescript: true, awsSdk: true },
+            loadedAfterUse: { arborist: true, normalizePackageData: true, typescript: true, automation: true, awsSdk: true },
             sdkLoaded: true,
         });
     });
