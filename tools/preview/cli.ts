@@ -163,20 +163,6 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             running.catch(() => undefined);
             return running;
         });
-        // The cost summary only closes the text report; its modules (the price book, the SDK's rpc module) load
-        // while the program and the packs run, and a --json run never loads them.
-        const costModule = o.json ? undefined : import("../cost/stack-cost");
-        costModule?.catch(() => undefined);
-        // Loaded only now, while the program and the packs start: the gRPC stubs take a while to load.
-        const { configurePolicyPack } = await import("./analyzer");
-        configuring = packs.map((pack, i) => {
-            const configured = configurePolicyPack(
-                { packDir: pack.dir, policyConfig: pack.policyConfig, policyConfigSource: pack.configFile ? rel(pack.configFile) : `${rel(pack.dir)} defaults` },
-                started[i],
-            );
-            configured.catch(() => undefined);
-            return configured;
-        });
         // As the engine does, each resource is analyzed as the program registers it; the stack once the program is done.
         const capturing = captureProgram({
             program: o.program,
@@ -189,6 +175,23 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             },
         });
         capturing.catch(() => undefined);
+        // Loaded only now, once the program and the packs have started: the gRPC stubs take a while to load. Each pack
+        // is configured as soon as it is up, while the program runs; the first resource arrives after this is set.
+        const analyzer = import("./analyzer");
+        configuring = packs.map((pack, i) => {
+            const configured = analyzer.then(({ configurePolicyPack }) =>
+                configurePolicyPack(
+                    { packDir: pack.dir, policyConfig: pack.policyConfig, policyConfigSource: pack.configFile ? rel(pack.configFile) : `${rel(pack.dir)} defaults` },
+                    started[i],
+                ),
+            );
+            configured.catch(() => undefined);
+            return configured;
+        });
+        // The cost summary only closes the text report; its modules (the price book, the SDK's rpc module) load
+        // while the program and the packs run, and a --json run never loads them.
+        const costModule = o.json ? undefined : import("../cost/stack-cost");
+        costModule?.catch(() => undefined);
         let capture;
         try {
             capture = await capturing;

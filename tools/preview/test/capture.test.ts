@@ -134,6 +134,12 @@ describe("preview: captureProgram", function () {
         expect(resources[0].outputs).to.have.property("roleArn");
     });
 
+    it("registers resources without the source position the SDK takes a whole stack trace for", async () => {
+        const { resources, stackOutputs } = await captureProgram({ program: path.join(FIXTURES, "source-positions-program.ts"), stack: "test", config: {} });
+        expect(byName(resources, "positioned").type).to.equal("preview-fixtures:index:Component");
+        expect(stackOutputs.sourcePosition).to.deep.equal([]);
+    });
+
     it("gives realistic outputs when not a preview", async () => {
         const config = await readStackConfig(path.join(FIXTURES, "Pulumi.test.yaml"));
         const update = await captureProgram({ program, stack: "test", config, dryRun: false });
