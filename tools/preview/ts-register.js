@@ -4,7 +4,8 @@
  * tsconfig.json's compiler options, and nothing else is touched: JavaScript, the SDK and node_modules load as plain
  * Node.js loads them. tsx also scans every JavaScript file it loads for ES module syntax, which under a Pulumi program
  * (thousands of @pulumi/aws modules) costs more than compiling the program, and starts a loader thread and a launcher
- * process. Like ts-node, which `pulumi preview` runs a TypeScript program with, it does not type-check.
+ * process. Unlike the ts-node `pulumi preview` runs a TypeScript program with, it does not type-check (the CLI's
+ * PULUMI_NODEJS_TRANSPILE_ONLY=true): `npm run build` type-checks the project.
  * What esbuild emits is kept in node_modules/.cache/preview-ts under a digest of everything that decides it (the
  * source, the transform's options and esbuild's version), so an unchanged module is not compiled again.
  */
