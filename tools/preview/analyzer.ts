@@ -359,12 +359,13 @@ export async function configurePolicyPack(o: ConfigurePolicyPackOptions, started
                 }
             };
 
-            const perResource = await Promise.all(resources.map(analyzeResource));
-            perResource.forEach((diags, i) => collect(diags, resources[i].urn));
-
+            const analyzed = Promise.all(resources.map(analyzeResource));
+            analyzed.catch(() => undefined);
+            // Built while the pack works through the last resources; sent, as the engine sends it, once they are done.
             const providerOf = providerLookup(byUrn);
             const stackRequest = new analyzerPb.AnalyzeStackRequest();
             stackRequest.setResourcesList(resources.map((r) => stackResource(r, providerOf)));
+            (await analyzed).forEach((diags, i) => collect(diags, resources[i].urn));
             try {
                 collect((await call(client, client.analyzeStack, stackRequest)).getDiagnosticsList(), "");
             } catch (err) {
