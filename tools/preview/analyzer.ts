@@ -9,6 +9,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import pLimit from "p-limit";
 import type { CapturedResource } from "./capture";
 import { ENFORCEMENT_LEVELS, resolvePolicyConfig, type EnforcementLevel, type PolicyDescription, type ResolvedPolicyConfig } from "./policy-config";
 import { PolicyPackError, startPolicyPack, withoutStackFrames, type RunningPack } from "./pack-process";
@@ -200,22 +201,6 @@ function describePolicies(info: AnalyzerPb.AnalyzerInfo): PolicyDescription[] {
     });
 }
 
-/** Runs the tasks given to it with at most `limit` in flight, the others waiting in the order given. */
-function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
-    let running = 0;
-    const waiting: (() => void)[] = [];
-    return async (task) => {
-        if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-        running++;
-        try {
-            return await task();
-        } finally {
-            running--;
-            waiting.shift()?.();
-        }
-    };
-}
-
 function urnParts(urn: string): { type: string; name: string } {
     const parts = urn.split("::");
     if (parts.length < 4) return { type: "", name: "" };
@@ -301,7 +286,7 @@ export async function configurePolicyPack(o: ConfigurePolicyPackOptions, started
     /** The resources registered so far, whose providers the analyzed resources name. */
     const registered = new Map<string, CapturedResource>();
     const registeredProvider = providerLookup(registered);
-    const limit = limiter(CONCURRENT_ANALYZE_CALLS);
+    const limit = pLimit(CONCURRENT_ANALYZE_CALLS);
     const analyses = new Map<string, Promise<AnalyzerPb.AnalyzeDiagnostic[]>>();
     const analyzeResource = (r: CapturedResource): Promise<AnalyzerPb.AnalyzeDiagnostic[]> => {
         let analysis = analyses.get(r.urn);
