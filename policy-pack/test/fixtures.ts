@@ -326,14 +326,15 @@ export const conditionsNarrowingNothing: [string, object][] = [
 ];
 
 /** Resources per unit of the generated stack. */
-const UNIT = 20;
+const UNIT = 21;
 
 /**
- * A synthetic stack of `count` resources (rounded down to whole units of twenty): per unit an inference API
+ * A synthetic stack of `count` resources (rounded down to whole units of twenty-one): per unit an inference API
  * with its role, inline policy, log group, function, alias and provisioned concurrency, an endpoint
- * with its configuration, scalable target and scaling policy, error and latency alarms on the variant
- * and the function, a SageMaker execution role with the project's policy and the model it serves (from the
- * unit's bucket, named by its s3:// URI), and an EC2 training role with its policy and the SSM core policy.
+ * with its configuration, scalable target and scaling policy, rolled out blue/green with rollback on its alarms,
+ * error and latency alarms on the variant and the function, a SageMaker execution role with the project's policy
+ * and the network-isolated model it serves (the unit's approved model package version, with the check of its
+ * approval), and an EC2 training role with its policy and the SSM core policy.
  * Every unit is compliant, so policies walk their full pass path (the IAM simulator included: every
  * document is distinct, so its cache never answers for another unit); names are unique per unit as in a real stack.
  */
@@ -378,7 +379,18 @@ export function generatedStack(count: number): Spec[] {
                 props: { name: `config-${i}`, productionVariants: [{ variantName: "AllTraffic", modelName: `model-${i}`, instanceType: "ml.m5.large", initialInstanceCount: 1 }] },
                 propertyDependencies: { productionVariants: [`model-${i}`] },
             },
-            { type: "aws:sagemaker/endpoint:Endpoint", name: `endpoint-${i}`, props: { name: endpointName, endpointConfigName: `config-${i}` } },
+            {
+                type: "aws:sagemaker/endpoint:Endpoint",
+                name: `endpoint-${i}`,
+                props: {
+                    name: endpointName,
+                    endpointConfigName: `config-${i}`,
+                    deploymentConfig: {
+                        blueGreenUpdatePolicy: { terminationWaitInSeconds: 600, trafficRoutingConfiguration: { type: "ALL_AT_ONCE", waitIntervalInSeconds: 60 } },
+                        autoRollbackConfiguration: { alarms: [{ alarmName: `alarm-5xx-${i}` }, { alarmName: `alarm-latency-${i}` }] },
+                    },
+                },
+            },
             {
                 type: "aws:appautoscaling/target:Target",
                 name: `target-${i}`,
@@ -403,23 +415,32 @@ export function generatedStack(count: number): Spec[] {
     return specs;
 }
 
-/** One unit's SageMaker execution role and model, and its EC2 training role (six resources). */
+/** One unit's SageMaker execution role, the check of its model version's approval and its model, and its EC2 training role (seven resources). */
 function serviceRoles(i: number): Spec[] {
     const bucket = `bench-artifacts-${i}`;
     const sagemakerRole = `sagemaker-role-${i}`;
     const ec2Role = `ec2-role-${i}`;
+    const group = `bench-models-${i}`;
+    const modelPackageArn = `arn:aws:sagemaker:${region}:${account}:model-package/${group}/1`;
     return [
         { type: "aws:iam/role:Role", name: `sm-role-${i}`, props: { name: sagemakerRole, assumeRolePolicy: trust("sagemaker.amazonaws.com") } },
         { type: "aws:iam/rolePolicy:RolePolicy", name: `sm-role-policy-${i}`, props: { role: sagemakerRole, policy: sagemakerPolicy(bucket) }, propertyDependencies: { role: [`sm-role-${i}`] } },
+        {
+            type: "pulumi-nodejs:dynamic/sagemaker-classifier:ApprovedModelVersion",
+            name: `served-version-${i}`,
+            // The version's artifact, which the execution role reads: the unit's bucket is the stack's through it.
+            props: { groupName: group, version: 1, modelPackageArn, modelDataUrl: `s3://${bucket}/output/model.tar.gz` },
+        },
         {
             type: "aws:sagemaker/model:Model",
             name: `model-${i}`,
             props: {
                 name: `model-${i}`,
                 executionRoleArn: `arn:aws:iam::${account}:role/${sagemakerRole}`,
-                primaryContainer: { image: `763104351884.dkr.ecr.${region}.amazonaws.com/pytorch-inference:2.1-cpu-py310`, modelDataUrl: `s3://${bucket}/output/model.tar.gz` },
+                enableNetworkIsolation: true,
+                primaryContainer: { modelPackageName: modelPackageArn },
             },
-            propertyDependencies: { executionRoleArn: [`sm-role-${i}`] },
+            propertyDependencies: { executionRoleArn: [`sm-role-${i}`], primaryContainer: [`served-version-${i}`] },
         },
         { type: "aws:iam/role:Role", name: `ec2-role-${i}`, props: { name: ec2Role, assumeRolePolicy: trust("ec2.amazonaws.com") } },
         { type: "aws:iam/rolePolicy:RolePolicy", name: `ec2-role-policy-${i}`, props: { role: ec2Role, policy: ec2Policy(bucket) }, propertyDependencies: { role: [`ec2-role-${i}`] } },
@@ -438,7 +459,7 @@ function alarms(i: number, endpointName: string, functionName: string): Spec[] {
     const alarm = (what: string, namespace: string, metricName: string, dimensions: Record<string, string>, on: string): Spec => ({
         type: "aws:cloudwatch/metricAlarm:MetricAlarm",
         name: `alarm-${what}-${i}`,
-        props: { namespace, metricName, dimensions, statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", alarmActions: [topic] },
+        props: { name: `alarm-${what}-${i}`, namespace, metricName, dimensions, statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", alarmActions: [topic] },
         propertyDependencies: { dimensions: [on] },
     });
     const variant = { EndpointName: endpointName, VariantName: "AllTraffic" };
