@@ -17,6 +17,7 @@ import { previewNodeArgs } from "../tools/preview/test/helpers";
 import { percentile, printTable, type BenchRow } from "./table";
 
 const REPO = path.resolve(__dirname, "..");
+const PREVIEW = previewNodeArgs();
 const GENERATED = path.join(REPO, "tools", "preview", "test", "fixtures", "generated-program.ts");
 const RUNS = 3;
 const PROD_TARGET_S = 3;
@@ -45,7 +46,7 @@ function childrenCpuSeconds(): number {
 function preview(args: string[]): Run {
     const cpuBefore = childrenCpuSeconds();
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [...previewNodeArgs(), ...args, "--json"], {
+    const result = spawnSync(process.execPath, [...PREVIEW, ...args, "--json"], {
         cwd: REPO,
         encoding: "utf8",
         maxBuffer: 512 * 1024 * 1024,

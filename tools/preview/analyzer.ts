@@ -283,7 +283,7 @@ export async function configurePolicyPack(o: ConfigurePolicyPackOptions, started
     }
 
     const remediates = Object.values(resolved).some((c) => c.enforcementLevel === "remediate");
-    /** The resources registered so far, whose providers the analyzed resources name. */
+    /** The resources registered so far (every one once analyze() is called), whose providers the resources name. */
     const registered = new Map<string, CapturedResource>();
     const registeredProvider = providerLookup(registered);
     const limit = pLimit(CONCURRENT_ANALYZE_CALLS);
@@ -347,9 +347,8 @@ export async function configurePolicyPack(o: ConfigurePolicyPackOptions, started
             const analyzed = Promise.all(resources.map(analyzeResource));
             analyzed.catch(() => undefined);
             // Built while the pack works through the last resources; sent, as the engine sends it, once they are done.
-            const providerOf = providerLookup(byUrn);
             const stackRequest = new analyzerPb.AnalyzeStackRequest();
-            stackRequest.setResourcesList(resources.map((r) => stackResource(r, providerOf)));
+            stackRequest.setResourcesList(resources.map((r) => stackResource(r, registeredProvider)));
             (await analyzed).forEach((diags, i) => collect(diags, resources[i].urn));
             try {
                 collect((await call(client, client.analyzeStack, stackRequest)).getDiagnosticsList(), "");

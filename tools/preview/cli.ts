@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { captureProgram, defaultProviderCheckCache, findProjectFile, projectName, readStackConfig } from "./capture";
 import { ensurePackBuilt } from "./pack-build";
-import type { ConfiguredPolicyPack, PolicyPackResult } from "./analyzer";
+import type { ConfiguredPolicyPack } from "./analyzer";
 import { PolicyPackError, startPolicyPack, type RunningPack } from "./pack-process";
 import { summarize, toJson, toText } from "./report";
 
@@ -128,6 +128,14 @@ function readPolicyConfig(file: string, cwd: string): unknown {
     }
 }
 
+/** Every value once all have settled, or the failure of the first (in order) that failed: one pack per error. */
+async function allOrFirstFailure<T>(promises: Promise<T>[]): Promise<T[]> {
+    const settled = await Promise.allSettled(promises);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) throw failure.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 /** Runs the preview and returns the exit code; output goes to the given streams. */
 export async function main(argv: string[], io = { out: process.stdout, err: process.stderr, cwd: process.cwd() }): Promise<number> {
     const { out, err, cwd } = io;
@@ -199,14 +207,8 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
             throw new UsageError(`program ${rel(o.program)} failed: ${(e as Error).message}`);
         }
         if (capture.programOutput.trim()) err.write(capture.programOutput.replace(/\n?$/, "\n"));
-        const configured = await Promise.allSettled(configuring);
-        const configFailure = configured.find((r): r is PromiseRejectedResult => r.status === "rejected");
-        if (configFailure) throw configFailure.reason;
-        const resources = capture.resources;
-        const results = await Promise.allSettled(configured.map((r) => (r as PromiseFulfilledResult<ConfiguredPolicyPack>).value.analyze(resources)));
-        const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-        if (failure) throw failure.reason;
-        const ran = results.map((r) => (r as PromiseFulfilledResult<PolicyPackResult>).value);
+        const configured = await allOrFirstFailure(configuring);
+        const ran = await allOrFirstFailure(configured.map((pack) => pack.analyze(capture.resources)));
         const report = {
             project,
             stack: o.stack,

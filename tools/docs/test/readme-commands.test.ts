@@ -11,7 +11,6 @@ import { readmeCommand, REPO_ROOT } from "../check";
 
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
-
 /** Runs a command in the repository with no AWS credentials in reach, so nothing can call AWS. */
 function run(command: string) {
     const noCredentials = path.join(os.tmpdir(), "no-aws-credentials-here");
